@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Everything else is a helper for them.
+BUILD        ?= build
+BUILD_TYPE   ?= Release
+DATA         ?= ./touchpoint-data
+LISTEN       ?= 127.0.0.1:8080
+FUZZ_SECONDS ?= 60
+JOBS         ?= 2
+
+.PHONY: run test build bootstrap unit fuzz fuzz-smoke browser-test bench clean
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+build: bootstrap
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# Build (Release) and start Touchpoint on its embedded store.
+run: build
+	@scripts/run.sh $(BUILD)/src/touchpoint $(DATA) $(LISTEN)
+
+# Build and run every test: unit + integration (ctest), fuzz smoke runs, browser tests.
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+
+fuzz-build: bootstrap
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTP_BUILD_FUZZERS=ON -DTP_BUILD_TESTS=OFF -DTP_BUILD_BENCHMARKS=OFF >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzzers
+
+# Each fuzz target for FUZZ_SECONDS (default 60).
+fuzz: fuzz-build
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
+browser-test: build
+	@node tests/browser/run.mjs $(BUILD)/src/touchpoint
+
+bench:
+	@scripts/bootstrap.sh --bench
+	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-release -j $(JOBS)
+	@bench/http_bench.sh build-release/src/touchpoint
+
+clean:
+	rm -rf $(BUILD) build-fuzz build-release

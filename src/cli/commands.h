@@ -1,0 +1,29 @@
+#pragma once
+// The `touchpoint` subcommands. Each returns the process exit code.
+#include <string>
+
+namespace touchpoint::cli {
+
+struct ServeFlags {
+  std::string data_dir = "./touchpoint-data";
+  std::string listen = "127.0.0.1:8080";
+  std::string admin_token;
+  std::string port_file;  // write the bound port here (for scripts and tests)
+  int threads = 2;
+  bool fsync = true;
+  bool trust_x_forwarded_for = false;
+  int max_event_age_days = 28;
+  std::string log_format = "text";
+};
+int Serve(const ServeFlags& flags);
+
+struct ImportFlags {
+  std::string what;  // "catalog" or "spend"
+  std::string file;
+  std::string data_dir = "./touchpoint-data";
+  std::string server;       // http://host:port: send through a running server instead
+  std::string admin_token;  // for --server
+};
+int Import(const ImportFlags& flags);
+
+}  // namespace touchpoint::cli

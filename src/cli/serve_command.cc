@@ -1,0 +1,147 @@
+#include <openssl/rand.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "server/api.h"
+#include "server/http_server.h"
+#include "store/event_store.h"
+
+namespace touchpoint::cli {
+
+namespace {
+
+void SetupLogging(const std::string& format) {
+  auto logger = spdlog::stderr_color_mt("touchpoint");
+  if (format == "json") {
+    logger->set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%v"})",
+        spdlog::pattern_time_type::utc);
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  }
+  spdlog::set_default_logger(logger);
+}
+
+// The admin token: from the flag or env; else the one kept in the data dir; else a new one.
+StatusOr<std::string> ResolveAdminToken(const ServeFlags& flags, bool& generated) {
+  generated = false;
+  if (!flags.admin_token.empty()) return flags.admin_token;
+  std::string path = flags.data_dir + "/admin_token";
+  std::ifstream in(path);
+  std::string token;
+  if (in && std::getline(in, token) && !token.empty()) return token;
+  unsigned char raw[24];
+  RAND_bytes(raw, sizeof raw);
+  static const char kHex[] = "0123456789abcdef";
+  token = "tpa_";
+  for (unsigned char b : raw) {
+    token += kHex[b >> 4];
+    token += kHex[b & 15];
+  }
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << token << "\n";
+    if (!out) return Internal("cannot write " + path);
+  }
+  ::chmod(path.c_str(), 0600);
+  generated = true;
+  return token;
+}
+
+bool SplitListen(const std::string& listen, std::string& host, uint16_t& port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    int p = std::stoi(listen.substr(colon + 1));
+    if (p < 0 || p > 65535) return false;
+    port = static_cast<uint16_t>(p);
+  } catch (...) {
+    return false;
+  }
+  return !host.empty();
+}
+
+}  // namespace
+
+int Serve(const ServeFlags& flags) {
+  SetupLogging(flags.log_format);
+  std::string host;
+  uint16_t port = 0;
+  if (!SplitListen(flags.listen, host, port)) {
+    spdlog::error("--listen: must be HOST:PORT, got '{}'", flags.listen);
+    return 2;
+  }
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  SystemClock clock;
+  store::StoreOptions sopts;
+  sopts.data_dir = flags.data_dir;
+  sopts.synchronous_full = flags.fsync;
+  auto store = store::EventStore::Open(sopts, &clock);
+  if (!store.ok()) {
+    spdlog::error("cannot open the data directory: {}", store.status().message());
+    return 1;
+  }
+  bool generated = false;
+  auto token = ResolveAdminToken(flags, generated);
+  if (!token.ok()) {
+    spdlog::error("{}", token.status().message());
+    return 1;
+  }
+  server::ApiOptions aopts;
+  aopts.admin_token = *token;
+  aopts.trust_x_forwarded_for = flags.trust_x_forwarded_for;
+  aopts.limits.max_event_age_ms = int64_t{flags.max_event_age_days} * kDayMs;
+  server::Api api(store->get(), &clock, aopts);
+  server::HttpServerOptions hopts;
+  hopts.host = host;
+  hopts.port = port;
+  hopts.threads = flags.threads;
+  hopts.max_body_bytes = aopts.limits.max_body_bytes;
+  server::HttpServer http(hopts, &api);
+  if (Status st = http.Start(); !st.ok()) {
+    spdlog::error("{}", st.message());
+    return 1;
+  }
+  std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                    ":" + std::to_string(http.port());
+  spdlog::info("listening on {} (data: {}, {} pixels, {} ads in catalog)", url,
+               std::filesystem::absolute(flags.data_dir).string(), (*store)->ListPixels().size(),
+               (*store)->GetCatalog()->AdCount());
+  if (generated)
+    spdlog::info("generated an admin token, kept in {}/admin_token", flags.data_dir);
+  std::cout << "Touchpoint is running at " << url << "/\n"
+            << "  admin token: " << *token << "\n"
+            << std::flush;
+  if (!flags.port_file.empty()) {
+    std::string tmp = flags.port_file + ".tmp";
+    { std::ofstream(tmp) << http.port() << "\n"; }
+    std::filesystem::rename(tmp, flags.port_file);
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  http.Stop();
+  (*store)->Close();
+  auto stats = (*store)->Stats();
+  spdlog::info("stopped cleanly: {} events committed in {} commits this run",
+               stats.committed_events, stats.commits);
+  return 0;
+}
+
+}  // namespace touchpoint::cli

@@ -1,0 +1,98 @@
+#pragma once
+// The event model: site/app events (conversions and page views) and ad events (touchpoints).
+// Identifiers that could identify a person (email, phone, external_id) are only ever held here
+// as lowercase SHA-256 hex: ingest hashes clear values before building these structs.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace touchpoint {
+
+// Match keys of the person behind an event.
+struct UserKeys {
+  std::string ttclid;                        // click id (from ?ttclid= or the Events API)
+  std::string ttp;                           // first-party cookie id (_tp / _ttp)
+  std::vector<std::string> email_sha256;     // normalized, hashed
+  std::vector<std::string> phone_sha256;     // E.164 with '+', hashed
+  std::vector<std::string> external_id_sha256;
+  std::string ip;                            // as configured: truncated
+  std::string user_agent;
+  std::string locale;
+
+  bool operator==(const UserKeys&) const = default;
+};
+
+struct ContentItem {
+  std::string content_id;
+  std::string content_name;
+  std::string content_category;
+  std::string content_type;
+  std::string brand;
+  std::optional<double> price;
+  std::optional<int64_t> quantity;
+
+  bool operator==(const ContentItem&) const = default;
+};
+
+// A site, app, offline or CRM event: PageView, AddToCart, CompletePayment, a custom name, ...
+struct SiteEvent {
+  std::string pixel_id;
+  std::string source;           // "web", "app", "offline", "crm" (Events API) or "pixel"
+  std::string event;            // event name, case kept
+  std::string event_id;         // dedup key; empty when not given
+  int64_t event_time_ms = 0;    // when it happened (Unix ms)
+  std::string test_event_code;  // test events are stored but flagged
+  UserKeys user;
+  // properties
+  std::optional<double> value;
+  std::string currency;
+  std::string order_id;
+  std::string content_type;
+  std::string query;
+  std::string description;
+  std::vector<ContentItem> contents;
+  // page
+  std::string page_url;
+  std::string page_referrer;
+
+  bool operator==(const SiteEvent&) const = default;
+};
+
+enum class AdEventType : uint8_t { kImpression = 0, kVideoPlay = 1, kClick = 2 };
+
+// A touchpoint from the ad side: an impression, a video play with watch time, or a click.
+struct AdEvent {
+  AdEventType type = AdEventType::kImpression;
+  std::string event_id;        // optional idempotency key from the sender
+  std::string ad_id;
+  int64_t event_time_ms = 0;
+  std::string user_key;        // the ad platform's user key
+  std::string click_id;        // clicks only
+  int64_t watch_ms = 0;        // video plays only
+  int64_t video_ms = 0;        // video plays only
+  std::vector<std::string> email_sha256;
+  std::vector<std::string> phone_sha256;
+  // audience
+  std::string age;             // 13-17, 18-24, 25-34, 35-44, 45-54, 55+
+  std::string gender;          // female, male, unknown
+  std::string country;
+  std::string region;
+  std::string placement;
+  std::string os;
+  std::string device;
+
+  bool operator==(const AdEvent&) const = default;
+};
+
+const char* AdEventTypeName(AdEventType type);
+std::optional<AdEventType> ParseAdEventType(std::string_view name);
+
+// The purchase-like events whose order_id is a dedup key when event_id is missing.
+bool IsPurchaseEvent(std::string_view event);
+
+// The standard event names (both TikTok lists, plus PageView); custom names are allowed too.
+bool IsStandardEvent(std::string_view event);
+
+}  // namespace touchpoint

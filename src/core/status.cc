@@ -1,0 +1,10 @@
+#include "core/status.h"
+
+namespace touchpoint {
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  return message_;
+}
+
+}  // namespace touchpoint

@@ -1,0 +1,463 @@
+#include "ingest/events_api.h"
+
+#include <simdjson.h>
+
+#include <cmath>
+
+#include "ingest/hashing.h"
+#include "ingest/json_fields.h"
+#include "ingest/url.h"
+
+namespace touchpoint::ingest {
+
+size_t ParsedEventBatch::RejectedCount() const {
+  size_t n = 0;
+  for (const auto& e : events) n += !e.status.ok();
+  return n;
+}
+
+const Status* ParsedEventBatch::FirstError() const {
+  for (const auto& e : events)
+    if (!e.status.ok()) return &e.status;
+  return nullptr;
+}
+
+namespace {
+
+using simdjson::dom::array;
+
+simdjson::dom::parser& ThreadParser() {
+  thread_local simdjson::dom::parser parser;
+  return parser;
+}
+
+Status CheckEventTime(int64_t ms, const std::string& path, const ParseContext& ctx) {
+  if (ms < ctx.now_ms - ctx.limits.max_event_age_ms)
+    return InvalidArgument(path, ": more than " +
+                                     std::to_string(ctx.limits.max_event_age_ms / kDayMs) +
+                                     " days old");
+  if (ms > ctx.now_ms + ctx.limits.max_future_skew_ms)
+    return InvalidArgument(path, ": more than " +
+                                     std::to_string(ctx.limits.max_future_skew_ms / kMinuteMs) +
+                                     " minutes in the future");
+  return OkStatus();
+}
+
+Status HashList(const std::vector<std::string>& clear, IdentifierKind kind, const std::string& path,
+                std::vector<std::string>& out) {
+  for (const auto& v : clear) {
+    std::string h = HashIdentifier(kind, v);
+    if (h.empty()) return InvalidArgument(path, ": not a valid value");
+    out.push_back(std::move(h));
+  }
+  return OkStatus();
+}
+
+bool IsCurrencyCode(std::string_view c) {
+  if (c.size() != 3) return false;
+  for (char ch : c)
+    if (ch < 'A' || ch > 'Z') return false;
+  return true;
+}
+
+// Events API 2.0 `user` object (also the beacon's).
+Status ParseUser(object user, const std::string& path, const ParseContext& ctx, UserKeys& out) {
+  const auto& lim = ctx.limits;
+  TP_RETURN_IF_ERROR(ReadString(user, "ttclid", path, lim.max_string_bytes, out.ttclid));
+  TP_RETURN_IF_ERROR(ReadString(user, "ttp", path, lim.max_name_bytes, out.ttp));
+  std::vector<std::string> email, phone, external;
+  TP_RETURN_IF_ERROR(ReadStringList(user, "email", path, lim.max_string_bytes, email));
+  TP_RETURN_IF_ERROR(ReadStringList(user, "sha256_email", path, lim.max_string_bytes, email));
+  TP_RETURN_IF_ERROR(ReadStringList(user, "phone", path, lim.max_string_bytes, phone));
+  TP_RETURN_IF_ERROR(ReadStringList(user, "phone_number", path, lim.max_string_bytes, phone));
+  TP_RETURN_IF_ERROR(
+      ReadStringList(user, "sha256_phone_number", path, lim.max_string_bytes, phone));
+  TP_RETURN_IF_ERROR(ReadStringList(user, "external_id", path, lim.max_string_bytes, external));
+  TP_RETURN_IF_ERROR(HashList(email, IdentifierKind::kEmail, FieldPath(path, "email"),
+                              out.email_sha256));
+  TP_RETURN_IF_ERROR(HashList(phone, IdentifierKind::kPhone, FieldPath(path, "phone"),
+                              out.phone_sha256));
+  TP_RETURN_IF_ERROR(HashList(external, IdentifierKind::kExternalId,
+                              FieldPath(path, "external_id"), out.external_id_sha256));
+  std::string ip;
+  TP_RETURN_IF_ERROR(ReadString(user, "ip", path, lim.max_name_bytes, ip));
+  if (!ip.empty()) out.ip = TruncateIp(ip);
+  TP_RETURN_IF_ERROR(ReadString(user, "user_agent", path, lim.max_string_bytes, out.user_agent));
+  TP_RETURN_IF_ERROR(ReadString(user, "locale", path, lim.max_name_bytes, out.locale));
+  return OkStatus();
+}
+
+Status ParseContents(object props, const std::string& path, const ParseContext& ctx,
+                     std::vector<ContentItem>& out) {
+  element e;
+  if (props.at_key("contents").get(e) || e.is_null()) return OkStatus();
+  std::string cpath = FieldPath(path, "contents");
+  array arr;
+  if (e.get_array().get(arr)) return InvalidArgument(cpath, ": must be an array");
+  size_t i = 0;
+  for (element item : arr) {
+    std::string ipath = IndexPath(cpath, i);
+    if (i >= ctx.limits.max_contents)
+      return InvalidArgument(cpath, ": more than " + std::to_string(ctx.limits.max_contents) +
+                                        " items");
+    object o;
+    if (item.get_object().get(o)) return InvalidArgument(ipath, ": must be an object");
+    ContentItem c;
+    size_t max = ctx.limits.max_string_bytes;
+    TP_RETURN_IF_ERROR(ReadString(o, "content_id", ipath, max, c.content_id));
+    TP_RETURN_IF_ERROR(ReadString(o, "content_name", ipath, max, c.content_name));
+    TP_RETURN_IF_ERROR(ReadString(o, "content_category", ipath, max, c.content_category));
+    TP_RETURN_IF_ERROR(ReadString(o, "content_type", ipath, max, c.content_type));
+    TP_RETURN_IF_ERROR(ReadString(o, "brand", ipath, max, c.brand));
+    TP_RETURN_IF_ERROR(ReadNumber(o, "price", ipath, c.price));
+    TP_RETURN_IF_ERROR(ReadInt(o, "quantity", ipath, c.quantity));
+    out.push_back(std::move(c));
+    ++i;
+  }
+  return OkStatus();
+}
+
+Status ParseProperties(object props, const std::string& path, const ParseContext& ctx,
+                       SiteEvent& ev) {
+  size_t max = ctx.limits.max_string_bytes;
+  TP_RETURN_IF_ERROR(ReadNumber(props, "value", path, ev.value));
+  if (ev.value && !std::isfinite(*ev.value))
+    return InvalidArgument(FieldPath(path, "value"), ": must be a finite number");
+  TP_RETURN_IF_ERROR(ReadString(props, "currency", path, 8, ev.currency));
+  if (!ev.currency.empty() && !IsCurrencyCode(ev.currency))
+    return InvalidArgument(FieldPath(path, "currency"),
+                           ": must be an ISO 4217 code in capitals, like USD");
+  TP_RETURN_IF_ERROR(ReadString(props, "order_id", path, ctx.limits.max_name_bytes, ev.order_id));
+  TP_RETURN_IF_ERROR(ReadString(props, "content_type", path, max, ev.content_type));
+  TP_RETURN_IF_ERROR(ReadString(props, "query", path, max, ev.query));
+  TP_RETURN_IF_ERROR(ReadString(props, "description", path, max, ev.description));
+  TP_RETURN_IF_ERROR(ParseContents(props, path, ctx, ev.contents));
+  // The single-item shortcut: top-level content_id etc.
+  ContentItem single;
+  TP_RETURN_IF_ERROR(ReadString(props, "content_id", path, max, single.content_id));
+  if (!single.content_id.empty()) {
+    TP_RETURN_IF_ERROR(ReadString(props, "content_name", path, max, single.content_name));
+    TP_RETURN_IF_ERROR(ReadNumber(props, "price", path, single.price));
+    TP_RETURN_IF_ERROR(ReadInt(props, "quantity", path, single.quantity));
+    ev.contents.push_back(std::move(single));
+  }
+  if (!ev.value) {
+    // As TikTok's own server template does: value = sum of price x quantity when missing.
+    double sum = 0;
+    bool any = false;
+    for (const auto& c : ev.contents) {
+      if (c.price) {
+        sum += *c.price * static_cast<double>(c.quantity.value_or(1));
+        any = true;
+      }
+    }
+    if (any) ev.value = sum;
+  }
+  return OkStatus();
+}
+
+Status ParsePage(object page, const std::string& path, const ParseContext& ctx, SiteEvent& ev) {
+  TP_RETURN_IF_ERROR(ReadString(page, "url", path, ctx.limits.max_url_bytes, ev.page_url));
+  TP_RETURN_IF_ERROR(
+      ReadString(page, "referrer", path, ctx.limits.max_url_bytes, ev.page_referrer));
+  return OkStatus();
+}
+
+Status ReadEventName(object obj, const std::string& path, const ParseContext& ctx,
+                     std::string& out) {
+  TP_RETURN_IF_ERROR(ReadString(obj, "event", path, ctx.limits.max_name_bytes, out));
+  if (out.empty()) return InvalidArgument(FieldPath(path, "event"), ": required");
+  return OkStatus();
+}
+
+enum class TimeRule { kUnixSecondsRequired, kServerTime };
+
+// One Events API 2.0 data[] element (or a beacon event).
+Status ParseEvent2(element el, const std::string& path, const ParseContext& ctx, TimeRule rule,
+                   SiteEvent& ev) {
+  object obj;
+  if (el.get_object().get(obj)) return InvalidArgument(path, ": must be an object");
+  TP_RETURN_IF_ERROR(ReadEventName(obj, path, ctx, ev.event));
+  TP_RETURN_IF_ERROR(ReadString(obj, "event_id", path, ctx.limits.max_name_bytes, ev.event_id));
+  if (rule == TimeRule::kUnixSecondsRequired) {
+    std::string tpath = FieldPath(path, "event_time");
+    element t;
+    if (obj.at_key("event_time").get(t) || t.is_null())
+      return InvalidArgument(tpath, ": required (Unix seconds)");
+    int64_t secs;
+    if (t.get_int64().get(secs)) {
+      std::string_view s;
+      if (!t.get_string().get(s)) {
+        // Some clients send the seconds as a string; accept digits only.
+        if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != s.npos)
+          return InvalidArgument(tpath, ": must be Unix seconds");
+        secs = std::stoll(std::string(s));
+      } else {
+        return InvalidArgument(tpath, ": must be Unix seconds");
+      }
+    }
+    if (secs > 100'000'000'000LL)
+      return InvalidArgument(tpath, ": must be Unix seconds (this looks like milliseconds)");
+    ev.event_time_ms = secs * 1000;
+    TP_RETURN_IF_ERROR(CheckEventTime(ev.event_time_ms, tpath, ctx));
+  } else {
+    ev.event_time_ms = ctx.now_ms;
+  }
+  std::optional<object> sub;
+  TP_RETURN_IF_ERROR(ReadObject(obj, "user", path, sub));
+  if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, FieldPath(path, "user"), ctx, ev.user));
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(obj, "properties", path, sub));
+  if (sub) TP_RETURN_IF_ERROR(ParseProperties(*sub, FieldPath(path, "properties"), ctx, ev));
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(obj, "page", path, sub));
+  if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, FieldPath(path, "page"), ctx, ev));
+  if (ev.user.ttclid.empty() && !ev.page_url.empty()) {
+    // The click id often only travels in the landing URL.
+    if (auto id = QueryParamOf(ev.page_url, "ttclid"); id && id->size() <= ctx.limits.max_string_bytes)
+      ev.user.ttclid = *id;
+  }
+  return OkStatus();
+}
+
+StatusOr<element> ParseBody(std::string_view body, const ParseContext& ctx) {
+  if (body.size() > ctx.limits.max_body_bytes)
+    return TooLarge("body: larger than " + std::to_string(ctx.limits.max_body_bytes) + " bytes");
+  element root;
+  auto error = ThreadParser().parse(body.data(), body.size(), true).get(root);
+  if (error) return JsonSyntaxError(error);
+  return root;
+}
+
+Status ReadPixelId(object obj, std::string_view key, std::string& out) {
+  element e;
+  if (obj.at_key(key).get(e) || e.is_null())
+    return InvalidArgument(key, ": required");
+  std::string_view s;
+  if (e.get_string().get(s)) return InvalidArgument(key, ": must be a string");
+  if (s.empty() || s.size() > 128) return InvalidArgument(key, ": must be a pixel id");
+  out.assign(s);
+  return OkStatus();
+}
+
+StatusOr<array> ReadEventArray(object obj, std::string_view key, const ParseContext& ctx) {
+  element e;
+  if (obj.at_key(key).get(e) || e.is_null()) return InvalidArgument(key, ": required");
+  array arr;
+  if (e.get_array().get(arr)) return InvalidArgument(key, ": must be an array");
+  size_t n = arr.size();
+  if (n == 0) return InvalidArgument(key, ": must hold at least one event");
+  if (n > ctx.limits.max_batch_events)
+    return TooLarge(std::string(key) + ": more than " +
+                    std::to_string(ctx.limits.max_batch_events) + " events in one request");
+  return arr;
+}
+
+void Finish(ParsedEventBatch& batch, const std::string& path, Status st, SiteEvent&& ev) {
+  (void)path;
+  ParsedEvent pe;
+  if (st.ok()) {
+    ev.pixel_id = batch.pixel_id;
+    ev.test_event_code = batch.test_event_code;
+    if (ev.source.empty()) ev.source = batch.event_source;
+    pe.event = std::move(ev);
+  } else {
+    pe.status = std::move(st);
+  }
+  batch.events.push_back(std::move(pe));
+}
+
+}  // namespace
+
+StatusOr<ParsedEventBatch> ParseEventsApi2(std::string_view body, const ParseContext& ctx) {
+  auto root = ParseBody(body, ctx);
+  if (!root.ok()) return root.status();
+  object obj;
+  if (root->get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  ParsedEventBatch batch;
+  TP_RETURN_IF_ERROR(ReadPixelId(obj, "event_source_id", batch.pixel_id));
+  batch.event_source = "web";
+  TP_RETURN_IF_ERROR(ReadString(obj, "event_source", "", 16, batch.event_source));
+  if (batch.event_source != "web" && batch.event_source != "app" &&
+      batch.event_source != "offline" && batch.event_source != "crm")
+    return InvalidArgument("event_source", ": must be one of web, app, offline, crm");
+  TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
+  auto arr = ReadEventArray(obj, "data", ctx);
+  if (!arr.ok()) return arr.status();
+  size_t i = 0;
+  for (element el : *arr) {
+    std::string path = IndexPath("data", i++);
+    SiteEvent ev;
+    Status st = ParseEvent2(el, path, ctx, TimeRule::kUnixSecondsRequired, ev);
+    Finish(batch, path, std::move(st), std::move(ev));
+  }
+  return batch;
+}
+
+namespace {
+
+// Events API 1.0 event: {event, event_id, timestamp (ISO 8601), context{...}, properties{...}}.
+Status ParseEvent1(object obj, const std::string& path, const ParseContext& ctx, SiteEvent& ev) {
+  TP_RETURN_IF_ERROR(ReadEventName(obj, path, ctx, ev.event));
+  TP_RETURN_IF_ERROR(ReadString(obj, "event_id", path, ctx.limits.max_name_bytes, ev.event_id));
+  std::string ts;
+  TP_RETURN_IF_ERROR(ReadString(obj, "timestamp", path, 64, ts));
+  if (ts.empty()) {
+    ev.event_time_ms = ctx.now_ms;  // TikTok uses its receive time when timestamp is missing
+  } else {
+    auto ms = ParseIso8601Ms(ts);
+    if (!ms)
+      return InvalidArgument(FieldPath(path, "timestamp"),
+                             ": must be ISO 8601 with a zone, like 2024-05-01T12:00:00Z");
+    ev.event_time_ms = *ms;
+    TP_RETURN_IF_ERROR(CheckEventTime(ev.event_time_ms, FieldPath(path, "timestamp"), ctx));
+  }
+  std::optional<object> context;
+  TP_RETURN_IF_ERROR(ReadObject(obj, "context", path, context));
+  if (context) {
+    std::string cpath = FieldPath(path, "context");
+    std::optional<object> sub;
+    TP_RETURN_IF_ERROR(ReadObject(*context, "ad", cpath, sub));
+    if (sub)
+      TP_RETURN_IF_ERROR(ReadString(*sub, "callback", FieldPath(cpath, "ad"),
+                                    ctx.limits.max_string_bytes, ev.user.ttclid));
+    sub.reset();
+    TP_RETURN_IF_ERROR(ReadObject(*context, "page", cpath, sub));
+    if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, FieldPath(cpath, "page"), ctx, ev));
+    sub.reset();
+    TP_RETURN_IF_ERROR(ReadObject(*context, "user", cpath, sub));
+    if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, FieldPath(cpath, "user"), ctx, ev.user));
+    std::string ip;
+    TP_RETURN_IF_ERROR(ReadString(*context, "ip", cpath, ctx.limits.max_name_bytes, ip));
+    if (!ip.empty()) ev.user.ip = TruncateIp(ip);
+    TP_RETURN_IF_ERROR(ReadString(*context, "user_agent", cpath, ctx.limits.max_string_bytes,
+                                  ev.user.user_agent));
+  }
+  std::optional<object> props;
+  TP_RETURN_IF_ERROR(ReadObject(obj, "properties", path, props));
+  if (props) TP_RETURN_IF_ERROR(ParseProperties(*props, FieldPath(path, "properties"), ctx, ev));
+  if (ev.user.ttclid.empty() && !ev.page_url.empty())
+    if (auto id = QueryParamOf(ev.page_url, "ttclid")) ev.user.ttclid = *id;
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<ParsedEventBatch> ParseEventsApi1Track(std::string_view body, const ParseContext& ctx) {
+  auto root = ParseBody(body, ctx);
+  if (!root.ok()) return root.status();
+  object obj;
+  if (root->get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  ParsedEventBatch batch;
+  TP_RETURN_IF_ERROR(ReadPixelId(obj, "pixel_code", batch.pixel_id));
+  batch.event_source = "web";
+  TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
+  SiteEvent ev;
+  Status st = ParseEvent1(obj, "", ctx, ev);
+  Finish(batch, "", std::move(st), std::move(ev));
+  return batch;
+}
+
+StatusOr<ParsedEventBatch> ParseEventsApi1Batch(std::string_view body, const ParseContext& ctx) {
+  auto root = ParseBody(body, ctx);
+  if (!root.ok()) return root.status();
+  object obj;
+  if (root->get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  ParsedEventBatch batch;
+  TP_RETURN_IF_ERROR(ReadPixelId(obj, "pixel_code", batch.pixel_id));
+  batch.event_source = "web";
+  TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
+  auto arr = ReadEventArray(obj, "batch", ctx);
+  if (!arr.ok()) return arr.status();
+  size_t i = 0;
+  for (element el : *arr) {
+    std::string path = IndexPath("batch", i++);
+    SiteEvent ev;
+    object eo;
+    Status st = el.get_object().get(eo) ? InvalidArgument(path, ": must be an object")
+                                        : ParseEvent1(eo, path, ctx, ev);
+    Finish(batch, path, std::move(st), std::move(ev));
+  }
+  return batch;
+}
+
+StatusOr<ParsedEventBatch> ParsePixelBeacon(std::string_view body, const ParseContext& ctx) {
+  auto root = ParseBody(body, ctx);
+  if (!root.ok()) return root.status();
+  object obj;
+  if (root->get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  ParsedEventBatch batch;
+  TP_RETURN_IF_ERROR(ReadPixelId(obj, "pixel_id", batch.pixel_id));
+  batch.event_source = "pixel";
+  element events;
+  if (!obj.at_key("events").get(events) && !events.is_null()) {
+    auto arr = ReadEventArray(obj, "events", ctx);
+    if (!arr.ok()) return arr.status();
+    size_t i = 0;
+    for (element el : *arr) {
+      std::string path = IndexPath("events", i++);
+      SiteEvent ev;
+      Status st = ParseEvent2(el, path, ctx, TimeRule::kServerTime, ev);
+      Finish(batch, path, std::move(st), std::move(ev));
+    }
+  } else {
+    SiteEvent ev;
+    Status st = ParseEvent2(*root, "", ctx, TimeRule::kServerTime, ev);
+    Finish(batch, "", std::move(st), std::move(ev));
+  }
+  return batch;
+}
+
+StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseContext& ctx) {
+  if (query.size() > 16 * 1024) return TooLarge("query: longer than 16384 bytes");
+  auto pairs = ParseQuery(query);
+  if (!pairs) return InvalidArgument("query", ": malformed percent-encoding");
+  ParsedEventBatch batch;
+  batch.event_source = "pixel";
+  SiteEvent ev;
+  std::vector<std::string> email, phone, external;
+  const auto& lim = ctx.limits;
+  for (auto& [k, v] : *pairs) {
+    size_t max = k == "url" || k == "referrer" ? lim.max_url_bytes : lim.max_string_bytes;
+    if (v.size() > max)
+      return InvalidArgument(k, ": longer than " + std::to_string(max) + " bytes");
+    if (k == "pixel_id") batch.pixel_id = v;
+    else if (k == "event") ev.event = v;
+    else if (k == "event_id") ev.event_id = v;
+    else if (k == "ttclid") ev.user.ttclid = v;
+    else if (k == "ttp") ev.user.ttp = v;
+    else if (k == "url") ev.page_url = v;
+    else if (k == "referrer") ev.page_referrer = v;
+    else if (k == "currency") ev.currency = v;
+    else if (k == "order_id") ev.order_id = v;
+    else if (k == "content_id") ev.contents.push_back(ContentItem{.content_id = v});
+    else if (k == "email") email.push_back(v);
+    else if (k == "phone" || k == "phone_number") phone.push_back(v);
+    else if (k == "external_id") external.push_back(v);
+    else if (k == "value") {
+      char* end = nullptr;
+      double d = std::strtod(v.c_str(), &end);
+      if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(d))
+        return InvalidArgument("value", ": must be a number");
+      ev.value = d;
+    }
+  }
+  if (batch.pixel_id.empty()) return InvalidArgument("pixel_id", ": required");
+  if (ev.event.empty()) return InvalidArgument("event", ": required");
+  if (ev.event.size() > lim.max_name_bytes || ev.event_id.size() > lim.max_name_bytes)
+    return InvalidArgument(ev.event.size() > lim.max_name_bytes ? "event" : "event_id",
+                           ": longer than " + std::to_string(lim.max_name_bytes) + " bytes");
+  if (!ev.currency.empty() && !IsCurrencyCode(ev.currency))
+    return InvalidArgument("currency", ": must be an ISO 4217 code in capitals, like USD");
+  TP_RETURN_IF_ERROR(HashList(email, IdentifierKind::kEmail, "email", ev.user.email_sha256));
+  TP_RETURN_IF_ERROR(HashList(phone, IdentifierKind::kPhone, "phone", ev.user.phone_sha256));
+  TP_RETURN_IF_ERROR(
+      HashList(external, IdentifierKind::kExternalId, "external_id", ev.user.external_id_sha256));
+  if (ev.user.ttclid.empty() && !ev.page_url.empty())
+    if (auto id = QueryParamOf(ev.page_url, "ttclid")) ev.user.ttclid = *id;
+  ev.event_time_ms = ctx.now_ms;
+  Finish(batch, "", OkStatus(), std::move(ev));
+  return batch;
+}
+
+}  // namespace touchpoint::ingest

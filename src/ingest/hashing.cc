@@ -1,0 +1,94 @@
+#include "ingest/hashing.h"
+
+#include <openssl/evp.h>
+
+#include <cctype>
+
+namespace touchpoint::ingest {
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out(len * 2, '0');
+  for (unsigned i = 0; i < len; ++i) {
+    out[2 * i] = kHex[md[i] >> 4];
+    out[2 * i + 1] = kHex[md[i] & 15];
+  }
+  return out;
+}
+
+bool IsSha256Hex(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (unsigned char c : s)
+    if (!std::isxdigit(c)) return false;
+  return true;
+}
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string NormalizeEmail(std::string_view email) { return Lower(Trim(email)); }
+
+std::string NormalizePhone(std::string_view phone) {
+  std::string digits;
+  for (unsigned char c : Trim(phone))
+    if (std::isdigit(c)) digits += static_cast<char>(c);
+  if (digits.rfind("00", 0) == 0) digits.erase(0, 2);
+  if (digits.empty()) return "";
+  return "+" + digits;
+}
+
+std::string NormalizeExternalId(std::string_view id) { return std::string(Trim(id)); }
+
+std::string HashIdentifier(IdentifierKind kind, std::string_view value) {
+  std::string_view trimmed = Trim(value);
+  if (IsSha256Hex(trimmed)) return Lower(trimmed);
+  std::string norm;
+  switch (kind) {
+    case IdentifierKind::kEmail: norm = NormalizeEmail(trimmed); break;
+    case IdentifierKind::kPhone: norm = NormalizePhone(trimmed); break;
+    case IdentifierKind::kExternalId: norm = NormalizeExternalId(trimmed); break;
+  }
+  if (norm.empty()) return "";
+  return Sha256Hex(norm);
+}
+
+std::string TruncateIp(std::string_view ip) {
+  if (ip.find(':') != std::string_view::npos) {
+    // IPv6: keep the first three groups (/48).
+    std::string out;
+    int groups = 0;
+    size_t start = 0;
+    while (groups < 3 && start <= ip.size()) {
+      size_t colon = ip.find(':', start);
+      std::string_view g = ip.substr(start, colon == std::string_view::npos ? ip.npos : colon - start);
+      if (g.empty()) break;
+      if (!out.empty()) out += ':';
+      out += g;
+      ++groups;
+      if (colon == std::string_view::npos) break;
+      start = colon + 1;
+    }
+    return out + "::";
+  }
+  size_t last = ip.rfind('.');
+  if (last == std::string_view::npos) return "";
+  return std::string(ip.substr(0, last)) + ".0";
+}
+
+}  // namespace touchpoint::ingest

@@ -1,0 +1,109 @@
+#include "ingest/json_fields.h"
+
+namespace touchpoint::ingest {
+
+std::string FieldPath(std::string_view path, std::string_view key) {
+  std::string out(path);
+  if (!out.empty()) out += '.';
+  out += key;
+  return out;
+}
+
+std::string IndexPath(std::string_view path, size_t index) {
+  return std::string(path) + "[" + std::to_string(index) + "]";
+}
+
+namespace {
+
+// Looks a key up; returns false when absent or null.
+bool Lookup(object obj, std::string_view key, element& out) {
+  auto r = obj.at_key(key);
+  if (r.error()) return false;
+  out = r.value_unsafe();
+  return !out.is_null();
+}
+
+}  // namespace
+
+Status ReadString(object obj, std::string_view key, std::string_view path, size_t max_len,
+                  std::string& out) {
+  element e;
+  if (!Lookup(obj, key, e)) return OkStatus();
+  std::string_view s;
+  if (e.get_string().get(s)) return InvalidArgument(FieldPath(path, key), ": must be a string");
+  if (s.size() > max_len)
+    return InvalidArgument(FieldPath(path, key),
+                           ": longer than " + std::to_string(max_len) + " bytes");
+  out.assign(s);
+  return OkStatus();
+}
+
+Status ReadStringList(object obj, std::string_view key, std::string_view path, size_t max_len,
+                      std::vector<std::string>& out) {
+  element e;
+  if (!Lookup(obj, key, e)) return OkStatus();
+  std::string_view s;
+  if (!e.get_string().get(s)) {
+    if (s.size() > max_len)
+      return InvalidArgument(FieldPath(path, key),
+                             ": longer than " + std::to_string(max_len) + " bytes");
+    if (!s.empty()) out.emplace_back(s);
+    return OkStatus();
+  }
+  simdjson::dom::array arr;
+  if (e.get_array().get(arr))
+    return InvalidArgument(FieldPath(path, key), ": must be a string or an array of strings");
+  size_t i = 0;
+  for (element item : arr) {
+    if (i >= 16) return InvalidArgument(FieldPath(path, key), ": more than 16 values");
+    if (item.get_string().get(s))
+      return InvalidArgument(IndexPath(FieldPath(path, key), i), ": must be a string");
+    if (s.size() > max_len)
+      return InvalidArgument(IndexPath(FieldPath(path, key), i),
+                             ": longer than " + std::to_string(max_len) + " bytes");
+    if (!s.empty()) out.emplace_back(s);
+    ++i;
+  }
+  return OkStatus();
+}
+
+Status ReadNumber(object obj, std::string_view key, std::string_view path,
+                  std::optional<double>& out) {
+  element e;
+  if (!Lookup(obj, key, e)) return OkStatus();
+  double d;
+  if (e.get_double().get(d)) return InvalidArgument(FieldPath(path, key), ": must be a number");
+  out = d;
+  return OkStatus();
+}
+
+Status ReadInt(object obj, std::string_view key, std::string_view path,
+               std::optional<int64_t>& out) {
+  element e;
+  if (!Lookup(obj, key, e)) return OkStatus();
+  int64_t v;
+  if (e.get_int64().get(v)) {
+    uint64_t u;
+    if (!e.get_uint64().get(u)) return InvalidArgument(FieldPath(path, key), ": out of range");
+    return InvalidArgument(FieldPath(path, key), ": must be an integer");
+  }
+  out = v;
+  return OkStatus();
+}
+
+Status ReadObject(object obj, std::string_view key, std::string_view path,
+                  std::optional<object>& out) {
+  element e;
+  if (!Lookup(obj, key, e)) return OkStatus();
+  object o;
+  if (e.get_object().get(o)) return InvalidArgument(FieldPath(path, key), ": must be an object");
+  out = o;
+  return OkStatus();
+}
+
+Status JsonSyntaxError(simdjson::error_code error) {
+  return Status(StatusCode::kInvalidArgument,
+                std::string("body: malformed JSON (") + simdjson::error_message(error) + ")");
+}
+
+}  // namespace touchpoint::ingest

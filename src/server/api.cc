@@ -1,0 +1,724 @@
+#include "server/api.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <charconv>
+#include <unordered_map>
+
+#include "core/json_writer.h"
+#include "ingest/ad_events.h"
+#include "ingest/catalog_file.h"
+#include "ingest/events_api.h"
+#include "ingest/hashing.h"
+#include "ingest/json_fields.h"
+#include "ingest/url.h"
+#include "server/assets.h"
+#include "server/http_status.h"
+
+namespace touchpoint::server {
+
+namespace {
+
+using store::StoredEvent;
+using store::WriteOutcome;
+using store::WriteResult;
+
+HttpResponse Json(int status, std::string body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+HttpResponse Error(const Status& st) {
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("error").String(st.message()).EndObject();
+  HttpResponse r = Json(HttpStatusFor(st), std::move(body));
+  if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kUnavailable)
+    r.headers.emplace_back("Retry-After", "1");
+  if (st.code() == StatusCode::kUnauthenticated)
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+std::string RequestId() {
+  static std::atomic<uint64_t> counter{0};
+  thread_local uint64_t salt = [] {
+    uint64_t s = 0;
+    RAND_bytes(reinterpret_cast<unsigned char*>(&s), sizeof s);
+    return s;
+  }();
+  uint64_t n = counter.fetch_add(1) ^ salt;
+  std::string ts = FormatIso8601Ms(SystemClock().NowMs());  // 2026-11-26T09:53:00.000Z
+  std::string out;
+  for (char c : ts.substr(0, 19))
+    if (c >= '0' && c <= '9') out += c;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(n));
+  return out + buf;
+}
+
+// TikTok's envelope: {"code","message","request_id","data"}. TikTok answers logical errors with
+// HTTP 200; only "retry later" gets 503 + Retry-After here, so that any HTTP client backs off.
+HttpResponse Envelope(int code, std::string_view message, std::string_view data_json) {
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("code").Int(code).Key("message").String(message);
+  w.Key("request_id").String(RequestId()).Key("data").Raw(data_json.empty() ? "{}" : data_json);
+  w.EndObject();
+  HttpResponse r = Json(code == 40100 ? 503 : (code == 50002 ? 500 : 200), std::move(body));
+  if (code == 40100) r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+HttpResponse EnvelopeError(const Status& st) {
+  return Envelope(TikTokCodeFor(st), st.message(), "");
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string_view BearerToken(const HttpRequest& req) {
+  std::string_view auth = req.Header("authorization");
+  if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
+    return auth.substr(7);
+  return {};
+}
+
+// 1x1 transparent GIF.
+constexpr unsigned char kGif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00,
+                                  0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21,
+                                  0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
+                                  0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44,
+                                  0x01, 0x00, 0x3b};
+
+void AddCors(const HttpRequest& req, HttpResponse& r) {
+  std::string_view origin = req.Header("origin");
+  if (origin.empty()) {
+    r.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  } else {
+    r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
+    r.headers.emplace_back("Access-Control-Allow-Credentials", "true");
+    r.headers.emplace_back("Vary", "Origin");
+  }
+}
+
+// Counts per-event outcomes into a JSON result list, in input order.
+struct BatchTally {
+  size_t accepted = 0, duplicate = 0, rejected = 0;
+  std::string results;  // JSON array body
+};
+
+void WriteOutcomes(const std::vector<Status>& parse_errors, const WriteResult* wr,
+                   BatchTally& t) {
+  JsonWriter w(t.results);
+  w.BeginArray();
+  size_t k = 0;  // index into the write result (only parsed-OK events were written)
+  for (size_t i = 0; i < parse_errors.size(); ++i) {
+    w.BeginObject().Key("index").Int(static_cast<int64_t>(i));
+    if (!parse_errors[i].ok()) {
+      w.Key("status").String("rejected").Key("error").String(parse_errors[i].message());
+      t.rejected++;
+    } else if (wr && k < wr->outcomes.size()) {
+      WriteOutcome o = wr->outcomes[k];
+      w.Key("status").String(store::WriteOutcomeName(o));
+      if (o == WriteOutcome::kMerged) w.Key("merged").Bool(true);
+      w.Key("seq").Int(static_cast<int64_t>(wr->seqs[k]));
+      (o == WriteOutcome::kAccepted ? t.accepted : t.duplicate)++;
+      ++k;
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string TallyJson(const BatchTally& t) {
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("accepted").Int(static_cast<int64_t>(t.accepted));
+  w.Key("duplicate").Int(static_cast<int64_t>(t.duplicate));
+  w.Key("rejected").Int(static_cast<int64_t>(t.rejected));
+  w.Key("results").Raw(t.results).EndObject();
+  return body;
+}
+
+std::optional<int64_t> ParseTimeParam(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  int64_t v;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc() && p == s.data() + s.size()) return v * 1000;  // Unix seconds
+  if (auto d = ParseDateMs(s)) return d;
+  return ParseIso8601Ms(s);
+}
+
+}  // namespace
+
+Api::Api(store::EventStore* store, const Clock* clock, ApiOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+Api::~Api() = default;
+
+ingest::ParseContext Api::Context() const {
+  ingest::ParseContext ctx;
+  ctx.now_ms = clock_->NowMs();
+  ctx.limits = options_.limits;
+  return ctx;
+}
+
+bool Api::IsAdmin(const HttpRequest& req) const {
+  std::string_view token = BearerToken(req);
+  return !token.empty() && ConstantTimeEquals(token, options_.admin_token);
+}
+
+std::string Api::ClientIp(const HttpRequest& req) const {
+  if (options_.trust_x_forwarded_for) {
+    std::string_view xff = req.Header("x-forwarded-for");
+    if (!xff.empty()) {
+      size_t comma = xff.find(',');
+      std::string_view first = xff.substr(0, comma);
+      while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
+      return ingest::TruncateIp(first);
+    }
+  }
+  return ingest::TruncateIp(req.remote_ip);
+}
+
+void Api::Handle(HttpRequest request, Responder respond) {
+  // Wrap the responder to count every answer by route.
+  std::string route = request.path.rfind("/c/", 0) == 0 ? "/c/{ad_id}" : request.path;
+  if (!FindAsset(route) && route.rfind("/api/", 0) != 0 && route.rfind("/open_api/", 0) != 0 &&
+      route != "/c/{ad_id}" && route != "/healthz" && route != "/metrics")
+    route = "other";
+  Responder counted = [this, route = std::move(route), respond = std::move(respond)](
+                          HttpResponse r) {
+    metrics_.CountRequest(route, r.status);
+    respond(std::move(r));
+  };
+  Dispatch(request, counted);
+}
+
+void Api::Dispatch(HttpRequest& req, Responder& respond) {
+  const std::string& p = req.path;
+  const std::string& m = req.method;
+  if (m == "OPTIONS") {
+    HttpResponse r;
+    r.status = 204;
+    r.content_type.clear();
+    AddCors(req, r);
+    r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");
+    r.headers.emplace_back("Access-Control-Allow-Headers",
+                           "Content-Type, Authorization, Access-Token");
+    r.headers.emplace_back("Access-Control-Max-Age", "86400");
+    return respond(std::move(r));
+  }
+  auto is = [&](const char* method, const char* path) { return m == method && p == path; };
+  if (is("POST", "/open_api/v1.3/event/track/") || is("POST", "/open_api/v1.3/event/track"))
+    return EventsApi(req, respond, 2);
+  if (is("POST", "/open_api/v1.3/pixel/track/") || is("POST", "/open_api/v1.2/pixel/track/"))
+    return EventsApi(req, respond, 1);
+  if (is("POST", "/open_api/v1.3/pixel/batch/") || is("POST", "/open_api/v1.2/pixel/batch/"))
+    return EventsApi(req, respond, 11);
+  if (is("POST", "/api/v1/events")) return NativeEvents(req, respond);
+  if (is("POST", "/api/v1/pixel")) return PixelBeacon(req, respond);
+  if (is("GET", "/api/v1/pixel.gif")) return PixelGif(req, respond);
+  if (is("POST", "/api/v1/ad-events")) return AdEvents(req, respond);
+  if (m == "GET" && p.rfind("/c/", 0) == 0) return Click(req, respond);
+  if (is("POST", "/api/v1/pixels")) return CreatePixel(req, respond);
+  if (is("GET", "/api/v1/pixels")) return ListPixels(req, respond);
+  if (is("PUT", "/api/v1/catalog")) return PutCatalog(req, respond);
+  if (is("GET", "/api/v1/catalog")) return GetCatalog(req, respond);
+  if (is("PUT", "/api/v1/spend")) return PutSpend(req, respond);
+  if (is("GET", "/api/v1/export")) return Export(req, respond);
+  if (is("GET", "/healthz")) return respond(Json(200, R"({"status":"ok"})"));
+  if (is("GET", "/metrics")) return MetricsPage(req, respond);
+  if (m == "GET" || m == "HEAD") {
+    std::string path = p == "/" ? "/index.html" : p;
+    if (const EmbeddedAsset* a = FindAsset(path)) {
+      HttpResponse r;
+      r.content_type = std::string(ContentTypeFor(path));
+      r.body = std::string(a->data);
+      r.headers.emplace_back("Cache-Control", path == "/tp.js" ? "public, max-age=300" : "no-cache");
+      if (path == "/tp.js") AddCors(req, r);
+      return respond(std::move(r));
+    }
+  }
+  respond(Error(NotFound("no route for " + m + " " + p)));
+}
+
+// --- Collection --------------------------------------------------------------------------------
+
+void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
+  std::string_view token = req.Header("access-token");
+  if (token.empty()) {
+    metrics_.CountRejected("auth:missing_token", 1);
+    return respond(EnvelopeError(Unauthenticated("Access-Token header: required")));
+  }
+  auto owner = store_->FindPixelByToken(token);
+  if (!owner) {
+    metrics_.CountRejected("auth:bad_token", 1);
+    return respond(EnvelopeError(Unauthenticated("Access-Token: not a valid access token")));
+  }
+  auto ctx = Context();
+  StatusOr<ingest::ParsedEventBatch> parsed =
+      version == 2   ? ingest::ParseEventsApi2(req.body, ctx)
+      : version == 1 ? ingest::ParseEventsApi1Track(req.body, ctx)
+                     : ingest::ParseEventsApi1Batch(req.body, ctx);
+  if (!parsed.ok()) {
+    metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
+    return respond(EnvelopeError(parsed.status()));
+  }
+  const std::string key = version == 2 ? "event_source_id" : "pixel_code";
+  if (!store_->FindPixel(parsed->pixel_id)) {
+    metrics_.CountRejected("pixel:unknown", parsed->events.size());
+    return respond(EnvelopeError(InvalidArgument(key, ": unknown pixel " + parsed->pixel_id)));
+  }
+  if (owner->pixel_id != parsed->pixel_id) {
+    metrics_.CountRejected("auth:other_pixel", parsed->events.size());
+    return respond(EnvelopeError(PermissionDenied(
+        "No permission to operate pixel code: " + parsed->pixel_id +
+        ". The Access-Token belongs to another pixel.")));
+  }
+  // TikTok fails the whole batch on one bad event; so do we, so a fixed retry is exact.
+  if (const Status* first = parsed->FirstError()) {
+    for (const auto& e : parsed->events)
+      if (!e.status.ok()) metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
+    metrics_.CountRejected("batch:failed_with_other_event",
+                           parsed->events.size() - parsed->RejectedCount());
+    return respond(EnvelopeError(*first));
+  }
+  std::vector<StoredEvent> events;
+  events.reserve(parsed->events.size());
+  std::string ua(req.Header("user-agent"));
+  for (auto& e : parsed->events) events.emplace_back(std::move(*e.event));
+  size_t n = events.size();
+  Status st = store_->Submit(std::move(events), [this, respond, n](WriteResult wr) {
+    if (!wr.status.ok()) {
+      metrics_.CountRejected("store:error", n);
+      return respond(EnvelopeError(wr.status));
+    }
+    size_t dup = 0;
+    for (auto o : wr.outcomes) dup += o != WriteOutcome::kAccepted;
+    metrics_.CountEvents("accepted", n - dup);
+    metrics_.CountEvents("duplicate", dup);
+    std::string data;
+    JsonWriter w(data);
+    w.BeginObject().Key("events_received").Int(static_cast<int64_t>(n));
+    w.Key("accepted").Int(static_cast<int64_t>(n - dup)).Key("duplicate").Int(static_cast<int64_t>(dup));
+    w.EndObject();
+    respond(Envelope(0, "OK", data));
+  });
+  if (!st.ok()) {
+    metrics_.CountRejected("queue:full", n);
+    respond(EnvelopeError(st));
+  }
+}
+
+void Api::NativeEvents(HttpRequest& req, Responder& respond) {
+  std::string_view token = req.Header("access-token");
+  if (token.empty()) token = BearerToken(req);
+  if (token.empty()) {
+    metrics_.CountRejected("auth:missing_token", 1);
+    return respond(Error(Unauthenticated("Access-Token header (or Authorization: Bearer): required")));
+  }
+  auto owner = store_->FindPixelByToken(token);
+  if (!owner) {
+    metrics_.CountRejected("auth:bad_token", 1);
+    return respond(Error(Unauthenticated("access token: not valid")));
+  }
+  auto parsed = ingest::ParseEventsApi2(req.body, Context());
+  if (!parsed.ok()) {
+    metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
+    return respond(Error(parsed.status()));
+  }
+  if (!store_->FindPixel(parsed->pixel_id)) {
+    metrics_.CountRejected("pixel:unknown", parsed->events.size());
+    return respond(Error(NotFound("event_source_id: unknown pixel " + parsed->pixel_id)));
+  }
+  if (owner->pixel_id != parsed->pixel_id) {
+    metrics_.CountRejected("auth:other_pixel", parsed->events.size());
+    return respond(Error(PermissionDenied("access token: not valid for pixel " + parsed->pixel_id)));
+  }
+  std::vector<Status> errors;
+  std::vector<StoredEvent> events;
+  for (auto& e : parsed->events) {
+    errors.push_back(e.status);
+    if (e.status.ok()) events.emplace_back(std::move(*e.event));
+    else metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
+  }
+  if (events.empty()) {
+    BatchTally t;
+    WriteOutcomes(errors, nullptr, t);
+    return respond(Json(400, TallyJson(t)));
+  }
+  size_t n = events.size();
+  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n](
+                                                     WriteResult wr) {
+    if (!wr.status.ok()) {
+      metrics_.CountRejected("store:error", n);
+      return respond(Error(wr.status));
+    }
+    BatchTally t;
+    WriteOutcomes(errors, &wr, t);
+    metrics_.CountEvents("accepted", t.accepted);
+    metrics_.CountEvents("duplicate", t.duplicate);
+    respond(Json(200, TallyJson(t)));
+  });
+  if (!st.ok()) {
+    metrics_.CountRejected("queue:full", n);
+    respond(Error(st));
+  }
+}
+
+namespace {
+
+// Shared tail of the two pixel endpoints: checks the pixel and origin, then stores.
+Status CheckPixel(store::EventStore* store, const HttpRequest& req, const std::string& pixel_id) {
+  auto pixel = store->FindPixel(pixel_id);
+  if (!pixel) return NotFound("pixel_id: unknown pixel " + pixel_id);
+  if (!pixel->allowed_origins.empty()) {
+    std::string_view origin = req.Header("origin");
+    if (origin.empty()) {
+      // <img> requests carry no Origin; fall back to the Referer's origin.
+      std::string_view ref = req.Header("referer");
+      size_t scheme = ref.find("://");
+      size_t slash = scheme == std::string_view::npos ? ref.npos : ref.find('/', scheme + 3);
+      origin = ref.substr(0, slash);
+    }
+    bool ok = false;
+    for (const auto& o : pixel->allowed_origins) ok |= o == origin;
+    if (!ok) return PermissionDenied("origin " + std::string(origin) + ": not allowed for pixel " + pixel_id);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
+  auto parsed = ingest::ParsePixelBeacon(req.body, Context());
+  auto fail = [&](const Status& st, size_t n) {
+    metrics_.CountRejected(Metrics::ReasonLabel(st.message()), n);
+    HttpResponse r = Error(st);
+    AddCors(req, r);
+    respond(std::move(r));
+  };
+  if (!parsed.ok()) return fail(parsed.status(), 1);
+  if (Status st = CheckPixel(store_, req, parsed->pixel_id); !st.ok())
+    return fail(st, parsed->events.size());
+  std::vector<Status> errors;
+  std::vector<StoredEvent> events;
+  std::string ip = ClientIp(req);
+  std::string ua(req.Header("user-agent"));
+  for (auto& e : parsed->events) {
+    errors.push_back(e.status);
+    if (!e.status.ok()) {
+      metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
+      continue;
+    }
+    if (e.event->user.ip.empty()) e.event->user.ip = ip;
+    if (e.event->user.user_agent.empty()) e.event->user.user_agent = ua.substr(0, 1024);
+    events.emplace_back(std::move(*e.event));
+  }
+  if (events.empty()) {
+    BatchTally t;
+    WriteOutcomes(errors, nullptr, t);
+    HttpResponse r = Json(400, TallyJson(t));
+    AddCors(req, r);
+    return respond(std::move(r));
+  }
+  size_t n = events.size();
+  std::string origin(req.Header("origin"));
+  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
+                                                 origin](WriteResult wr) {
+    HttpRequest cors;
+    if (!origin.empty()) cors.headers.emplace_back("origin", origin);
+    HttpResponse r;
+    if (!wr.status.ok()) {
+      metrics_.CountRejected("store:error", n);
+      r = Error(wr.status);
+    } else {
+      BatchTally t;
+      WriteOutcomes(errors, &wr, t);
+      metrics_.CountEvents("accepted", t.accepted);
+      metrics_.CountEvents("duplicate", t.duplicate);
+      r = Json(200, TallyJson(t));
+    }
+    AddCors(cors, r);
+    respond(std::move(r));
+  });
+  if (!st.ok()) fail(st, n);
+}
+
+void Api::PixelGif(HttpRequest& req, Responder& respond) {
+  auto parsed = ingest::ParsePixelQuery(req.query, Context());
+  auto fail = [&](const Status& st) {
+    metrics_.CountRejected(Metrics::ReasonLabel(st.message()), 1);
+    respond(Error(st));
+  };
+  if (!parsed.ok()) return fail(parsed.status());
+  if (Status st = CheckPixel(store_, req, parsed->pixel_id); !st.ok()) return fail(st);
+  SiteEvent ev = std::move(*parsed->events[0].event);
+  if (ev.user.ip.empty()) ev.user.ip = ClientIp(req);
+  if (ev.user.user_agent.empty()) ev.user.user_agent = std::string(req.Header("user-agent")).substr(0, 1024);
+  std::vector<StoredEvent> events;
+  events.emplace_back(std::move(ev));
+  Status st = store_->Submit(std::move(events), [this, respond](WriteResult wr) {
+    if (!wr.status.ok()) {
+      metrics_.CountRejected("store:error", 1);
+      return respond(Error(wr.status));
+    }
+    metrics_.CountEvents(wr.outcomes[0] == WriteOutcome::kAccepted ? "accepted" : "duplicate", 1);
+    HttpResponse r;
+    r.content_type = "image/gif";
+    r.body.assign(reinterpret_cast<const char*>(kGif), sizeof kGif);
+    r.headers.emplace_back("Cache-Control", "no-store, max-age=0");
+    respond(std::move(r));
+  });
+  if (!st.ok()) fail(st);
+}
+
+void Api::AdEvents(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  auto parsed = ingest::ParseAdEvents(req.body, Context());
+  if (!parsed.ok()) {
+    metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
+    return respond(Error(parsed.status()));
+  }
+  std::vector<Status> errors;
+  std::vector<StoredEvent> events;
+  for (auto& e : *parsed) {
+    errors.push_back(e.status);
+    if (e.status.ok()) events.emplace_back(std::move(*e.event));
+    else metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
+  }
+  if (events.empty()) {
+    BatchTally t;
+    WriteOutcomes(errors, nullptr, t);
+    return respond(Json(400, TallyJson(t)));
+  }
+  size_t n = events.size();
+  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n](
+                                                     WriteResult wr) {
+    if (!wr.status.ok()) {
+      metrics_.CountRejected("store:error", n);
+      return respond(Error(wr.status));
+    }
+    BatchTally t;
+    WriteOutcomes(errors, &wr, t);
+    metrics_.CountEvents("accepted", t.accepted);
+    metrics_.CountEvents("duplicate", t.duplicate);
+    respond(Json(200, TallyJson(t)));
+  });
+  if (!st.ok()) {
+    metrics_.CountRejected("queue:full", n);
+    respond(Error(st));
+  }
+}
+
+void Api::Click(HttpRequest& req, Responder& respond) {
+  auto ad_id = ingest::PercentDecode(std::string_view(req.path).substr(3));
+  auto catalog = store_->GetCatalog();
+  auto ref = ad_id ? catalog->FindAd(*ad_id) : std::nullopt;
+  if (!ref) {
+    metrics_.CountRejected("click:unknown_ad", 1);
+    HttpResponse r = Error(NotFound("ad_id: unknown ad " + ad_id.value_or("")));
+    return respond(std::move(r));
+  }
+  // Only ever to the catalog's landing URL: nothing in the request can change the target.
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  unsigned char raw[24];
+  RAND_bytes(raw, sizeof raw);
+  std::string click_id = "TPC.";
+  for (unsigned char b : raw) click_id += kAlphabet[b & 63];
+  AdEvent ev;
+  ev.type = AdEventType::kClick;
+  ev.ad_id = ref->ad->ad_id;
+  ev.click_id = click_id;
+  ev.event_time_ms = clock_->NowMs();
+  if (auto q = ingest::ParseQuery(req.query)) {
+    for (auto& [k, v] : *q) {
+      if (v.size() > 128) continue;
+      if (k == "user_key") ev.user_key = v;
+      else if (k == "age" && ingest::IsAgeBucket(v)) ev.age = v;
+      else if (k == "gender" && ingest::IsGender(v)) ev.gender = v;
+      else if (k == "country") ev.country = v;
+      else if (k == "region") ev.region = v;
+      else if (k == "placement") ev.placement = v;
+      else if (k == "os") ev.os = v;
+      else if (k == "device") ev.device = v;
+    }
+  }
+  std::string location = ingest::AddQueryParam(ref->ad->landing_url, "ttclid", click_id);
+  auto redirect = [location] {
+    HttpResponse r;
+    r.status = 302;
+    r.content_type = "text/plain";
+    r.body = "Redirecting to " + location;
+    r.headers.emplace_back("Location", location);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    r.headers.emplace_back("Referrer-Policy", "no-referrer-when-downgrade");
+    return r;
+  };
+  std::vector<StoredEvent> events;
+  events.emplace_back(std::move(ev));
+  Status st = store_->Submit(std::move(events), [this, respond, redirect](WriteResult wr) {
+    if (wr.status.ok()) {
+      metrics_.CountEvents("accepted", 1);
+    } else {
+      metrics_.CountRejected("click:store_error", 1);
+      spdlog::error("click not recorded: {}", wr.status.message());
+    }
+    respond(redirect());
+  });
+  if (!st.ok()) {
+    // A person is waiting: send them on even if the click cannot be recorded, and say so.
+    metrics_.CountRejected("click:queue_full", 1);
+    spdlog::warn("click not recorded ({}), redirecting anyway", st.message());
+    respond(redirect());
+  }
+}
+
+// --- Management --------------------------------------------------------------------------------
+
+void Api::CreatePixel(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(req.body).get(root)) return respond(Error(ingest::JsonSyntaxError(err)));
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) return respond(Error(InvalidArgument("body", ": must be a JSON object")));
+  std::string name;
+  if (Status st = ingest::ReadString(obj, "name", "", 200, name); !st.ok()) return respond(Error(st));
+  if (name.empty()) return respond(Error(InvalidArgument("name", ": required")));
+  std::vector<std::string> origins;
+  if (Status st = ingest::ReadStringList(obj, "allowed_origins", "", 200, origins); !st.ok())
+    return respond(Error(st));
+  for (const auto& o : origins)
+    if (!ingest::IsHttpUrl(o) || o.find('/', o.find("://") + 3) != std::string::npos)
+      return respond(Error(InvalidArgument("allowed_origins", ": each must be an origin like https://shop.example")));
+  auto pixel = store_->CreatePixel(name, origins);
+  if (!pixel.ok()) return respond(Error(pixel.status()));
+  spdlog::info("created pixel {} ({})", pixel->pixel_id, pixel->name);
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("pixel_id").String(pixel->pixel_id).Key("name").String(pixel->name);
+  w.Key("access_token").String(pixel->access_token).EndObject();
+  respond(Json(201, std::move(body)));
+}
+
+void Api::ListPixels(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("pixels").BeginArray();
+  for (const auto& p : store_->ListPixels()) {
+    w.BeginObject().Key("pixel_id").String(p.pixel_id).Key("name").String(p.name);
+    w.Key("access_token").String(p.access_token).Key("created_at_ms").Int(p.created_ms);
+    w.Key("allowed_origins").BeginArray();
+    for (const auto& o : p.allowed_origins) w.String(o);
+    w.EndArray().EndObject();
+  }
+  w.EndArray().EndObject();
+  respond(Json(200, std::move(body)));
+}
+
+void Api::PutCatalog(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  auto cat = ingest::ParseCatalog(req.body);
+  if (!cat.ok()) return respond(Error(cat.status()));
+  if (Status st = store_->PutCatalog(*cat); !st.ok()) return respond(Error(st));
+  spdlog::info("catalog replaced: {} campaigns, {} ads", cat->campaigns.size(), cat->AdCount());
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("campaigns").Int(static_cast<int64_t>(cat->campaigns.size()));
+  w.Key("ads").Int(static_cast<int64_t>(cat->AdCount())).EndObject();
+  respond(Json(200, std::move(body)));
+}
+
+void Api::GetCatalog(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  respond(Json(200, ingest::CatalogToJson(*store_->GetCatalog())));
+}
+
+void Api::PutSpend(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  auto rows = ingest::ParseSpend(req.body);
+  if (!rows.ok()) return respond(Error(rows.status()));
+  if (Status st = store_->PutSpend(*rows); !st.ok()) return respond(Error(st));
+  respond(Json(200, "{\"rows\":" + std::to_string(rows->size()) + "}"));
+}
+
+void Api::Export(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  auto q = ingest::ParseQuery(req.query);
+  if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
+  store::ExportQuery eq;
+  for (auto& [k, v] : *q) {
+    if (k == "pixel_id") {
+      eq.pixel_id = v;
+    } else if (k == "type") {
+      if (v != "site" && v != "ad") return respond(Error(InvalidArgument("type", ": must be site or ad")));
+      eq.ads = v == "ad";
+    } else if (k == "from" || k == "to") {
+      auto t = ParseTimeParam(v);
+      if (!t) return respond(Error(InvalidArgument(k, ": must be Unix seconds, YYYY-MM-DD or ISO 8601")));
+      (k == "from" ? eq.from_ms : eq.to_ms) = *t;
+    }
+  }
+  if (!eq.ads && eq.pixel_id.empty())
+    return respond(Error(InvalidArgument("pixel_id", ": required (or type=ad for ad events)")));
+  if (!eq.ads && !store_->FindPixel(eq.pixel_id))
+    return respond(Error(NotFound("pixel_id: unknown pixel " + eq.pixel_id)));
+  workers_.Post([this, eq, respond] {
+    std::string body;
+    Status st = store_->Export(eq, [&body](std::string_view line) {
+      body.append(line);
+      body += '\n';
+      return true;
+    });
+    if (!st.ok()) return respond(Error(st));
+    HttpResponse r;
+    r.content_type = "application/x-ndjson";
+    r.body = std::move(body);
+    respond(std::move(r));
+  });
+}
+
+void Api::MetricsPage(HttpRequest&, Responder& respond) {
+  auto s = store_->Stats();
+  std::string extra;
+  extra += "# HELP touchpoint_commit_queue_events Events waiting for the next commit.\n";
+  extra += "# TYPE touchpoint_commit_queue_events gauge\n";
+  extra += "touchpoint_commit_queue_events " + std::to_string(s.queued_events) + "\n";
+  extra += "# HELP touchpoint_commits_total Group commits to the durable log.\n";
+  extra += "# TYPE touchpoint_commits_total counter\n";
+  extra += "touchpoint_commits_total " + std::to_string(s.commits) + "\n";
+  extra += "# HELP touchpoint_committed_events_total Events in those commits.\n";
+  extra += "# TYPE touchpoint_committed_events_total counter\n";
+  extra += "touchpoint_committed_events_total " + std::to_string(s.committed_events) + "\n";
+  extra += "# HELP touchpoint_commit_seconds Commit latency (sum and count).\n";
+  extra += "# TYPE touchpoint_commit_seconds summary\n";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6f", s.commit_ms_sum / 1000.0);
+  extra += std::string("touchpoint_commit_seconds_sum ") + buf + "\n";
+  extra += "touchpoint_commit_seconds_count " + std::to_string(s.commits) + "\n";
+  std::snprintf(buf, sizeof buf, "%.6f", s.last_commit_ms / 1000.0);
+  extra += "# HELP touchpoint_last_commit_seconds Latency of the latest commit.\n";
+  extra += "# TYPE touchpoint_last_commit_seconds gauge\n";
+  extra += std::string("touchpoint_last_commit_seconds ") + buf + "\n";
+  extra += "# HELP touchpoint_dedup_keys Event keys in the 48 h de-duplication window.\n";
+  extra += "# TYPE touchpoint_dedup_keys gauge\n";
+  extra += "touchpoint_dedup_keys " + std::to_string(s.dedup_keys) + "\n";
+  HttpResponse r;
+  r.content_type = "text/plain; version=0.0.4";
+  r.body = metrics_.Render(extra);
+  respond(std::move(r));
+}
+
+}  // namespace touchpoint::server

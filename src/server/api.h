@@ -1,0 +1,62 @@
+#pragma once
+// The HTTP API (docs/api.md): collection endpoints, management, export, health and metrics.
+// Routing is a flat table in api.cc; every handler answers exactly once through its Responder.
+
+#include <memory>
+#include <string>
+
+#include "core/time.h"
+#include "ingest/limits.h"
+#include "server/http_server.h"
+#include "server/metrics.h"
+#include "server/worker_pool.h"
+#include "store/event_store.h"
+
+namespace touchpoint::server {
+
+struct ApiOptions {
+  std::string admin_token;
+  ingest::IngestLimits limits;
+  bool trust_x_forwarded_for = false;  // behind a proxy: take the client IP from the header
+};
+
+class Api final : public Handler {
+ public:
+  Api(store::EventStore* store, const Clock* clock, ApiOptions options);
+  ~Api() override;
+
+  void Handle(HttpRequest request, Responder respond) override;
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  struct Route;
+  void Dispatch(HttpRequest& req, Responder& respond);
+
+  // Collection
+  void EventsApi(HttpRequest& req, Responder& respond, int version);  // 2 = track, 1 = pixel/track, 11 = pixel/batch
+  void NativeEvents(HttpRequest& req, Responder& respond);
+  void PixelBeacon(HttpRequest& req, Responder& respond);
+  void PixelGif(HttpRequest& req, Responder& respond);
+  void AdEvents(HttpRequest& req, Responder& respond);
+  void Click(HttpRequest& req, Responder& respond);
+  // Management
+  void CreatePixel(HttpRequest& req, Responder& respond);
+  void ListPixels(HttpRequest& req, Responder& respond);
+  void PutCatalog(HttpRequest& req, Responder& respond);
+  void GetCatalog(HttpRequest& req, Responder& respond);
+  void PutSpend(HttpRequest& req, Responder& respond);
+  void Export(HttpRequest& req, Responder& respond);
+  void MetricsPage(HttpRequest& req, Responder& respond);
+
+  bool IsAdmin(const HttpRequest& req) const;
+  ingest::ParseContext Context() const;
+  std::string ClientIp(const HttpRequest& req) const;
+
+  store::EventStore* store_;
+  const Clock* clock_;
+  ApiOptions options_;
+  Metrics metrics_;
+  WorkerPool workers_{2};
+};
+
+}  // namespace touchpoint::server

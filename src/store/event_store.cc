@@ -1,0 +1,529 @@
+#include "store/event_store.h"
+
+#include <openssl/rand.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <future>
+
+#include "ingest/catalog_file.h"
+#include "ingest/event_json.h"
+
+namespace touchpoint::store {
+
+const char* WriteOutcomeName(WriteOutcome o) {
+  switch (o) {
+    case WriteOutcome::kAccepted: return "accepted";
+    case WriteOutcome::kDuplicate: return "duplicate";
+    case WriteOutcome::kMerged: return "duplicate";
+  }
+  return "accepted";
+}
+
+namespace {
+
+constexpr int kKindSite = 0;
+constexpr int kKindAd = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS events(
+  seq INTEGER PRIMARY KEY,
+  kind INTEGER NOT NULL,          -- 0 site event, 1 ad event
+  pixel_id TEXT,                  -- site events
+  name TEXT NOT NULL,             -- event name or ad event type
+  dedup_key TEXT,                 -- NULL when the event has none
+  event_time_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
+  body TEXT NOT NULL              -- docs/formats.md, without seq and received_at_ms
+);
+CREATE TABLE IF NOT EXISTS pixels(
+  pixel_id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  access_token TEXT NOT NULL UNIQUE,
+  created_ms INTEGER NOT NULL,
+  allowed_origins TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS catalog(id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS spend(
+  day_ms INTEGER NOT NULL, ad_id TEXT NOT NULL, spend REAL NOT NULL, currency TEXT NOT NULL,
+  PRIMARY KEY (day_ms, ad_id));
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql";
+
+std::string RandomToken(size_t bytes, const char* alphabet, size_t alphabet_size) {
+  std::string out;
+  std::vector<unsigned char> buf(bytes);
+  RAND_bytes(buf.data(), static_cast<int>(buf.size()));
+  for (unsigned char b : buf) out += alphabet[b % alphabet_size];
+  return out;
+}
+
+std::vector<std::string> SplitOrigins(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < s.size()) {
+    size_t sp = s.find(' ', start);
+    std::string_view part = s.substr(start, sp == std::string_view::npos ? s.npos : sp - start);
+    if (!part.empty()) out.emplace_back(part);
+    if (sp == std::string_view::npos) break;
+    start = sp + 1;
+  }
+  return out;
+}
+
+void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>& from) {
+  for (const auto& v : from) {
+    bool seen = false;
+    for (const auto& x : into) seen |= x == v;
+    if (!seen) into.push_back(v);
+  }
+}
+
+void FillIfEmpty(std::string& into, const std::string& from) {
+  if (into.empty()) into = from;
+}
+
+// The first copy is kept; the later one adds the match keys and parameters it lacks.
+void MergeSiteEvent(SiteEvent& first, const SiteEvent& later) {
+  FillIfEmpty(first.user.ttclid, later.user.ttclid);
+  FillIfEmpty(first.user.ttp, later.user.ttp);
+  FillIfEmpty(first.user.ip, later.user.ip);
+  FillIfEmpty(first.user.user_agent, later.user.user_agent);
+  FillIfEmpty(first.user.locale, later.user.locale);
+  AppendUnique(first.user.email_sha256, later.user.email_sha256);
+  AppendUnique(first.user.phone_sha256, later.user.phone_sha256);
+  AppendUnique(first.user.external_id_sha256, later.user.external_id_sha256);
+  if (!first.value) first.value = later.value;
+  FillIfEmpty(first.currency, later.currency);
+  FillIfEmpty(first.order_id, later.order_id);
+  FillIfEmpty(first.content_type, later.content_type);
+  FillIfEmpty(first.page_url, later.page_url);
+  FillIfEmpty(first.page_referrer, later.page_referrer);
+  if (first.contents.empty()) first.contents = later.contents;
+}
+
+}  // namespace
+
+EventStore::EventStore(StoreOptions options, const Clock* clock)
+    : options_(std::move(options)), clock_(clock), catalog_(std::make_shared<Catalog>()) {}
+
+StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options,
+                                                       const Clock* clock) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return Internal("cannot create data directory " + options.data_dir + ": " + ec.message());
+  std::unique_ptr<EventStore> store(new EventStore(options, clock));
+  TP_RETURN_IF_ERROR(store->Init());
+  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  return store;
+}
+
+Status EventStore::Init() {
+  std::string path = options_.data_dir + "/touchpoint.db";
+  auto w = Database::Open(path, options_.synchronous_full);
+  if (!w.ok()) return w.status();
+  writer_db_ = std::move(*w);
+  TP_RETURN_IF_ERROR(writer_db_.Exec(kSchema));
+  auto r = Database::Open(path, options_.synchronous_full);
+  if (!r.ok()) return r.status();
+  db_ = std::move(*r);
+
+  auto ins = writer_db_.Prepare(
+      "INSERT INTO events(seq, kind, pixel_id, name, dedup_key, event_time_ms, received_ms, body) "
+      "VALUES (?,?,?,?,?,?,?,?)");
+  if (!ins.ok()) return ins.status();
+  insert_ = std::move(*ins);
+  auto sel = writer_db_.Prepare("SELECT body FROM events WHERE seq = ?");
+  if (!sel.ok()) return sel.status();
+  select_body_ = std::move(*sel);
+  auto upd = writer_db_.Prepare("UPDATE events SET body = ? WHERE seq = ?");
+  if (!upd.ok()) return upd.status();
+  update_body_ = std::move(*upd);
+
+  auto max = writer_db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
+  if (!max.ok()) return max.status();
+  if (max->Step()) next_seq_ = static_cast<uint64_t>(max->Int(0)) + 1;
+
+  TP_RETURN_IF_ERROR(RecoverDedup());
+  TP_RETURN_IF_ERROR(LoadPixels());
+  auto cat = db_.Prepare("SELECT json FROM catalog WHERE id = 1");
+  if (!cat.ok()) return cat.status();
+  if (cat->Step()) {
+    auto parsed = ingest::ParseCatalogJson(cat->Text(0));
+    if (!parsed.ok()) return Internal("stored catalog unreadable: " + parsed.status().message());
+    catalog_ = std::make_shared<Catalog>(std::move(*parsed));
+  }
+  return OkStatus();
+}
+
+Status EventStore::RecoverDedup() {
+  // The dedup window survives restarts: rebuild it from the log.
+  auto q = writer_db_.Prepare(
+      "SELECT seq, dedup_key, received_ms FROM events WHERE dedup_key IS NOT NULL AND "
+      "received_ms > ? ORDER BY seq");
+  if (!q.ok()) return q.status();
+  q->Bind(1, clock_->NowMs() - kDedupWindowMs);
+  Status st;
+  while (q->Step(&st)) {
+    std::string key(q->Text(1));
+    if (!dedup_.Find(key, clock_->NowMs()))
+      dedup_.Insert(key, static_cast<uint64_t>(q->Int(0)), q->Int(2));
+  }
+  return st;
+}
+
+Status EventStore::LoadPixels() {
+  auto q = db_.Prepare("SELECT pixel_id, name, access_token, created_ms, allowed_origins FROM pixels");
+  if (!q.ok()) return q.status();
+  std::lock_guard lock(mu_cache_);
+  Status st;
+  while (q->Step(&st)) {
+    Pixel p{std::string(q->Text(0)), std::string(q->Text(1)), std::string(q->Text(2)), q->Int(3),
+            SplitOrigins(q->Text(4))};
+    tokens_[p.access_token] = p.pixel_id;
+    pixels_[p.pixel_id] = std::move(p);
+  }
+  return st;
+}
+
+EventStore::~EventStore() { Close(); }
+
+void EventStore::Close() {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_ && !writer_.joinable()) return;
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (writer_.joinable()) writer_.join();
+}
+
+Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (closing_) return Unavailable("the server is shutting down");
+    if (queued_events_ > 0 && queued_events_ + events.size() > options_.max_queued_events)
+      return ResourceExhausted("the commit queue is full; retry later");
+    queued_events_ += events.size();
+    queue_.push_back(Pending{std::move(events), std::move(done)});
+  }
+  cv_.notify_one();
+  return OkStatus();
+}
+
+WriteResult EventStore::Write(std::vector<StoredEvent> events) {
+  std::promise<WriteResult> promise;
+  auto future = promise.get_future();
+  Status st = Submit(std::move(events), [&promise](WriteResult r) { promise.set_value(std::move(r)); });
+  if (!st.ok()) return WriteResult{st, {}, {}};
+  return future.get();
+}
+
+void EventStore::WriterLoop() {
+  for (;;) {
+    std::deque<Pending> group;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      if (queue_.empty() && closing_) return;
+      group.swap(queue_);
+    }
+    CommitGroup(group);
+  }
+}
+
+void EventStore::CommitGroup(std::deque<Pending>& group) {
+  auto start = std::chrono::steady_clock::now();
+  const int64_t now = clock_->NowMs();
+  dedup_.Expire(now);
+  std::vector<WriteResult> results(group.size());
+  std::vector<std::string> inserted_keys;  // undo list if the commit fails
+  uint64_t seq_before = next_seq_;
+  size_t n_events = 0;
+  Status st = writer_db_.Exec("BEGIN IMMEDIATE");
+  std::string body;
+  for (size_t b = 0; b < group.size() && st.ok(); ++b) {
+    auto& res = results[b];
+    for (auto& item : group[b].events) {
+      ++n_events;
+      std::string key;
+      body.clear();
+      int kind;
+      std::string_view pixel, name;
+      int64_t event_time;
+      if (auto* site = std::get_if<SiteEvent>(&item)) {
+        key = SiteDedupKey(*site);
+        if (!key.empty()) {
+          if (auto hit = dedup_.Find(key, now)) {
+            bool merge = now - hit->first_received_ms <= kMergeWindowMs;
+            if (merge) st = MergeInto(hit->seq, *site);
+            res.outcomes.push_back(merge ? WriteOutcome::kMerged : WriteOutcome::kDuplicate);
+            res.seqs.push_back(hit->seq);
+            if (!st.ok()) break;
+            continue;
+          }
+        }
+        ingest::AppendSiteEventJson(*site, 0, 0, body);
+        kind = kKindSite;
+        pixel = site->pixel_id;
+        name = site->event;
+        event_time = site->event_time_ms;
+      } else {
+        auto& ad = std::get<AdEvent>(item);
+        key = AdDedupKey(ad);
+        if (!key.empty()) {
+          if (auto hit = dedup_.Find(key, now)) {
+            res.outcomes.push_back(WriteOutcome::kDuplicate);
+            res.seqs.push_back(hit->seq);
+            continue;
+          }
+        }
+        ingest::AppendAdEventJson(ad, 0, 0, body);
+        kind = kKindAd;
+        name = AdEventTypeName(ad.type);
+        event_time = ad.event_time_ms;
+      }
+      uint64_t seq = next_seq_++;
+      insert_.Bind(1, static_cast<int64_t>(seq)).Bind(2, static_cast<int64_t>(kind));
+      if (pixel.empty()) insert_.BindNull(3); else insert_.Bind(3, pixel);
+      insert_.Bind(4, name);
+      if (key.empty()) insert_.BindNull(5); else insert_.Bind(5, key);
+      insert_.Bind(6, event_time).Bind(7, now).Bind(8, std::string_view(body));
+      st = insert_.Run();
+      if (!st.ok()) break;
+      if (!key.empty()) {
+        dedup_.Insert(key, seq, now);
+        inserted_keys.push_back(std::move(key));
+      }
+      res.outcomes.push_back(WriteOutcome::kAccepted);
+      res.seqs.push_back(seq);
+    }
+  }
+  // Commit before ack: clients retry on timeout, so an ack must mean durable.
+  if (st.ok()) st = writer_db_.Exec("COMMIT");
+  if (!st.ok()) {
+    spdlog::error("commit of {} events failed: {}", n_events, st.message());
+    (void)writer_db_.Exec("ROLLBACK");
+    for (const auto& k : inserted_keys) dedup_.Erase(k);
+    next_seq_ = seq_before;
+  }
+  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+                  .count();
+  {
+    std::lock_guard lock(mu_);
+    queued_events_ -= n_events;
+    if (st.ok()) {
+      stats_.commits++;
+      stats_.committed_events += n_events;
+      stats_.last_commit_ms = ms;
+      stats_.commit_ms_sum += ms;
+    }
+    stats_.dedup_keys = dedup_.size();
+  }
+  for (size_t b = 0; b < group.size(); ++b) {
+    if (!st.ok()) results[b] = WriteResult{st, {}, {}};
+    if (group[b].done) group[b].done(std::move(results[b]));
+  }
+}
+
+Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later) {
+  select_body_.Bind(1, static_cast<int64_t>(seq));
+  Status st;
+  if (!select_body_.Step(&st)) {
+    select_body_.Reset();
+    return st.ok() ? Internal("merge: stored event " + std::to_string(seq) + " not found") : st;
+  }
+  auto first = ingest::SiteEventFromJson(select_body_.Text(0));
+  select_body_.Reset();
+  if (!first.ok()) return first.status();
+  SiteEvent merged = *first;
+  MergeSiteEvent(merged, later);
+  if (merged == *first) return OkStatus();
+  std::string body;
+  ingest::AppendSiteEventJson(merged, 0, 0, body);
+  update_body_.Bind(1, std::string_view(body)).Bind(2, static_cast<int64_t>(seq));
+  return update_body_.Run();
+}
+
+StatusOr<Pixel> EventStore::CreatePixel(std::string_view name, std::vector<std::string> origins) {
+  static const char kUpper[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  static const char kHex[] = "0123456789abcdef";
+  Pixel p;
+  p.pixel_id = "TP" + RandomToken(18, kUpper, 32);
+  p.name = std::string(name);
+  p.access_token = RandomToken(40, kHex, 16);
+  p.created_ms = clock_->NowMs();
+  p.allowed_origins = std::move(origins);
+  std::string joined;
+  for (const auto& o : p.allowed_origins) joined += (joined.empty() ? "" : " ") + o;
+  {
+    std::lock_guard lock(mu_db_);
+    auto ins = db_.Prepare(
+        "INSERT INTO pixels(pixel_id, name, access_token, created_ms, allowed_origins) "
+        "VALUES (?,?,?,?,?)");
+    if (!ins.ok()) return ins.status();
+    ins->Bind(1, p.pixel_id).Bind(2, p.name).Bind(3, p.access_token).Bind(4, p.created_ms);
+    ins->Bind(5, joined);
+    TP_RETURN_IF_ERROR(ins->Run());
+  }
+  std::lock_guard lock(mu_cache_);
+  tokens_[p.access_token] = p.pixel_id;
+  pixels_[p.pixel_id] = p;
+  return p;
+}
+
+std::vector<Pixel> EventStore::ListPixels() const {
+  std::lock_guard lock(mu_cache_);
+  std::vector<Pixel> out;
+  for (const auto& [id, p] : pixels_) out.push_back(p);
+  std::sort(out.begin(), out.end(),
+            [](const Pixel& a, const Pixel& b) { return a.created_ms < b.created_ms ||
+                                                        (a.created_ms == b.created_ms && a.pixel_id < b.pixel_id); });
+  return out;
+}
+
+std::optional<Pixel> EventStore::FindPixel(std::string_view pixel_id) const {
+  std::lock_guard lock(mu_cache_);
+  auto it = pixels_.find(std::string(pixel_id));
+  if (it == pixels_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Pixel> EventStore::FindPixelByToken(std::string_view token) const {
+  std::lock_guard lock(mu_cache_);
+  auto it = tokens_.find(std::string(token));
+  if (it == tokens_.end()) return std::nullopt;
+  return pixels_.at(it->second);
+}
+
+Status EventStore::PutCatalog(const Catalog& catalog) {
+  TP_RETURN_IF_ERROR(ingest::ValidateCatalog(catalog));
+  std::string json = ingest::CatalogToJson(catalog);
+  {
+    std::lock_guard lock(mu_db_);
+    auto q = db_.Prepare("INSERT OR REPLACE INTO catalog(id, json) VALUES (1, ?)");
+    if (!q.ok()) return q.status();
+    q->Bind(1, std::string_view(json));
+    TP_RETURN_IF_ERROR(q->Run());
+  }
+  std::lock_guard lock(mu_cache_);
+  catalog_ = std::make_shared<Catalog>(catalog);
+  return OkStatus();
+}
+
+std::shared_ptr<const Catalog> EventStore::GetCatalog() const {
+  std::lock_guard lock(mu_cache_);
+  return catalog_;
+}
+
+Status EventStore::PutSpend(const std::vector<SpendRow>& rows) {
+  std::lock_guard lock(mu_db_);
+  TP_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  auto q = db_.Prepare(
+      "INSERT OR REPLACE INTO spend(day_ms, ad_id, spend, currency) VALUES (?,?,?,?)");
+  if (!q.ok()) {
+    (void)db_.Exec("ROLLBACK");
+    return q.status();
+  }
+  for (const auto& r : rows) {
+    q->Bind(1, r.day_ms).Bind(2, r.ad_id).Bind(3, r.spend).Bind(4, r.currency);
+    Status st = q->Run();
+    if (!st.ok()) {
+      (void)db_.Exec("ROLLBACK");
+      return st;
+    }
+  }
+  return db_.Exec("COMMIT");
+}
+
+StatusOr<std::vector<SpendRow>> EventStore::GetSpend() const {
+  std::lock_guard lock(mu_db_);
+  auto q = db_.Prepare("SELECT day_ms, ad_id, spend, currency FROM spend ORDER BY day_ms, ad_id");
+  if (!q.ok()) return q.status();
+  std::vector<SpendRow> out;
+  Status st;
+  while (q->Step(&st))
+    out.push_back(SpendRow{q->Int(0), std::string(q->Text(1)), q->Double(2), std::string(q->Text(3))});
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status EventStore::Export(const ExportQuery& query,
+                          const std::function<bool(std::string_view)>& line) const {
+  // A connection of its own: exports may be long and must not block management calls.
+  auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
+  if (!db.ok()) return db.status();
+  std::string sql =
+      "SELECT seq, received_ms, body FROM events WHERE kind = ? AND event_time_ms >= ? AND "
+      "event_time_ms < ?";
+  if (!query.pixel_id.empty()) sql += " AND pixel_id = ?";
+  sql += " ORDER BY seq";
+  auto q = db->Prepare(sql);
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(query.ads ? kKindAd : kKindSite));
+  q->Bind(2, query.from_ms).Bind(3, query.to_ms);
+  if (!query.pixel_id.empty()) q->Bind(4, query.pixel_id);
+  Status st;
+  std::string out;
+  while (q->Step(&st)) {
+    std::string_view body = q->Text(2);
+    out.clear();
+    out += "{\"seq\":";
+    out += std::to_string(q->Int(0));
+    out += ",\"received_at_ms\":";
+    out += std::to_string(q->Int(1));
+    out += ',';
+    out.append(body.substr(1));
+    if (!line(out)) break;
+  }
+  return st;
+}
+
+Status EventStore::ScanAll(
+    const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
+  auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
+  if (!db.ok()) return db.status();
+  auto q = db->Prepare("SELECT seq, received_ms, kind, body FROM events ORDER BY seq");
+  if (!q.ok()) return q.status();
+  Status st;
+  while (q->Step(&st)) {
+    if (q->Int(2) == kKindSite) {
+      auto ev = ingest::SiteEventFromJson(q->Text(3));
+      if (!ev.ok()) return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
+      visit(static_cast<uint64_t>(q->Int(0)), q->Int(1), StoredEvent(std::move(*ev)));
+    } else {
+      auto ev = ingest::AdEventFromJson(q->Text(3));
+      if (!ev.ok()) return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
+      visit(static_cast<uint64_t>(q->Int(0)), q->Int(1), StoredEvent(std::move(*ev)));
+    }
+  }
+  return st;
+}
+
+std::optional<std::string> EventStore::GetMeta(std::string_view key) const {
+  std::lock_guard lock(mu_db_);
+  auto q = db_.Prepare("SELECT value FROM meta WHERE key = ?");
+  if (!q.ok()) return std::nullopt;
+  q->Bind(1, key);
+  if (!q->Step()) return std::nullopt;
+  return std::string(q->Text(0));
+}
+
+Status EventStore::SetMeta(std::string_view key, std::string_view value) {
+  std::lock_guard lock(mu_db_);
+  auto q = db_.Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)");
+  if (!q.ok()) return q.status();
+  q->Bind(1, key).Bind(2, value);
+  return q->Run();
+}
+
+StoreStats EventStore::Stats() const {
+  std::lock_guard lock(mu_);
+  StoreStats s = stats_;
+  s.queued_events = queued_events_;
+  return s;
+}
+
+}  // namespace touchpoint::store

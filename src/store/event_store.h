@@ -1,0 +1,168 @@
+#pragma once
+// The embedded store: an SQLite database (WAL) in the data directory holding the durable event
+// log, pixels, the catalog and spend.
+//
+// Writes of events go through one writer thread that group-commits: every batch queued while a
+// commit runs shares the next one. A batch's callback runs only after its commit succeeded, so
+// an acknowledgement sent from the callback means the events are durable. The queue is bounded
+// (in events); Submit() refuses with kResourceExhausted when it is full.
+//
+// De-duplication happens in the writer, in commit order, so concurrent copies of one event can
+// never both be stored.
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "core/catalog.h"
+#include "core/event.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "store/dedup_index.h"
+#include "store/sqlite_db.h"
+
+namespace touchpoint::store {
+
+struct StoreOptions {
+  std::string data_dir;
+  bool synchronous_full = true;      // fsync at every commit (survives power loss)
+  size_t max_queued_events = 100000; // beyond this, Submit() answers "retry later"
+};
+
+struct Pixel {
+  std::string pixel_id;
+  std::string name;
+  std::string access_token;
+  int64_t created_ms = 0;
+  std::vector<std::string> allowed_origins;  // empty: any origin
+};
+
+enum class WriteOutcome : uint8_t {
+  kAccepted = 0,   // stored
+  kDuplicate = 1,  // a copy was already stored within 48 h; this one was dropped
+  kMerged = 2,     // a duplicate within 5 min: its extra match keys were merged into the first
+};
+const char* WriteOutcomeName(WriteOutcome o);
+
+using StoredEvent = std::variant<SiteEvent, AdEvent>;
+
+struct WriteResult {
+  Status status;                      // not OK: nothing of the batch was stored
+  std::vector<WriteOutcome> outcomes; // one per event, in order
+  std::vector<uint64_t> seqs;         // seq of the stored copy (the first copy for duplicates)
+};
+using WriteCallback = std::function<void(WriteResult)>;
+
+// Read-side filters for Export().
+struct ExportQuery {
+  std::string pixel_id;  // site events of this pixel; empty + ads=false: all site events
+  bool ads = false;      // ad events instead of site events
+  int64_t from_ms = INT64_MIN;  // event time, inclusive
+  int64_t to_ms = INT64_MAX;    // event time, exclusive
+};
+
+struct StoreStats {
+  uint64_t commits = 0;
+  uint64_t committed_events = 0;
+  double last_commit_ms = 0;
+  double commit_ms_sum = 0;
+  size_t queued_events = 0;
+  size_t dedup_keys = 0;
+};
+
+class EventStore {
+ public:
+  static StatusOr<std::unique_ptr<EventStore>> Open(const StoreOptions& options,
+                                                    const Clock* clock);
+  ~EventStore();  // drains the queue, commits, stops the writer
+
+  EventStore(const EventStore&) = delete;
+  EventStore& operator=(const EventStore&) = delete;
+
+  // Queues events for the writer. `done` runs on the writer thread after the commit.
+  Status Submit(std::vector<StoredEvent> events, WriteCallback done);
+  // Submits and waits (for the CLI, tests and bulk loads).
+  WriteResult Write(std::vector<StoredEvent> events);
+  // Stops accepting, commits everything queued, and joins the writer.
+  void Close();
+
+  // Pixels.
+  StatusOr<Pixel> CreatePixel(std::string_view name, std::vector<std::string> allowed_origins);
+  std::vector<Pixel> ListPixels() const;
+  std::optional<Pixel> FindPixel(std::string_view pixel_id) const;
+  // The pixel owning this Events API access token.
+  std::optional<Pixel> FindPixelByToken(std::string_view token) const;
+
+  // Catalog and spend (replace-all for the catalog; upsert by (day, ad) for spend).
+  Status PutCatalog(const Catalog& catalog);
+  std::shared_ptr<const Catalog> GetCatalog() const;
+  Status PutSpend(const std::vector<SpendRow>& rows);
+  StatusOr<std::vector<SpendRow>> GetSpend() const;
+
+  // Calls `line` with each stored event's JSON (docs/formats.md), in commit order. Stops early
+  // when `line` returns false.
+  Status Export(const ExportQuery& query, const std::function<bool(std::string_view)>& line) const;
+  // Visits every stored event, parsed, in commit order (for rebuilding in-memory state).
+  Status ScanAll(const std::function<void(uint64_t seq, int64_t received_ms, const StoredEvent&)>&
+                     visit) const;
+
+  // A string setting kept in the database (e.g. the admin token).
+  std::optional<std::string> GetMeta(std::string_view key) const;
+  Status SetMeta(std::string_view key, std::string_view value);
+
+  StoreStats Stats() const;
+  const std::string& data_dir() const { return options_.data_dir; }
+
+ private:
+  struct Pending {
+    std::vector<StoredEvent> events;
+    WriteCallback done;
+  };
+
+  EventStore(StoreOptions options, const Clock* clock);
+  Status Init();
+  Status RecoverDedup();
+  void WriterLoop();
+  void CommitGroup(std::deque<Pending>& group);
+  Status MergeInto(uint64_t seq, const SiteEvent& later);
+  Status LoadPixels();
+
+  StoreOptions options_;
+  const Clock* clock_;
+
+  // The writer's own connection and statements.
+  Database writer_db_;
+  Statement insert_;
+  Statement select_body_;
+  Statement update_body_;
+  uint64_t next_seq_ = 1;
+  DedupIndex dedup_;
+
+  // Connection for management and reads, serialized by mu_db_.
+  mutable std::mutex mu_db_;
+  Database db_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> queue_;
+  size_t queued_events_ = 0;
+  bool closing_ = false;
+  StoreStats stats_;
+  std::thread writer_;
+
+  mutable std::mutex mu_cache_;
+  std::unordered_map<std::string, Pixel> pixels_;          // by id
+  std::unordered_map<std::string, std::string> tokens_;    // token -> pixel id
+  std::shared_ptr<const Catalog> catalog_;
+};
+
+}  // namespace touchpoint::store

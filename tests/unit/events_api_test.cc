@@ -1,0 +1,210 @@
+#include "ingest/events_api.h"
+
+#include <gtest/gtest.h>
+
+#include "ingest/hashing.h"
+
+namespace touchpoint::ingest {
+namespace {
+
+constexpr int64_t kNowS = 1700000000;
+
+ParseContext Ctx() {
+  ParseContext c;
+  c.now_ms = kNowS * 1000;
+  return c;
+}
+
+std::string Body(const std::string& event_json) {
+  return R"({"event_source":"web","event_source_id":"PIX1","data":[)" + event_json + "]}";
+}
+
+std::string FirstError(const std::string& body) {
+  auto b = ParseEventsApi2(body, Ctx());
+  if (!b.ok()) return b.status().message();
+  const Status* e = b->FirstError();
+  return e ? e->message() : "";
+}
+
+TEST(EventsApi2, ParsesTikTokShapedBody) {
+  auto b = ParseEventsApi2(
+      R"({"event_source":"web","event_source_id":"PIX1","test_event_code":"T1","partner_name":"X",
+          "data":[{"event":"CompletePayment","event_time":1699999000,"event_id":"order_789",
+          "user":{"ttclid":"E.C.P.abc","ttp":"cookie","email":"Jane@Example.com",
+                  "phone":["+1 650 555 1212"],"external_id":"u1","ip":"13.57.97.131",
+                  "user_agent":"UA"},
+          "properties":{"contents":[{"content_id":"1077218","content_name":"Socks","price":8,
+                        "quantity":2}],"content_type":"product","currency":"USD","value":46,
+                        "order_id":"o-1"},
+          "page":{"url":"http://shop.example/p","referrer":"http://shop.example"}}]})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->pixel_id, "PIX1");
+  EXPECT_EQ(b->test_event_code, "T1");
+  ASSERT_EQ(b->events.size(), 1u);
+  ASSERT_TRUE(b->events[0].status.ok()) << b->events[0].status.message();
+  const SiteEvent& e = *b->events[0].event;
+  EXPECT_EQ(e.pixel_id, "PIX1");
+  EXPECT_EQ(e.event, "CompletePayment");
+  EXPECT_EQ(e.event_id, "order_789");
+  EXPECT_EQ(e.event_time_ms, 1699999000000);
+  EXPECT_EQ(e.user.ttclid, "E.C.P.abc");
+  EXPECT_EQ(e.user.email_sha256, std::vector<std::string>{Sha256Hex("jane@example.com")});
+  EXPECT_EQ(e.user.phone_sha256, std::vector<std::string>{Sha256Hex("+16505551212")});
+  EXPECT_EQ(e.user.external_id_sha256, std::vector<std::string>{Sha256Hex("u1")});
+  EXPECT_EQ(e.user.ip, "13.57.97.0");
+  ASSERT_TRUE(e.value.has_value());
+  EXPECT_DOUBLE_EQ(*e.value, 46);
+  EXPECT_EQ(e.currency, "USD");
+  ASSERT_EQ(e.contents.size(), 1u);
+  EXPECT_EQ(e.contents[0].content_id, "1077218");
+  EXPECT_EQ(e.contents[0].quantity, 2);
+  EXPECT_EQ(e.page_url, "http://shop.example/p");
+}
+
+TEST(EventsApi2, NumericEventIdIsRejectedAsTikTokDoes) {
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":1699999000,"event_id":123})")),
+            "data[0].event_id: must be a string");
+}
+
+TEST(EventsApi2, NumericContentIdIsRejected) {
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":1699999000,
+                               "properties":{"contents":[{"content_id":1077218}]}})")),
+            "data[0].properties.contents[0].content_id: must be a string");
+}
+
+TEST(EventsApi2, EventTimeMustBeUnixSeconds) {
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":"yesterday"})")),
+            "data[0].event_time: must be Unix seconds");
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase"})")),
+            "data[0].event_time: required (Unix seconds)");
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":1699999000000})")),
+            "data[0].event_time: must be Unix seconds (this looks like milliseconds)");
+}
+
+TEST(EventsApi2, EventOlderThan28DaysIsRejected) {
+  int64_t old_s = kNowS - 28 * 86400 - 1;
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(old_s) + "}")),
+            "data[0].event_time: more than 28 days old");
+  int64_t edge_s = kNowS - 28 * 86400;  // exactly 28 days is still accepted
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(edge_s) + "}")),
+            "");
+}
+
+TEST(EventsApi2, EventMoreThanTenMinutesAheadIsRejected) {
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(kNowS + 601) + "}")),
+            "data[0].event_time: more than 10 minutes in the future");
+  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(kNowS + 600) + "}")),
+            "");
+}
+
+TEST(EventsApi2, MalformedJsonFailsTheBody) {
+  auto b = ParseEventsApi2(R"({"event_source_id":"P","data":[{"event":)", Ctx());
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().message().find("body: malformed JSON"), std::string::npos);
+}
+
+TEST(EventsApi2, BatchOver1000EventsIsRejected) {
+  std::string data;
+  for (int i = 0; i < 1001; ++i) data += (i ? "," : "") + std::string(R"({"event":"A","event_time":1699999000})");
+  auto b = ParseEventsApi2(Body(data), Ctx());
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().message(), "data: more than 1000 events in one request");
+  EXPECT_EQ(b.status().code(), StatusCode::kTooLarge);
+}
+
+TEST(EventsApi2, OverlongStringsAreRejectedWithTheirField) {
+  std::string ua(2000, 'x');
+  EXPECT_EQ(FirstError(Body(R"({"event":"A","event_time":1699999000,"user":{"user_agent":")" + ua + "\"}}")),
+            "data[0].user.user_agent: longer than 1024 bytes");
+}
+
+TEST(EventsApi2, MissingPixelAndWrongSource) {
+  auto b = ParseEventsApi2(R"({"data":[]})", Ctx());
+  EXPECT_EQ(b.status().message(), "event_source_id: required");
+  b = ParseEventsApi2(R"({"event_source":"tv","event_source_id":"P","data":[{}]})", Ctx());
+  EXPECT_EQ(b.status().message(), "event_source: must be one of web, app, offline, crm");
+}
+
+TEST(EventsApi2, ClickIdComesFromLandingUrlWhenNotGiven) {
+  auto b = ParseEventsApi2(Body(R"({"event":"PageView","event_time":1699999000,
+                                   "page":{"url":"https://s.example/?a=b&ttclid=CLK%2E1#x"}})"),
+                           Ctx());
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->events[0].event->user.ttclid, "CLK.1");
+}
+
+TEST(EventsApi2, ValueDefaultsToSumOfContents) {
+  auto b = ParseEventsApi2(Body(R"({"event":"Purchase","event_time":1699999000,"properties":
+      {"contents":[{"content_id":"a","price":2.5,"quantity":2},{"content_id":"b","price":1}]}})"),
+                           Ctx());
+  ASSERT_TRUE(b.ok());
+  EXPECT_DOUBLE_EQ(*b->events[0].event->value, 6.0);
+}
+
+TEST(EventsApi1, TrackBodyMapsRenamedFields) {
+  auto b = ParseEventsApi1Track(
+      R"({"pixel_code":"PIX1","event":"CompletePayment","event_id":"e1",
+          "timestamp":"2023-11-14T22:00:00Z",
+          "context":{"ad":{"callback":"CLICK1"},"user":{"phone_number":"+16505551212","ttp":"c"},
+                     "ip":"1.2.3.4","user_agent":"UA","page":{"url":"https://x.example"}},
+          "properties":{"value":3,"currency":"EUR"}})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_TRUE(b->events[0].status.ok()) << b->events[0].status.message();
+  const SiteEvent& e = *b->events[0].event;
+  EXPECT_EQ(e.pixel_id, "PIX1");
+  EXPECT_EQ(e.user.ttclid, "CLICK1");
+  EXPECT_EQ(e.user.phone_sha256[0], Sha256Hex("+16505551212"));
+  EXPECT_EQ(e.user.ip, "1.2.3.0");
+  // 1700000000 is 2023-11-14T22:13:20Z, so 22:00:00Z is 800 s earlier.
+  EXPECT_EQ(e.event_time_ms, 1700000000000 - 800000);
+}
+
+TEST(EventsApi1, BatchBodyReportsBadTimestampByIndex) {
+  auto b = ParseEventsApi1Batch(
+      R"({"pixel_code":"PIX1","batch":[{"type":"track","event":"A"},
+          {"type":"track","event":"B","timestamp":"last tuesday"}]})",
+      Ctx());
+  ASSERT_TRUE(b.ok());
+  ASSERT_EQ(b->events.size(), 2u);
+  EXPECT_TRUE(b->events[0].status.ok());
+  EXPECT_EQ(b->events[0].event->event_time_ms, Ctx().now_ms);
+  EXPECT_EQ(b->events[1].status.message(),
+            "batch[1].timestamp: must be ISO 8601 with a zone, like 2024-05-01T12:00:00Z");
+}
+
+TEST(PixelBeacon, UsesServerTimeAndHashesIdentify) {
+  auto b = ParsePixelBeacon(
+      R"({"pixel_id":"PIX1","event":"CompletePayment","event_id":"o1","event_time":1,
+          "user":{"ttp":"c1","ttclid":"k1","email":"a@b.co"},"properties":{"value":5}})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const SiteEvent& e = *b->events[0].event;
+  EXPECT_EQ(e.source, "pixel");
+  EXPECT_EQ(e.event_time_ms, Ctx().now_ms);
+  EXPECT_EQ(e.user.email_sha256[0], Sha256Hex("a@b.co"));
+}
+
+TEST(PixelQuery, ParsesImgFallback) {
+  auto b = ParsePixelQuery(
+      "pixel_id=PIX1&event=CompletePayment&event_id=o1&ttclid=k&ttp=c&url=https%3A%2F%2Fs.example%2F&value=12.5&currency=USD",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  const SiteEvent& e = *b->events[0].event;
+  EXPECT_EQ(b->pixel_id, "PIX1");
+  EXPECT_EQ(e.page_url, "https://s.example/");
+  EXPECT_DOUBLE_EQ(*e.value, 12.5);
+}
+
+TEST(PixelQuery, RejectsBadValueAndMissingEvent) {
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=abc", Ctx()).status().message(),
+            "value: must be a number");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P", Ctx()).status().message(), "event: required");
+  EXPECT_EQ(ParsePixelQuery("event=A", Ctx()).status().message(), "pixel_id: required");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=%zz", Ctx()).status().message(),
+            "query: malformed percent-encoding");
+}
+
+}  // namespace
+}  // namespace touchpoint::ingest

@@ -1,0 +1,30 @@
+#include "ingest/url.h"
+
+#include <gtest/gtest.h>
+
+namespace touchpoint::ingest {
+namespace {
+
+TEST(Url, AddsClickIdBeforeFragment) {
+  EXPECT_EQ(AddQueryParam("https://s.example/p", "ttclid", "C.1"), "https://s.example/p?ttclid=C.1");
+  EXPECT_EQ(AddQueryParam("https://s.example/p?a=b#top", "ttclid", "x y"),
+            "https://s.example/p?a=b&ttclid=x%20y#top");
+}
+
+TEST(Url, PercentDecodingRejectsTruncatedEscapes) {
+  EXPECT_EQ(PercentDecode("a%20b+c"), "a b c");
+  EXPECT_FALSE(PercentDecode("a%2"));
+  EXPECT_FALSE(PercentDecode("%"));
+  EXPECT_FALSE(PercentDecode("%g0"));
+}
+
+TEST(Url, OnlyAbsoluteHttpUrls) {
+  EXPECT_TRUE(IsHttpUrl("https://shop.example/x"));
+  EXPECT_FALSE(IsHttpUrl("javascript:alert(1)"));
+  EXPECT_FALSE(IsHttpUrl("//evil.example"));
+  EXPECT_FALSE(IsHttpUrl("https:///x"));
+  EXPECT_FALSE(IsHttpUrl("https://a b"));
+}
+
+}  // namespace
+}  // namespace touchpoint::ingest
