@@ -1,5 +1,6 @@
 #pragma once
 // Time: all stored times are Unix milliseconds (UTC). The clock is injected so tests control it.
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,16 +25,16 @@ class SystemClock final : public Clock {
   int64_t NowMs() const override;
 };
 
-// A clock tests set by hand.
+// A clock tests set by hand (safe to read from other threads while a test moves it).
 class ManualClock final : public Clock {
  public:
   explicit ManualClock(int64_t now_ms) : now_ms_(now_ms) {}
-  int64_t NowMs() const override { return now_ms_; }
-  void Set(int64_t now_ms) { now_ms_ = now_ms; }
-  void Advance(int64_t ms) { now_ms_ += ms; }
+  int64_t NowMs() const override { return now_ms_.load(); }
+  void Set(int64_t now_ms) { now_ms_.store(now_ms); }
+  void Advance(int64_t ms) { now_ms_.fetch_add(ms); }
 
  private:
-  int64_t now_ms_;
+  std::atomic<int64_t> now_ms_;
 };
 
 // Parses ISO 8601 / RFC 3339 date-times: "2024-01-02T03:04:05Z", with optional fractional

@@ -235,6 +235,7 @@ void EventStore::WriterLoop() {
 }
 
 void EventStore::CommitGroup(std::deque<Pending>& group) {
+  if (options_.before_group_for_testing) options_.before_group_for_testing();
   auto start = std::chrono::steady_clock::now();
   const int64_t now = clock_->NowMs();
   dedup_.Expire(now);

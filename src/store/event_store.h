@@ -36,6 +36,8 @@ struct StoreOptions {
   std::string data_dir;
   bool synchronous_full = true;      // fsync at every commit (survives power loss)
   size_t max_queued_events = 100000; // beyond this, Submit() answers "retry later"
+  // Tests only: runs on the writer thread before each group is written (to hold the writer).
+  std::function<void()> before_group_for_testing;
 };
 
 struct Pixel {

@@ -1,0 +1,75 @@
+#pragma once
+// An in-process Touchpoint server on a loopback port, with its own temp data dir and a clock
+// the test controls, plus a JSON-speaking client.
+
+#include <simdjson.h>
+
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "server/api.h"
+#include "server/http_client.h"
+#include "server/http_server.h"
+#include "store/event_store.h"
+
+namespace touchpoint::testing {
+
+inline constexpr const char* kAdminToken = "test-admin-token";
+
+class TestServer {
+ public:
+  explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {})
+      : clock_(now_ms) {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tp_it_" + std::to_string(std::random_device{}()) + std::to_string(now_ms % 1000));
+    sopts.data_dir = dir_.string();
+    sopts.synchronous_full = false;
+    auto s = store::EventStore::Open(sopts, &clock_);
+    if (!s.ok()) throw std::runtime_error(s.status().message());
+    store_ = std::move(*s);
+    server::ApiOptions aopts;
+    aopts.admin_token = kAdminToken;
+    api_ = std::make_unique<server::Api>(store_.get(), &clock_, aopts);
+    server::HttpServerOptions hopts;
+    hopts.port = 0;
+    http_ = std::make_unique<server::HttpServer>(hopts, api_.get());
+    Status st = http_->Start();
+    if (!st.ok()) throw std::runtime_error(st.message());
+  }
+  ~TestServer() {
+    http_->Stop();
+    store_->Close();
+    http_.reset();
+    api_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(http_->port()); }
+  server::HttpClient Client() const { return server::HttpClient(url()); }
+  ManualClock& clock() { return clock_; }
+  store::EventStore& store() { return *store_; }
+  int64_t now_s() const { return clock_.NowMs() / 1000; }
+
+ private:
+  ManualClock clock_;
+  std::filesystem::path dir_;
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<server::Api> api_;
+  std::unique_ptr<server::HttpServer> http_;
+};
+
+// A parsed JSON document that owns its parser.
+struct Json {
+  explicit Json(const std::string& text) : parser(std::make_unique<simdjson::dom::parser>()) {
+    auto err = parser->parse(text).get(root);
+    if (err) throw std::runtime_error("not JSON: " + text);
+  }
+  simdjson::dom::element operator[](std::string_view key) const { return root[key].value(); }
+  std::unique_ptr<simdjson::dom::parser> parser;
+  simdjson::dom::element root;
+};
+
+}  // namespace touchpoint::testing
