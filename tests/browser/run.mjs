@@ -1,0 +1,350 @@
+// Browser end-to-end test of the tp.js pixel against a real `touchpoint serve`, in Debian's
+// headless Chromium driven by playwright-core (installed in web/node_modules).
+//
+//   node tests/browser/run.mjs PATH/TO/touchpoint        (make browser-test)
+//
+// A shop on http://localhost:A installs the snippet pointing at Touchpoint on http://127.0.0.1:B
+// (another site). The browser lands with ?ttclid=abc, follows a link to the checkout (no ttclid:
+// the cookie must carry it), identifies and pays; a third page without navigator.sendBeacon
+// exercises the <img> fallback. The stored events are read back through the admin export.
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ADMIN = 'browser-test-admin-' + crypto.randomBytes(8).toString('hex');
+const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
+
+let passed = 0;
+let failed = 0;
+function check(name, ok, detail = '') {
+  if (ok) passed++;
+  else failed++;
+  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${!ok && detail ? `  -- ${detail}` : ''}`);
+  return ok;
+}
+function finish(code) {
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(code ?? (failed ? 1 : 0));
+}
+function fatal(msg) {
+  console.error(`error: ${msg}`);
+  failed++;
+  finish(2);
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls fn() until it returns a truthy value or the deadline passes (then returns the last value).
+async function waitFor(fn, { timeoutMs = 15000, everyMs = 50 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last || Date.now() > deadline) return last;
+    await sleep(everyMs);
+  }
+}
+
+// --- Preconditions ------------------------------------------------------------------------------
+
+const binary = process.argv[2] && path.resolve(process.argv[2]);
+if (!binary) fatal('usage: node tests/browser/run.mjs PATH/TO/touchpoint');
+if (!fs.existsSync(binary)) fatal(`touchpoint binary not found at ${binary} (build it first)`);
+let chromium;
+try {
+  ({ chromium } = createRequire(path.join(ROOT, 'web', 'package.json'))('playwright-core'));
+} catch (e) {
+  fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
+        `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
+}
+if (!fs.existsSync(CHROMIUM)) fatal(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
+fs.mkdirSync(ARTIFACTS, { recursive: true });
+
+// --- Test pages ---------------------------------------------------------------------------------
+
+// The install snippet from docs/pixel.md, plus the page's own calls.
+function page(title, tpSrc, pixelId, body, { before = '', calls = '' } = {}) {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title><link rel="icon" href="data:,">
+<script>${before}</script>
+<script>
+  window.tp = window.tp || function () { (tp.q = tp.q || []).push(arguments); };
+  (function () {
+    var s = document.createElement('script'); s.async = true; s.src = ${JSON.stringify(tpSrc)};
+    document.head.appendChild(s);
+  })();
+  tp('init', ${JSON.stringify(pixelId)});
+  tp('page');
+  ${calls}
+</script>
+</head><body style="font:16px sans-serif;margin:2em">${body}</body></html>`;
+}
+
+function shopPages(tpSrc, pixelId) {
+  return {
+    '/blank': '<!doctype html><html><head><link rel="icon" href="data:,"></head><body></body></html>',
+    '/landing': page('Shop — landing', tpSrc, pixelId,
+      '<h1>Red sneakers</h1><p>$42</p><a id="checkout" href="/checkout">Go to checkout</a>',
+      { calls: "tp('identify', { email: 'Jane@Example.com' });" }),
+    // No ttclid in this URL: the click id can only come from the _tp_clid cookie. The click
+    // identifies and tracks in the same tick, so the track must wait for the hashing.
+    '/checkout': page('Shop — checkout', tpSrc, pixelId,
+      `<h1>Checkout</h1><button id="pay">Pay $42</button><p id="done" hidden>Thank you!</p>
+<script>
+  document.getElementById('pay').addEventListener('click', function () {
+    tp('identify', { email: ' Jane@Example.com ', phone_number: '0044 (20) 7946-0958',
+                     external_id: ' cust-7 ' });
+    tp('track', 'CompletePayment',
+       { value: 42, currency: 'USD', contents: [{ content_id: 'sku1' }], order_id: 'o-1' },
+       { event_id: 'order-1' });
+    document.getElementById('done').hidden = false;
+  });
+</script>`),
+    // sendBeacon is gone before tp.js loads: the pixel must fall back to an <img> GET. And
+    // document.currentScript reads null, so tp.js must find its endpoint from its <script> tag.
+    '/nobeacon': page('Shop — no sendBeacon', tpSrc, pixelId, '<h1>Old browser</h1>', {
+      before: 'delete Navigator.prototype.sendBeacon;\n' +
+        "Object.defineProperty(Document.prototype, 'currentScript', { get: function () { return null; } });",
+      calls: "tp('identify', { email: 'Jane@Example.com' });\n  " +
+        "tp('track', 'ViewContent', { value: 5, currency: 'EUR', contents: [{ content_id: 'sku2' }] }," +
+        " { event_id: 'img-1' });",
+    }),
+  };
+}
+
+function startShop(pages) {
+  const server = http.createServer((req, res) => {
+    const html = pages[new URL(req.url, 'http://x').pathname];
+    res.writeHead(html ? 200 : 404, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(html || 'not found');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, 'localhost', () => resolve(server));
+  });
+}
+
+// --- Touchpoint ---------------------------------------------------------------------------------
+
+async function startTouchpoint(tmp) {
+  const dataDir = path.join(tmp, 'data');
+  const portFile = path.join(tmp, 'port');
+  fs.mkdirSync(dataDir);
+  const log = fs.openSync(path.join(ARTIFACTS, 'server.log'), 'w');
+  const proc = spawn(binary, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0',
+    '--port-file', portFile, '--admin-token', ADMIN], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  let exited = null;
+  proc.on('exit', (code, sig) => { exited = `exited (${sig || code})`; });
+  proc.on('error', (e) => { exited = `failed to start: ${e.message}`; });
+  const port = await waitFor(() => {
+    if (exited) return 'dead';
+    try {
+      const p = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
+      return p > 0 ? p : null;
+    } catch {
+      return null;
+    }
+  }, { timeoutMs: 20000 });
+  if (!port || port === 'dead') {
+    return { proc, error: `touchpoint ${exited || 'did not write its port file in 20 s'} ` +
+      `(see ${path.relative(ROOT, ARTIFACTS)}/server.log)` };
+  }
+  return { proc, base: `http://127.0.0.1:${port}` };
+}
+
+async function stopTouchpoint(proc) {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(t);
+}
+
+async function api(base, method, p, body) {
+  const res = await fetch(base + p, {
+    method,
+    headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
+    body: body && JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${p}: HTTP ${res.status}: ${text}`);
+  return text;
+}
+
+async function exportEvents(base, pixelId) {
+  const text = await api(base, 'GET', `/api/v1/export?pixel_id=${encodeURIComponent(pixelId)}`);
+  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+// --- The test -----------------------------------------------------------------------------------
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-browser-'));
+  cleanupTmp = tmp;
+  let shop;
+  let context;
+  try {
+    const started = await startTouchpoint(tmp);
+    tpServer = started.proc;  // module-level: the signal handler kills it too
+    if (!check('touchpoint serve starts and writes its port file', !started.error, started.error)) return;
+    const base = started.base;
+    const { pixel_id: pixelId } = JSON.parse(await api(base, 'POST', '/api/v1/pixels', { name: 'shop' }));
+    check('pixel created', /\S/.test(pixelId || ''), `pixel_id ${pixelId}`);
+
+    const tpRes = await fetch(`${base}/tp.js`);
+    const tpBody = await tpRes.text();
+    check('GET /tp.js serves the pixel', tpRes.ok && /javascript/.test(tpRes.headers.get('content-type') || '') &&
+      tpBody.includes("'init'"), `HTTP ${tpRes.status} ${tpRes.headers.get('content-type')}`);
+
+    shop = await startShop(shopPages(`${base}/tp.js`, pixelId));
+    const shopBase = `http://localhost:${shop.address().port}`;
+
+    context = await chromium.launchPersistentContext(path.join(tmp, 'chromium-profile'), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+        '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      viewport: { width: 900, height: 600 },
+    });
+    const problems = [];  // console errors and page errors on the shop pages
+    const beacons = [];   // requests to Touchpoint's collection endpoints
+    context.on('request', (r) => {
+      if (r.url().startsWith(base + '/api/v1/pixel')) beacons.push(r);
+    });
+    const pg = context.pages()[0] || await context.newPage();
+    pg.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    pg.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+
+    // Globals on a page without the pixel, to compare against.
+    await pg.goto(`${shopBase}/blank`);
+    const baseline = new Set(await pg.evaluate(() => Object.getOwnPropertyNames(window)));
+
+    // 1. Landing from an ad click.
+    await pg.goto(`${shopBase}/landing?ttclid=abc`);
+    await pg.waitForFunction(() => window.tp && window.tp.loaded, null, { timeout: 10000 });
+    const added = (await pg.evaluate(() => Object.getOwnPropertyNames(window))).filter((k) => !baseline.has(k));
+    check('tp.js adds no global but `tp`', added.length === 1 && added[0] === 'tp', `added: ${added.join(', ')}`);
+    await pg.screenshot({ path: path.join(ARTIFACTS, '1-landing.png') });
+
+    // 2. Checkout on a second page load (no ttclid in the URL), then pay.
+    await Promise.all([pg.waitForURL(`${shopBase}/checkout`), pg.click('#checkout')]);
+    await pg.waitForFunction(() => window.tp && window.tp.loaded, null, { timeout: 10000 });
+    await pg.click('#pay');
+    await pg.waitForSelector('#done', { state: 'visible' });
+    await pg.screenshot({ path: path.join(ARTIFACTS, '2-checkout-paid.png') });
+
+    const cookies = await context.cookies(shopBase);
+    const tpCookie = cookies.find((c) => c.name === '_tp');
+    const clidCookie = cookies.find((c) => c.name === '_tp_clid');
+    const days = (c) => (c.expires - Date.now() / 1000) / 86400;
+    check('_tp cookie: 27 [A-Za-z0-9], ~13 months, SameSite=Lax, path=/',
+      tpCookie && /^[A-Za-z0-9]{27}$/.test(tpCookie.value) && days(tpCookie) > 390 && days(tpCookie) < 400 &&
+      tpCookie.sameSite === 'Lax' && tpCookie.path === '/', JSON.stringify(tpCookie));
+    check('_tp_clid cookie holds the ttclid for 7 days, SameSite=Lax',
+      clidCookie && clidCookie.value === 'abc' && days(clidCookie) > 6.9 && days(clidCookie) <= 7 &&
+      clidCookie.sameSite === 'Lax', JSON.stringify(clidCookie));
+
+    const events = await waitFor(async () => {
+      const evs = await exportEvents(base, pixelId);
+      const ok = evs.filter((e) => e.event === 'PageView').length >= 2 &&
+        evs.some((e) => e.event === 'CompletePayment');
+      return ok ? evs : null;
+    }) || await exportEvents(base, pixelId);
+    const views = events.filter((e) => e.event === 'PageView');
+    const landingView = views.find((e) => /[?&]ttclid=abc/.test(e.page?.url || ''));
+    const checkoutView = views.find((e) => (e.page?.url || '') === `${shopBase}/checkout`);
+    const pay = events.find((e) => e.event === 'CompletePayment');
+    check('PageView stored for the landing page', landingView, `events: ${JSON.stringify(events)}`);
+    check('PageView stored for the checkout page', checkoutView, `PageViews: ${JSON.stringify(views)}`);
+    check('CompletePayment stored', pay, `events: ${events.map((e) => e.event).join(', ')}`);
+    if (landingView && checkoutView && pay) {
+      const ttp = landingView.user?.ttp;
+      check('user.ttp is 27 chars and equals the _tp cookie', /^[A-Za-z0-9]{27}$/.test(ttp || '') &&
+        ttp === tpCookie?.value, `ttp ${ttp}, cookie ${tpCookie?.value}`);
+      check('same user.ttp on all events', checkoutView.user?.ttp === ttp && pay.user?.ttp === ttp,
+        [landingView, checkoutView, pay].map((e) => e.user?.ttp).join(' / '));
+      check('user.ttclid == "abc" on every event (checkout ones from the cookie)',
+        [landingView, checkoutView, pay].every((e) => e.user?.ttclid === 'abc'),
+        [landingView, checkoutView, pay].map((e) => e.user?.ttclid).join(' / '));
+      check('source is "pixel"', [landingView, checkoutView, pay].every((e) => e.source === 'pixel'));
+      check('CompletePayment event_id is "order-1"', pay.event_id === 'order-1', pay.event_id);
+      check('generated PageView event_ids are distinct', landingView.event_id &&
+        checkoutView.event_id && landingView.event_id !== checkoutView.event_id,
+        `${landingView.event_id} / ${checkoutView.event_id}`);
+      const pr = pay.properties || {};
+      check('CompletePayment value 42 USD, contents sku1, order_id o-1', pr.value === 42 &&
+        pr.currency === 'USD' && pr.contents?.[0]?.content_id === 'sku1' && pr.order_id === 'o-1',
+        JSON.stringify(pr));
+      check('CompletePayment user.email == sha256("jane@example.com")',
+        JSON.stringify(pay.user?.email) === JSON.stringify([sha256('jane@example.com')]),
+        JSON.stringify(pay.user?.email));
+      check('phone normalised to E.164 ("+442079460958") and hashed',
+        JSON.stringify(pay.user?.phone) === JSON.stringify([sha256('+442079460958')]),
+        JSON.stringify(pay.user?.phone));
+      check('external_id trimmed and hashed', JSON.stringify(pay.user?.external_id) ===
+        JSON.stringify([sha256('cust-7')]), JSON.stringify(pay.user?.external_id));
+      check('page.url and page.referrer sent', pay.page?.url === `${shopBase}/checkout` &&
+        checkoutView.page?.referrer === `${shopBase}/landing?ttclid=abc`, JSON.stringify(checkoutView.page));
+    }
+    const posts = beacons.filter((r) => r.method() === 'POST');
+    const bodies = posts.map((r) => r.postData() || '').join('\n');
+    check('events went by sendBeacon (POST /api/v1/pixel, text/plain), no <img> on these pages',
+      posts.length >= 3 && !beacons.some((r) => r.method() === 'GET') &&
+      posts.every((r) => /^text\/plain/.test(r.headers()['content-type'] || '')),
+      beacons.map((r) => `${r.method()} ${r.url()} ${r.headers()['content-type']}`).join('; '));
+    check('no clear email, phone or external id on the wire',
+      bodies.length > 0 && !/jane|example\.com|7946|cust-7/i.test(bodies), bodies.slice(0, 500));
+
+    // 3. A browser without navigator.sendBeacon: the <img> fallback.
+    await pg.goto(`${shopBase}/nobeacon?ttclid=xyz`);
+    const img = await waitFor(async () => {
+      const evs = await exportEvents(base, pixelId);
+      return evs.find((e) => e.event_id === 'img-1');
+    });
+    await pg.screenshot({ path: path.join(ARTIFACTS, '3-nobeacon.png') });
+    const gifs = beacons.filter((r) => r.method() === 'GET' && r.url().includes('/api/v1/pixel.gif?'));
+    check('<img> fallback: GET /api/v1/pixel.gif sent', gifs.length === 2,
+      `${gifs.length} GIF requests`);
+    check('<img> fallback: ViewContent stored (endpoint found from the <script> tag)', img,
+      'event_id img-1 not in the export');
+    if (img) {
+      check('<img> fallback: ttp, ttclid, email hash, value, currency, content_id carried',
+        img.user?.ttp === tpCookie?.value && img.user?.ttclid === 'xyz' &&
+        JSON.stringify(img.user?.email) === JSON.stringify([sha256('jane@example.com')]) &&
+        img.properties?.value === 5 && img.properties?.currency === 'EUR' &&
+        img.properties?.contents?.[0]?.content_id === 'sku2' &&
+        img.page?.url === `${shopBase}/nobeacon?ttclid=xyz`, JSON.stringify(img));
+    }
+    check('<img> fallback: no clear email in the URL', gifs.length > 0 &&
+      !gifs.some((r) => /jane|example\.com/i.test(decodeURIComponent(r.url()))));
+    check('no console errors or page errors on the shop pages', problems.length === 0, problems.join(' | '));
+  } catch (e) {
+    check('test ran to the end', false, e.stack || String(e));
+  } finally {
+    if (context) await context.close().catch(() => {});
+    if (shop) await new Promise((r) => { shop.closeAllConnections?.(); shop.close(r); });
+    await stopTouchpoint(tpServer);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+let tpServer;
+let cleanupTmp;
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    if (tpServer && tpServer.exitCode === null) tpServer.kill('SIGKILL');
+    if (cleanupTmp) fs.rmSync(cleanupTmp, { recursive: true, force: true });
+    fatal(`interrupted (${sig})`);
+  });
+}
+await main();
+finish();
