@@ -200,6 +200,11 @@ void EventStore::Close() {
   if (writer_.joinable()) writer_.join();
 }
 
+void EventStore::SetCommitListener(CommitListener listener) {
+  std::lock_guard lock(mu_);
+  listener_ = std::move(listener);
+}
+
 Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback done) {
   {
     std::lock_guard lock(mu_);
@@ -322,6 +327,25 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       stats_.commit_ms_sum += ms;
     }
     stats_.dedup_keys = dedup_.size();
+  }
+  CommitListener listener;
+  {
+    std::lock_guard lock(mu_);
+    listener = listener_;
+  }
+  if (st.ok() && listener) {
+    std::vector<CommittedEvent> committed;
+    committed.reserve(n_events);
+    for (size_t b = 0; b < group.size(); ++b) {
+      auto& events = group[b].events;
+      for (size_t i = 0; i < events.size() && i < results[b].outcomes.size(); ++i) {
+        WriteOutcome o = results[b].outcomes[i];
+        if (o == WriteOutcome::kDuplicate) continue;
+        committed.push_back(CommittedEvent{results[b].seqs[i], std::move(events[i]),
+                                           o == WriteOutcome::kMerged});
+      }
+    }
+    listener(std::move(committed));
   }
   for (size_t b = 0; b < group.size(); ++b) {
     if (!st.ok()) results[b] = WriteResult{st, {}, {}};

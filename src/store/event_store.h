@@ -57,6 +57,15 @@ const char* WriteOutcomeName(WriteOutcome o);
 
 using StoredEvent = std::variant<SiteEvent, AdEvent>;
 
+// What the commit listener sees: each stored event with its seq, and each merged duplicate
+// (merged = true, seq = the stored first copy it was merged into).
+struct CommittedEvent {
+  uint64_t seq = 0;
+  StoredEvent event;
+  bool merged = false;
+};
+using CommitListener = std::function<void(std::vector<CommittedEvent>)>;
+
 struct WriteResult {
   Status status;                      // not OK: nothing of the batch was stored
   std::vector<WriteOutcome> outcomes; // one per event, in order
@@ -96,6 +105,8 @@ class EventStore {
   WriteResult Write(std::vector<StoredEvent> events);
   // Stops accepting, commits everything queued, and joins the writer.
   void Close();
+  // Called on the writer thread after each successful commit, before the batches' callbacks.
+  void SetCommitListener(CommitListener listener);
 
   // Pixels.
   StatusOr<Pixel> CreatePixel(std::string_view name, std::vector<std::string> allowed_origins);
@@ -160,6 +171,7 @@ class EventStore {
   bool closing_ = false;
   StoreStats stats_;
   std::thread writer_;
+  CommitListener listener_;  // guarded by mu_
 
   mutable std::mutex mu_cache_;
   std::unordered_map<std::string, Pixel> pixels_;          // by id

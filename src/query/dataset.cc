@@ -1,0 +1,266 @@
+#include "query/dataset.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace touchpoint::query {
+
+using identity::IdentifierHash;
+using identity::IdType;
+
+Dataset::Dataset(uint32_t max_cluster_size)
+    : graph_(max_cluster_size), catalog_(std::make_shared<Catalog>()) {}
+
+namespace {
+
+uint16_t Code16(store::Dictionary& d, std::string_view s) {
+  uint32_t c = d.Intern(s);
+  return c > 0xffff ? 0 : static_cast<uint16_t>(c);  // past 65k distinct values: "unknown"
+}
+
+}  // namespace
+
+uint32_t Dataset::NodeOf(const SiteEvent& ev, bool link) {
+  uint32_t first = store::kNoNode;
+  auto add = [&](IdType type, std::string_view value) {
+    if (value.empty()) return;
+    uint32_t n = graph_.Intern(IdentifierHash(type, value));
+    if (first == store::kNoNode) first = n;
+    else if (link) graph_.Union(first, n);
+  };
+  const UserKeys& u = ev.user;
+  add(IdType::kCookie, u.ttp);
+  add(IdType::kClickId, u.ttclid);
+  for (const auto& e : u.external_id_sha256) add(IdType::kExternalId, e);
+  for (const auto& e : u.email_sha256) add(IdType::kEmail, e);
+  for (const auto& e : u.phone_sha256) add(IdType::kPhone, e);
+  return first;
+}
+
+void Dataset::Append(uint64_t seq, const store::StoredEvent& event) {
+  clustered_ = false;
+  if (const auto* site = std::get_if<SiteEvent>(&event)) {
+    sites_.seq.push_back(seq);
+    sites_.pixel.push_back(Code16(pixels_, site->pixel_id));
+    sites_.event.push_back(Code16(event_names_, site->event));
+    sites_.currency.push_back(Code16(currencies_, site->currency));
+    sites_.is_test.push_back(!site->test_event_code.empty());
+    sites_.time_ms.push_back(site->event_time_ms);
+    sites_.node.push_back(NodeOf(*site, true));
+    sites_.value.push_back(site->value ? *site->value : std::numeric_limits<double>::quiet_NaN());
+    return;
+  }
+  const auto& ad = std::get<AdEvent>(event);
+  uint32_t ad_code = ad_ids_.Intern(ad.ad_id);
+  if (ad_code >= ad_places_.size()) RebuildAdPlaces();
+  ads_.type.push_back(static_cast<uint8_t>(ad.type));
+  ads_.age.push_back(store::AgeCode(ad.age));
+  ads_.gender.push_back(store::GenderCode(ad.gender));
+  uint32_t placement = placements_.Intern(ad.placement);
+  ads_.placement.push_back(placement > 255 ? 0 : static_cast<uint8_t>(placement));
+  ads_.ad.push_back(ad_code);
+  ads_.time_ms.push_back(ad.event_time_ms);
+  // The person: the platform's user key, joined with the click id (the landing page's ttclid)
+  // and with hashed email/phone when the platform shares them (view-through matching).
+  uint32_t node = store::kNoNode;
+  auto add = [&](IdType type, std::string_view value) {
+    if (value.empty()) return;
+    uint32_t n = graph_.Intern(IdentifierHash(type, value));
+    if (node == store::kNoNode) node = n;
+    else graph_.Union(node, n);
+  };
+  add(IdType::kUserKey, ad.user_key);
+  add(IdType::kClickId, ad.click_id);
+  for (const auto& e : ad.email_sha256) add(IdType::kEmail, e);
+  for (const auto& e : ad.phone_sha256) add(IdType::kPhone, e);
+  ads_.node.push_back(node);
+  ads_.watch_ms.push_back(static_cast<uint32_t>(std::clamp<int64_t>(ad.watch_ms, 0, UINT32_MAX)));
+  ads_.video_ms.push_back(static_cast<uint32_t>(std::clamp<int64_t>(ad.video_ms, 0, UINT32_MAX)));
+  ads_.country.push_back(Code16(countries_, ad.country));
+  ads_.region.push_back(Code16(regions_, ad.region));
+  ads_.os.push_back(Code16(oses_, ad.os));
+  ads_.device.push_back(Code16(devices_, ad.device));
+}
+
+void Dataset::LinkMerged(uint64_t first_seq, const SiteEvent& later) {
+  auto it = std::lower_bound(sites_.seq.begin(), sites_.seq.end(), first_seq);
+  if (it == sites_.seq.end() || *it != first_seq) return;
+  size_t row = static_cast<size_t>(it - sites_.seq.begin());
+  uint32_t node = NodeOf(later, true);
+  if (node == store::kNoNode) return;
+  clustered_ = false;
+  if (sites_.node[row] == store::kNoNode) sites_.node[row] = node;
+  else graph_.Union(sites_.node[row], node);
+  if (std::isnan(sites_.value[row]) && later.value) sites_.value[row] = *later.value;
+}
+
+void Dataset::SetCatalog(std::shared_ptr<const Catalog> catalog) {
+  catalog_ = std::move(catalog);
+  for (const auto& c : catalog_->campaigns)
+    for (const auto& g : c.adgroups)
+      for (const auto& a : g.ads) ad_ids_.Intern(a.ad_id);
+  RebuildAdPlaces();
+  clustered_ = false;
+}
+
+void Dataset::RebuildAdPlaces() {
+  ad_places_.assign(ad_ids_.size() + 64, AdPlace{});
+  for (size_t ci = 0; ci < catalog_->campaigns.size(); ++ci) {
+    const auto& c = catalog_->campaigns[ci];
+    for (size_t gi = 0; gi < c.adgroups.size(); ++gi) {
+      const auto& g = c.adgroups[gi];
+      for (size_t ai = 0; ai < g.ads.size(); ++ai) {
+        uint32_t code = ad_ids_.Find(g.ads[ai].ad_id);
+        if (code < ad_places_.size())
+          ad_places_[code] = AdPlace{static_cast<int32_t>(ci), static_cast<int32_t>(gi),
+                                     static_cast<int32_t>(ai)};
+      }
+    }
+  }
+}
+
+const Ad* Dataset::CatalogAd(uint32_t code) const {
+  if (code >= ad_places_.size() || ad_places_[code].ad < 0) return nullptr;
+  const auto& p = ad_places_[code];
+  return &catalog_->campaigns[p.campaign].adgroups[p.adgroup].ads[p.ad];
+}
+const AdGroup* Dataset::CatalogAdGroup(uint32_t code) const {
+  if (code >= ad_places_.size() || ad_places_[code].ad < 0) return nullptr;
+  const auto& p = ad_places_[code];
+  return &catalog_->campaigns[p.campaign].adgroups[p.adgroup];
+}
+const Campaign* Dataset::CatalogCampaign(uint32_t code) const {
+  if (code >= ad_places_.size() || ad_places_[code].ad < 0) return nullptr;
+  return &catalog_->campaigns[ad_places_[code].campaign];
+}
+
+void Dataset::Cluster() {
+  if (clustered_) return;
+  if (ad_places_.size() < ad_ids_.size()) RebuildAdPlaces();
+  // Cluster ids: dense numbering of identity roots that own rows; the anonymous cluster last.
+  const uint32_t n_nodes = graph_.size();
+  std::vector<uint32_t> cluster_of_root(n_nodes, UINT32_MAX);
+  uint32_t n_clusters = 0;
+  auto cluster_of = [&](uint32_t node) -> uint32_t {
+    if (node == store::kNoNode) return UINT32_MAX;
+    uint32_t r = graph_.Find(node);
+    if (cluster_of_root[r] == UINT32_MAX) cluster_of_root[r] = n_clusters++;
+    return cluster_of_root[r];
+  };
+  const size_t n_ads = ads_.size(), n_sites = sites_.size();
+  std::vector<uint32_t> ad_cluster(n_ads), site_cluster(n_sites);
+  for (size_t i = 0; i < n_ads; ++i) ad_cluster[i] = cluster_of(ads_.node[i]);
+  for (size_t i = 0; i < n_sites; ++i) site_cluster[i] = cluster_of(sites_.node[i]);
+  const uint32_t anon = n_clusters;  // rows without identifiers
+  for (auto& c : ad_cluster) if (c == UINT32_MAX) c = anon;
+  for (auto& c : site_cluster) if (c == UINT32_MAX) c = anon;
+  const uint32_t total = n_clusters + 1;
+
+  // Counting sort by cluster, then by time within each cluster.
+  auto counting_sort = [&](const std::vector<uint32_t>& cluster, std::vector<uint32_t>& begin,
+                           std::vector<uint32_t>& order, const std::vector<int64_t>& time) {
+    begin.assign(total + 1, 0);
+    for (uint32_t c : cluster) begin[c + 1]++;
+    for (uint32_t c = 0; c < total; ++c) begin[c + 1] += begin[c];
+    order.assign(cluster.size(), 0);
+    std::vector<uint32_t> pos(begin.begin(), begin.end() - 1);
+    for (uint32_t i = 0; i < cluster.size(); ++i) order[pos[cluster[i]]++] = i;
+    for (uint32_t c = 0; c < total; ++c) {
+      auto b = order.begin() + begin[c], e = order.begin() + begin[c + 1];
+      if (e - b > 1)
+        std::stable_sort(b, e, [&](uint32_t x, uint32_t y) { return time[x] < time[y]; });
+    }
+  };
+  std::vector<uint32_t> ad_order;
+  counting_sort(ad_cluster, cluster_ad_begin_, ad_order, ads_.time_ms);
+  ads_.Permute(ad_order);
+  counting_sort(site_cluster, cluster_site_begin_, site_order_, sites_.time_ms);
+  clustered_ = true;
+}
+
+void Dataset::ShrinkToFit() {
+  auto shrink = [](auto& v) { v.shrink_to_fit(); };
+  shrink(ads_.type); shrink(ads_.age); shrink(ads_.gender); shrink(ads_.placement);
+  shrink(ads_.ad); shrink(ads_.time_ms); shrink(ads_.node); shrink(ads_.watch_ms);
+  shrink(ads_.video_ms); shrink(ads_.country); shrink(ads_.region); shrink(ads_.os);
+  shrink(ads_.device);
+  shrink(sites_.seq); shrink(sites_.pixel); shrink(sites_.event); shrink(sites_.currency);
+  shrink(sites_.is_test); shrink(sites_.time_ms); shrink(sites_.node); shrink(sites_.value);
+}
+
+DatasetStats Dataset::Stats() const {
+  DatasetStats s;
+  s.ad_events = ads_.size();
+  s.site_events = sites_.size();
+  s.identifiers = graph_.size();
+  s.clusters = clustered_ ? cluster_count() : 0;
+  s.identity_merges = graph_.merges();
+  s.refused_merges = graph_.refused_merges();
+  s.memory_bytes = ads_.MemoryBytes() + sites_.MemoryBytes() + graph_.MemoryBytes() +
+                   cluster_ad_begin_.capacity() * 4 + cluster_site_begin_.capacity() * 4 +
+                   site_order_.capacity() * 4 + ad_ids_.MemoryBytes() + pixels_.MemoryBytes() +
+                   event_names_.MemoryBytes();
+  return s;
+}
+
+// --- LiveDataset -------------------------------------------------------------------------------
+
+Status LiveDataset::LoadFrom(const store::EventStore& store) {
+  std::lock_guard lock(query_mu_);
+  data_.SetCatalog(store.GetCatalog());
+  auto spend = store.GetSpend();
+  if (!spend.ok()) return spend.status();
+  data_.SetSpend(std::move(*spend));
+  uint64_t max_seq = 0;
+  Status st = store.ScanAll([&](uint64_t seq, int64_t, const store::StoredEvent& ev) {
+    data_.Append(seq, ev);
+    max_seq = seq;
+  });
+  if (!st.ok()) return st;
+  loaded_max_seq_ = max_seq;
+  auto stats = data_.Stats();
+  spdlog::info("loaded {} ad events and {} site events into memory ({} identifiers)",
+               stats.ad_events, stats.site_events, stats.identifiers);
+  return OkStatus();
+}
+
+void LiveDataset::OnCommit(std::vector<store::CommittedEvent> events) {
+  std::lock_guard lock(pending_mu_);
+  for (auto& e : events) pending_.push_back(std::move(e));
+}
+
+void LiveDataset::SetCatalog(std::shared_ptr<const Catalog> catalog) {
+  std::lock_guard lock(pending_mu_);
+  pending_catalog_ = std::move(catalog);
+}
+
+void LiveDataset::SetSpend(std::vector<SpendRow> spend) {
+  std::lock_guard lock(pending_mu_);
+  pending_spend_ = std::move(spend);
+}
+
+void LiveDataset::Drain() {
+  std::vector<store::CommittedEvent> events;
+  std::shared_ptr<const Catalog> catalog;
+  std::optional<std::vector<SpendRow>> spend;
+  {
+    std::lock_guard lock(pending_mu_);
+    events.swap(pending_);
+    catalog.swap(pending_catalog_);
+    spend.swap(pending_spend_);
+  }
+  if (catalog) data_.SetCatalog(std::move(catalog));
+  if (spend) data_.SetSpend(std::move(*spend));
+  for (auto& e : events) {
+    if (e.merged) {
+      if (const auto* site = std::get_if<SiteEvent>(&e.event)) data_.LinkMerged(e.seq, *site);
+    } else if (e.seq > loaded_max_seq_) {  // not already read by LoadFrom
+      data_.Append(e.seq, e.event);
+    }
+  }
+}
+
+}  // namespace touchpoint::query

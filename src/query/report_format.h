@@ -1,0 +1,29 @@
+#pragma once
+// Rendering reports: JSON (the API), CSV, and a plain-text table for terminals.
+#include <string>
+#include <vector>
+
+#include "query/report.h"
+
+namespace touchpoint::query {
+
+// The metrics to show: `requested`, or a default set when empty. Unknown names are an error.
+StatusOr<std::vector<std::string>> ResolveMetrics(const std::vector<std::string>& requested);
+
+std::string ReportToJson(const ReportQuery& q, const ReportResult& r,
+                         const std::vector<std::string>& metrics);
+std::string ReportToCsv(const ReportQuery& q, const ReportResult& r,
+                        const std::vector<std::string>& metrics);
+std::string ReportToTable(const ReportQuery& q, const ReportResult& r,
+                          const std::vector<std::string>& metrics);
+
+// Parses the report's query parameters (docs/api.md#report) into a ReportQuery.
+struct ReportRequest {
+  ReportQuery query;
+  std::vector<std::string> metrics;
+  std::string format = "json";  // json | csv
+};
+StatusOr<ReportRequest> ParseReportParams(
+    const std::vector<std::pair<std::string, std::string>>& params, int64_t now_ms);
+
+}  // namespace touchpoint::query
