@@ -97,6 +97,14 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("cannot open the data directory: {}", store.status().message());
     return 1;
   }
+  // The in-memory columns: subscribe to commits first, then load what is stored, so nothing
+  // committed in between is missed (events already loaded are skipped by seq).
+  query::LiveDataset live;
+  (*store)->SetCommitListener([&live](std::vector<store::CommittedEvent> e) { live.OnCommit(std::move(e)); });
+  if (Status st = live.LoadFrom(**store); !st.ok()) {
+    spdlog::error("cannot load stored events: {}", st.message());
+    return 1;
+  }
   bool generated = false;
   auto token = ResolveAdminToken(flags, generated);
   if (!token.ok()) {
@@ -107,7 +115,7 @@ int Serve(const ServeFlags& flags) {
   aopts.admin_token = *token;
   aopts.trust_x_forwarded_for = flags.trust_x_forwarded_for;
   aopts.limits.max_event_age_ms = int64_t{flags.max_event_age_days} * kDayMs;
-  server::Api api(store->get(), &clock, aopts);
+  server::Api api(store->get(), &live, &clock, aopts);
   server::HttpServerOptions hopts;
   hopts.host = host;
   hopts.port = port;
@@ -138,6 +146,7 @@ int Serve(const ServeFlags& flags) {
   spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
   http.Stop();
   (*store)->Close();
+  (*store)->SetCommitListener(nullptr);
   auto stats = (*store)->Stats();
   spdlog::info("stopped cleanly: {} events committed in {} commits this run",
                stats.committed_events, stats.commits);

@@ -117,9 +117,9 @@ StatusOr<SiteEvent> SiteEventFromJson(std::string_view json) {
     UserKeys& u = ev.user;
     TP_RETURN_IF_ERROR(ReadString(*sub, "ttclid", "user", kNoLimit, u.ttclid));
     TP_RETURN_IF_ERROR(ReadString(*sub, "ttp", "user", kNoLimit, u.ttp));
-    TP_RETURN_IF_ERROR(ReadStringList(*sub, "email", "user", kNoLimit, u.email_sha256));
-    TP_RETURN_IF_ERROR(ReadStringList(*sub, "phone", "user", kNoLimit, u.phone_sha256));
-    TP_RETURN_IF_ERROR(ReadStringList(*sub, "external_id", "user", kNoLimit, u.external_id_sha256));
+    TP_RETURN_IF_ERROR(ReadStringList(*sub, "email", "user", kNoLimit, u.email_sha256, kNoLimit));
+    TP_RETURN_IF_ERROR(ReadStringList(*sub, "phone", "user", kNoLimit, u.phone_sha256, kNoLimit));
+    TP_RETURN_IF_ERROR(ReadStringList(*sub, "external_id", "user", kNoLimit, u.external_id_sha256, kNoLimit));
     TP_RETURN_IF_ERROR(ReadString(*sub, "ip", "user", kNoLimit, u.ip));
     TP_RETURN_IF_ERROR(ReadString(*sub, "user_agent", "user", kNoLimit, u.user_agent));
     TP_RETURN_IF_ERROR(ReadString(*sub, "locale", "user", kNoLimit, u.locale));
@@ -184,8 +184,8 @@ StatusOr<AdEvent> AdEventFromJson(std::string_view json) {
   ev.video_ms = n.value_or(0);
   TP_RETURN_IF_ERROR(ReadString(o, "user_key", "", kNoLimit, ev.user_key));
   TP_RETURN_IF_ERROR(ReadString(o, "click_id", "", kNoLimit, ev.click_id));
-  TP_RETURN_IF_ERROR(ReadStringList(o, "email", "", kNoLimit, ev.email_sha256));
-  TP_RETURN_IF_ERROR(ReadStringList(o, "phone", "", kNoLimit, ev.phone_sha256));
+  TP_RETURN_IF_ERROR(ReadStringList(o, "email", "", kNoLimit, ev.email_sha256, kNoLimit));
+  TP_RETURN_IF_ERROR(ReadStringList(o, "phone", "", kNoLimit, ev.phone_sha256, kNoLimit));
   TP_RETURN_IF_ERROR(ReadString(o, "age", "", kNoLimit, ev.age));
   TP_RETURN_IF_ERROR(ReadString(o, "gender", "", kNoLimit, ev.gender));
   TP_RETURN_IF_ERROR(ReadString(o, "country", "", kNoLimit, ev.country));

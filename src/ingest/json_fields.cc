@@ -39,7 +39,7 @@ Status ReadString(object obj, std::string_view key, std::string_view path, size_
 }
 
 Status ReadStringList(object obj, std::string_view key, std::string_view path, size_t max_len,
-                      std::vector<std::string>& out) {
+                      std::vector<std::string>& out, size_t max_items) {
   element e;
   if (!Lookup(obj, key, e)) return OkStatus();
   std::string_view s;
@@ -47,6 +47,9 @@ Status ReadStringList(object obj, std::string_view key, std::string_view path, s
     if (s.size() > max_len)
       return InvalidArgument(FieldPath(path, key),
                              ": longer than " + std::to_string(max_len) + " bytes");
+    if (out.size() >= max_items)
+      return InvalidArgument(FieldPath(path, key),
+                             ": more than " + std::to_string(max_items) + " values");
     if (!s.empty()) out.emplace_back(s);
     return OkStatus();
   }
@@ -55,7 +58,9 @@ Status ReadStringList(object obj, std::string_view key, std::string_view path, s
     return InvalidArgument(FieldPath(path, key), ": must be a string or an array of strings");
   size_t i = 0;
   for (element item : arr) {
-    if (i >= 16) return InvalidArgument(FieldPath(path, key), ": more than 16 values");
+    if (out.size() >= max_items)
+      return InvalidArgument(FieldPath(path, key),
+                             ": more than " + std::to_string(max_items) + " values");
     if (item.get_string().get(s))
       return InvalidArgument(IndexPath(FieldPath(path, key), i), ": must be a string");
     if (s.size() > max_len)

@@ -23,8 +23,9 @@ std::string IndexPath(std::string_view path, size_t index);
 Status ReadString(object obj, std::string_view key, std::string_view path, size_t max_len,
                   std::string& out);
 // A string, or an array of strings (TikTok allows both for email, phone, external_id).
+// Appends to `out`; more than `max_items` values in `out` is an error.
 Status ReadStringList(object obj, std::string_view key, std::string_view path, size_t max_len,
-                      std::vector<std::string>& out);
+                      std::vector<std::string>& out, size_t max_items = 16);
 // Optional number (integer or float).
 Status ReadNumber(object obj, std::string_view key, std::string_view path,
                   std::optional<double>& out);

@@ -16,6 +16,7 @@
 #include "ingest/json_fields.h"
 #include "ingest/url.h"
 #include "server/assets.h"
+#include "query/report_format.h"
 #include "server/http_status.h"
 
 namespace touchpoint::server {
@@ -152,15 +153,19 @@ std::optional<int64_t> ParseTimeParam(std::string_view s) {
   if (s.empty()) return std::nullopt;
   int64_t v;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec == std::errc() && p == s.data() + s.size()) return v * 1000;  // Unix seconds
+  if (ec == std::errc() && p == s.data() + s.size()) {  // Unix seconds
+    if (v < 0 || v > 100'000'000'000LL) return std::nullopt;
+    return v * 1000;
+  }
   if (auto d = ParseDateMs(s)) return d;
   return ParseIso8601Ms(s);
 }
 
 }  // namespace
 
-Api::Api(store::EventStore* store, const Clock* clock, ApiOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {}
+Api::Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock,
+         ApiOptions options)
+    : store_(store), live_(live), clock_(clock), options_(std::move(options)) {}
 
 Api::~Api() = default;
 
@@ -191,10 +196,19 @@ std::string Api::ClientIp(const HttpRequest& req) const {
 
 void Api::Handle(HttpRequest request, Responder respond) {
   // Wrap the responder to count every answer by route.
-  std::string route = request.path.rfind("/c/", 0) == 0 ? "/c/{ad_id}" : request.path;
-  if (!FindAsset(route) && route.rfind("/api/", 0) != 0 && route.rfind("/open_api/", 0) != 0 &&
-      route != "/c/{ad_id}" && route != "/healthz" && route != "/metrics")
-    route = "other";
+  // Route labels are a fixed set, so /metrics stays bounded whatever paths clients try.
+  static const char* kRoutes[] = {
+      "/open_api/v1.3/event/track/", "/open_api/v1.3/pixel/track/", "/open_api/v1.3/pixel/batch/",
+      "/api/v1/events", "/api/v1/pixel", "/api/v1/pixel.gif", "/api/v1/ad-events",
+      "/api/v1/pixels", "/api/v1/catalog", "/api/v1/spend", "/api/v1/export", "/api/v1/report",
+      "/api/v1/funnel", "/api/v1/insights", "/api/v1/debug/events", "/healthz", "/metrics",
+      "/tp.js"};
+  std::string route = "other";
+  if (request.path.rfind("/c/", 0) == 0) route = "/c/{ad_id}";
+  for (const char* r : kRoutes)
+    if (request.path == r) route = r;
+  if (route == "other" && FindAsset(request.path == "/" ? "/index.html" : request.path))
+    route = "static";
   Responder counted = [this, route = std::move(route), respond = std::move(respond)](
                           HttpResponse r) {
     metrics_.CountRequest(route, r.status);
@@ -235,6 +249,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("GET", "/api/v1/catalog")) return GetCatalog(req, respond);
   if (is("PUT", "/api/v1/spend")) return PutSpend(req, respond);
   if (is("GET", "/api/v1/export")) return Export(req, respond);
+  if (is("GET", "/api/v1/report")) return Report(req, respond);
   if (is("GET", "/healthz")) return respond(Json(200, R"({"status":"ok"})"));
   if (is("GET", "/metrics")) return MetricsPage(req, respond);
   if (m == "GET" || m == "HEAD") {
@@ -245,6 +260,10 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
       r.body = std::string(a->data);
       r.headers.emplace_back("Cache-Control", path == "/tp.js" ? "public, max-age=300" : "no-cache");
       if (path == "/tp.js") AddCors(req, r);
+      if (m == "HEAD") {
+        r.headers.emplace_back("X-Content-Length", std::to_string(r.body.size()));
+        r.body.clear();
+      }
       return respond(std::move(r));
     }
   }
@@ -402,7 +421,10 @@ Status CheckPixel(store::EventStore* store, const HttpRequest& req, const std::s
 void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelBeacon(req.body, Context());
   auto fail = [&](const Status& st, size_t n) {
-    metrics_.CountRejected(Metrics::ReasonLabel(st.message()), n);
+    metrics_.CountRejected(st.code() == StatusCode::kResourceExhausted ? "queue:full"
+                           : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
+                                                                         : Metrics::ReasonLabel(st.message()),
+                           n);
     HttpResponse r = Error(st);
     AddCors(req, r);
     respond(std::move(r));
@@ -457,7 +479,10 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
 void Api::PixelGif(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelQuery(req.query, Context());
   auto fail = [&](const Status& st) {
-    metrics_.CountRejected(Metrics::ReasonLabel(st.message()), 1);
+    metrics_.CountRejected(st.code() == StatusCode::kResourceExhausted ? "queue:full"
+                           : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
+                                                                         : Metrics::ReasonLabel(st.message()),
+                           1);
     respond(Error(st));
   };
   if (!parsed.ok()) return fail(parsed.status());
@@ -633,6 +658,7 @@ void Api::PutCatalog(HttpRequest& req, Responder& respond) {
   auto cat = ingest::ParseCatalog(req.body);
   if (!cat.ok()) return respond(Error(cat.status()));
   if (Status st = store_->PutCatalog(*cat); !st.ok()) return respond(Error(st));
+  if (live_) live_->SetCatalog(store_->GetCatalog());
   spdlog::info("catalog replaced: {} campaigns, {} ads", cat->campaigns.size(), cat->AdCount());
   std::string body;
   JsonWriter w(body);
@@ -651,6 +677,10 @@ void Api::PutSpend(HttpRequest& req, Responder& respond) {
   auto rows = ingest::ParseSpend(req.body);
   if (!rows.ok()) return respond(Error(rows.status()));
   if (Status st = store_->PutSpend(*rows); !st.ok()) return respond(Error(st));
+  if (live_) {
+    auto all = store_->GetSpend();
+    if (all.ok()) live_->SetSpend(std::move(*all));
+  }
   respond(Json(200, "{\"rows\":" + std::to_string(rows->size()) + "}"));
 }
 
@@ -686,6 +716,28 @@ void Api::Export(HttpRequest& req, Responder& respond) {
     HttpResponse r;
     r.content_type = "application/x-ndjson";
     r.body = std::move(body);
+    respond(std::move(r));
+  });
+}
+
+void Api::Report(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
+  auto q = ingest::ParseQuery(req.query);
+  if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
+  auto parsed = query::ParseReportParams(*q, clock_->NowMs());
+  if (!parsed.ok()) return respond(Error(parsed.status()));
+  workers_.Post([this, request = std::move(*parsed), respond] {
+    auto result = live_->Read(
+        [&](const query::Dataset& d) { return query::RunReport(d, request.query); });
+    if (!result.ok()) return respond(Error(result.status()));
+    HttpResponse r;
+    if (request.format == "csv") {
+      r.content_type = "text/csv; charset=utf-8";
+      r.body = query::ReportToCsv(request.query, *result, request.metrics);
+    } else {
+      r.body = query::ReportToJson(request.query, *result, request.metrics);
+    }
     respond(std::move(r));
   });
 }

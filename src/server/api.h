@@ -10,6 +10,7 @@
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
+#include "query/dataset.h"
 #include "store/event_store.h"
 
 namespace touchpoint::server {
@@ -22,7 +23,8 @@ struct ApiOptions {
 
 class Api final : public Handler {
  public:
-  Api(store::EventStore* store, const Clock* clock, ApiOptions options);
+  // `live` (may be null: no reports) is the in-memory dataset the report endpoints read.
+  Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock, ApiOptions options);
   ~Api() override;
 
   void Handle(HttpRequest request, Responder respond) override;
@@ -46,6 +48,7 @@ class Api final : public Handler {
   void GetCatalog(HttpRequest& req, Responder& respond);
   void PutSpend(HttpRequest& req, Responder& respond);
   void Export(HttpRequest& req, Responder& respond);
+  void Report(HttpRequest& req, Responder& respond);
   void MetricsPage(HttpRequest& req, Responder& respond);
 
   bool IsAdmin(const HttpRequest& req) const;
@@ -53,6 +56,7 @@ class Api final : public Handler {
   std::string ClientIp(const HttpRequest& req) const;
 
   store::EventStore* store_;
+  query::LiveDataset* live_;
   const Clock* clock_;
   ApiOptions options_;
   Metrics metrics_;

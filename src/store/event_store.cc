@@ -75,6 +75,7 @@ std::vector<std::string> SplitOrigins(std::string_view s) {
 
 void AppendUnique(std::vector<std::string>& into, const std::vector<std::string>& from) {
   for (const auto& v : from) {
+    if (into.size() >= 16) return;  // as many as one event may carry
     bool seen = false;
     for (const auto& x : into) seen |= x == v;
     if (!seen) into.push_back(v);
@@ -483,13 +484,14 @@ Status EventStore::Export(const ExportQuery& query,
   std::string sql =
       "SELECT seq, received_ms, body FROM events WHERE kind = ? AND event_time_ms >= ? AND "
       "event_time_ms < ?";
-  if (!query.pixel_id.empty()) sql += " AND pixel_id = ?";
+  const bool by_pixel = !query.ads && !query.pixel_id.empty();  // ad events have no pixel
+  if (by_pixel) sql += " AND pixel_id = ?";
   sql += " ORDER BY seq";
   auto q = db->Prepare(sql);
   if (!q.ok()) return q.status();
   q->Bind(1, static_cast<int64_t>(query.ads ? kKindAd : kKindSite));
   q->Bind(2, query.from_ms).Bind(3, query.to_ms);
-  if (!query.pixel_id.empty()) q->Bind(4, query.pixel_id);
+  if (by_pixel) q->Bind(4, query.pixel_id);
   Status st;
   std::string out;
   while (q->Step(&st)) {

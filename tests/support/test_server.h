@@ -29,9 +29,13 @@ class TestServer {
     auto s = store::EventStore::Open(sopts, &clock_);
     if (!s.ok()) throw std::runtime_error(s.status().message());
     store_ = std::move(*s);
+    live_ = std::make_unique<query::LiveDataset>();
+    store_->SetCommitListener([this](std::vector<store::CommittedEvent> e) { live_->OnCommit(std::move(e)); });
+    Status loaded = live_->LoadFrom(*store_);
+    if (!loaded.ok()) throw std::runtime_error(loaded.message());
     server::ApiOptions aopts;
     aopts.admin_token = kAdminToken;
-    api_ = std::make_unique<server::Api>(store_.get(), &clock_, aopts);
+    api_ = std::make_unique<server::Api>(store_.get(), live_.get(), &clock_, aopts);
     server::HttpServerOptions hopts;
     hopts.port = 0;
     http_ = std::make_unique<server::HttpServer>(hopts, api_.get());
@@ -57,6 +61,7 @@ class TestServer {
   ManualClock clock_;
   std::filesystem::path dir_;
   std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<query::LiveDataset> live_;
   std::unique_ptr<server::Api> api_;
   std::unique_ptr<server::HttpServer> http_;
 };
