@@ -196,6 +196,7 @@ Status ParseEvent2(element el, const std::string& path, const ParseContext& ctx,
         return InvalidArgument(tpath, ": must be Unix seconds");
       }
     }
+    if (secs < 0) return InvalidArgument(tpath, ": must be Unix seconds");  // secs * 1000 overflows
     if (secs > 100'000'000'000LL)
       return InvalidArgument(tpath, ": must be Unix seconds (this looks like milliseconds)");
     ev.event_time_ms = secs * 1000;

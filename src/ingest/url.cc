@@ -70,7 +70,7 @@ std::string AddQueryParam(std::string_view url, std::string_view name, std::stri
   std::string out(base);
   if (base.find('?') == std::string_view::npos) {
     out += '?';
-  } else if (base.back() != '?' && base.back() != '&') {
+  } else if (base.find('?') != base.size() - 1 && base.back() != '&') {
     out += '&';
   }
   out += PercentEncode(name);
