@@ -22,6 +22,8 @@ run: build
 # Build and run every test: unit + integration (ctest), fuzz smoke runs, browser tests.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory browser-test
 
 fuzz-build: bootstrap
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -32,8 +34,9 @@ fuzz-build: bootstrap
 fuzz: fuzz-build
 	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
 
+# A short run of each fuzz target (seed corpus incl. regression inputs, then 10 s of fuzzing).
 fuzz-smoke: fuzz-build
-	@scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+	@scripts/fuzz.sh build-fuzz 10
 
 browser-test: build
 	@node tests/browser/run.mjs $(BUILD)/src/touchpoint

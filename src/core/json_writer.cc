@@ -35,9 +35,16 @@ void AppendJsonNumber(std::string& out, double v) {
     out += "null";
     return;
   }
-  char buf[32];
+  char buf[40];
   auto res = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-  out.append(buf, res.ptr);
+  std::string_view text(buf, static_cast<size_t>(res.ptr - buf));
+  if (std::fabs(v) >= 1e15 && text.find_first_of(".eE") == std::string_view::npos) {
+    // A huge integral value would print as a long integer that JSON parsers read as int64 and
+    // refuse; scientific form reads back as the same double.
+    res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+    text = std::string_view(buf, static_cast<size_t>(res.ptr - buf));
+  }
+  out.append(text);
 }
 
 }  // namespace touchpoint

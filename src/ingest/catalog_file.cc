@@ -294,6 +294,12 @@ StatusOr<Catalog> ParseCatalog(std::string_view body) {
 
 Status ValidateCatalog(const Catalog& cat) {
   std::set<std::string_view> ads, groups, camps;
+  // Text fields: valid UTF-8 and bounded, whichever file format they came from.
+  auto check_text = [](std::string_view v, const std::string& where, size_t max) -> Status {
+    if (v.size() > max) return InvalidArgument(where, ": longer than " + std::to_string(max) + " bytes");
+    if (!simdjson::validate_utf8(v.data(), v.size())) return InvalidArgument(where, ": not valid UTF-8");
+    return OkStatus();
+  };
   auto check_id = [](std::string_view id, const std::string& where) -> Status {
     if (id.empty()) return InvalidArgument(where, ": required");
     if (id.size() > kMaxId) return InvalidArgument(where, ": longer than 128 bytes");
@@ -306,18 +312,31 @@ Status ValidateCatalog(const Catalog& cat) {
     const auto& c = cat.campaigns[ci];
     std::string cpath = IndexPath("campaigns", ci);
     TP_RETURN_IF_ERROR(check_id(c.campaign_id, cpath + ".campaign_id"));
+    TP_RETURN_IF_ERROR(check_text(c.campaign_id, cpath + ".campaign_id", kMaxId));
+    TP_RETURN_IF_ERROR(check_text(c.name, cpath + ".name", kMaxText));
     if (!camps.insert(c.campaign_id).second)
       return InvalidArgument(cpath + ".campaign_id", ": duplicate id " + c.campaign_id);
     for (size_t gi = 0; gi < c.adgroups.size(); ++gi) {
       const auto& g = c.adgroups[gi];
       std::string gpath = IndexPath(cpath + ".adgroups", gi);
       TP_RETURN_IF_ERROR(check_id(g.adgroup_id, gpath + ".adgroup_id"));
+      TP_RETURN_IF_ERROR(check_text(g.adgroup_id, gpath + ".adgroup_id", kMaxId));
+      TP_RETURN_IF_ERROR(check_text(g.name, gpath + ".name", kMaxText));
       if (!groups.insert(g.adgroup_id).second)
         return InvalidArgument(gpath + ".adgroup_id", ": duplicate id " + g.adgroup_id);
       for (size_t ai = 0; ai < g.ads.size(); ++ai) {
         const auto& a = g.ads[ai];
         std::string apath = IndexPath(gpath + ".ads", ai);
         TP_RETURN_IF_ERROR(check_id(a.ad_id, apath + ".ad_id"));
+        TP_RETURN_IF_ERROR(check_text(a.ad_id, apath + ".ad_id", kMaxId));
+        TP_RETURN_IF_ERROR(check_text(a.name, apath + ".name", kMaxText));
+        TP_RETURN_IF_ERROR(check_text(a.landing_url, apath + ".landing_url", kMaxUrl));
+        TP_RETURN_IF_ERROR(check_text(a.creative.format, apath + ".creative.format", kMaxId));
+        TP_RETURN_IF_ERROR(check_text(a.creative.call_to_action, apath + ".creative.call_to_action", kMaxId));
+        if (a.creative.tags.size() > 16)
+          return InvalidArgument(apath + ".creative.tags", ": more than 16 values");
+        for (const auto& t : a.creative.tags)
+          TP_RETURN_IF_ERROR(check_text(t, apath + ".creative.tags", kMaxId));
         if (!ads.insert(a.ad_id).second)
           return InvalidArgument(apath + ".ad_id", ": duplicate id " + a.ad_id);
         if (!IsHttpUrl(a.landing_url))

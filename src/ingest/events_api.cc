@@ -151,7 +151,11 @@ Status ParseProperties(object props, const std::string& path, const ParseContext
         any = true;
       }
     }
-    if (any) ev.value = sum;
+    if (any) {
+      if (!std::isfinite(sum))
+        return InvalidArgument(FieldPath(path, "contents"), ": price x quantity is not a finite number");
+      ev.value = sum;
+    }
   }
   return OkStatus();
 }
@@ -413,6 +417,9 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
   if (query.size() > 16 * 1024) return TooLarge("query: longer than 16384 bytes");
   auto pairs = ParseQuery(query);
   if (!pairs) return InvalidArgument("query", ": malformed percent-encoding");
+  for (const auto& [k, v] : *pairs)
+    if (!simdjson::validate_utf8(k.data(), k.size()) || !simdjson::validate_utf8(v.data(), v.size()))
+      return InvalidArgument(k, ": not valid UTF-8");
   ParsedEventBatch batch;
   batch.event_source = "pixel";
   SiteEvent ev;

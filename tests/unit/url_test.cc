@@ -11,6 +11,12 @@ TEST(Url, AddsClickIdBeforeFragment) {
             "https://s.example/p?a=b&ttclid=x%20y#top");
 }
 
+TEST(Url, ClickIdSurvivesALiteralQuestionMarkInTheQuery) {
+  std::string url = AddQueryParam("https://s.example/p?a=b?", "ttclid", "C.1");
+  EXPECT_EQ(QueryParamOf(url, "ttclid"), "C.1");
+  EXPECT_EQ(AddQueryParam("https://s.example/p?", "ttclid", "C"), "https://s.example/p?ttclid=C");
+}
+
 TEST(Url, PercentDecodingRejectsTruncatedEscapes) {
   EXPECT_EQ(PercentDecode("a%20b+c"), "a b c");
   EXPECT_FALSE(PercentDecode("a%2"));
