@@ -50,6 +50,7 @@ class Dataset {
   // cluster (index anonymous_cluster()) holds rows without any identifier.
   uint32_t ad_begin(size_t c) const { return cluster_ad_begin_[c]; }
   uint32_t site_begin(size_t c) const { return cluster_site_begin_[c]; }
+  const std::vector<uint32_t>& cluster_ad_begins() const { return cluster_ad_begin_; }
   // Site row of the i-th entry in cluster order.
   const std::vector<uint32_t>& site_order() const { return site_order_; }
   size_t anonymous_cluster() const { return cluster_count() - 1; }

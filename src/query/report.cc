@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 #include <unordered_map>
 
 #include "attribution/journey.h"
@@ -59,6 +60,26 @@ class GroupIndex {
   std::unordered_map<uint64_t, uint32_t> sparse_;
   std::vector<uint64_t> keys_;
 };
+
+Metrics& operator+=(Metrics& a, const Metrics& b) {
+  a.spend += b.spend;
+  a.impressions += b.impressions;
+  a.reach += b.reach;
+  a.clicks += b.clicks;
+  a.video_plays += b.video_plays;
+  a.watch_ms += b.watch_ms;
+  a.views_2s += b.views_2s;
+  a.views_6s += b.views_6s;
+  a.p25 += b.p25;
+  a.p50 += b.p50;
+  a.p75 += b.p75;
+  a.p100 += b.p100;
+  a.conversions_click += b.conversions_click;
+  a.conversions_view += b.conversions_view;
+  a.conversions_engaged_view += b.conversions_engaged_view;
+  a.value += b.value;
+  return a;
+}
 
 struct Acc {
   Metrics m;
@@ -309,6 +330,34 @@ std::optional<double> Metrics::Get(std::string_view n) const {
   return std::nullopt;
 }
 
+namespace {
+
+// Everything one thread accumulates over its share of the clusters.
+struct Worker {
+  explicit Worker(uint64_t key_space) : groups(key_space) {}
+  GroupIndex groups;
+  std::vector<Acc> acc;
+  Acc total;
+  double unattributed = 0;
+  std::vector<int64_t> alloc_total;  // (ad, day) -> impressions that day (before row filters)
+  std::vector<int32_t> alloc_split;  // (ad, day, row part, hour) -> impressions in that group
+  // Scratch.
+  std::vector<attribution::TouchWindow> win;
+  std::vector<uint8_t> is_click;
+  std::vector<uint32_t> journey;
+  std::vector<double> weights;
+  std::vector<int64_t> journey_ms;
+  std::vector<int32_t> once_groups;
+
+  Acc& At(uint64_t key) {
+    uint32_t g = groups.Get(key);
+    if (g >= acc.size()) acc.resize(g + 1);
+    return acc[g];
+  }
+};
+
+}  // namespace
+
 StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   if (q.to_ms <= q.from_ms) return InvalidArgument("to", ": must be after from");
   auto model = attribution::MakeModel(q.model, q.params);
@@ -324,9 +373,6 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   const auto& ads = d.ads();
   const auto& sites = d.sites();
   const uint64_t key_space = p.ad_card * p.row_card * p.time_card;
-  GroupIndex groups(key_space);
-  std::vector<Acc> acc;
-  Acc total;
   ReportResult out;
 
   // Conversion events and pixel.
@@ -353,7 +399,10 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
     }
     return true;
   };
+  const bool has_day = std::find(p.time_dims.begin(), p.time_dims.end(), Dim::kDay) != p.time_dims.end();
+  const bool has_hour = std::find(p.time_dims.begin(), p.time_dims.end(), Dim::kHour) != p.time_dims.end();
   auto time_part = [&](int64_t t) -> uint64_t {
+    if (p.time_dims.empty()) return 0;
     uint64_t k = 0;
     int64_t local = t + q.tz_offset_ms;
     int64_t day = FloorDiv(local, kDayMs) - p.day0;
@@ -363,184 +412,217 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
     }
     return k;
   };
-  auto group_of = [&](uint64_t ad_part, uint64_t rp, uint64_t tp) -> Acc& {
-    uint32_t g = groups.Get((ad_part * p.row_card + rp) * p.time_card + tp);
-    if (g >= acc.size()) acc.resize(g + 1);
-    return acc[g];
-  };
   auto in_range = [&](int64_t t) { return t >= q.from_ms && t < q.to_ms; };
-
-  // Spend allocation by impression share within each (ad, local day), needed when the report
-  // splits or filters below the ad level (audience) or by hour.
-  const bool allocate = !p.row_dims.empty() || !p.row_filter_dims.empty() ||
-                        std::find(p.time_dims.begin(), p.time_dims.end(), Dim::kHour) != p.time_dims.end();
-  std::unordered_map<uint64_t, double> ad_day_imps;                            // (ad, day) -> all
-  std::unordered_map<uint64_t, std::unordered_map<uint64_t, int64_t>> ad_day_groups;  // -> (rp,tp) -> imps
-  auto ad_day_key = [&](uint32_t ad, int64_t t) {
-    return (static_cast<uint64_t>(ad) << 20) |
-           static_cast<uint64_t>(FloorDiv(t + q.tz_offset_ms, kDayMs) - p.day0);
+  auto key_of = [&](uint64_t ad_part, uint64_t rp, uint64_t tp) {
+    return (ad_part * p.row_card + rp) * p.time_card + tp;
   };
 
-  // Windows.
+  // Spend is split by impression share within each (ad, local day) when the report goes below
+  // the ad level (audience) or by hour.
+  const bool allocate = !p.row_dims.empty() || !p.row_filter_dims.empty() || has_hour;
+  const uint64_t n_ads = d.ad_ids().size();
+  const uint64_t hour_card = has_hour ? 24 : 1;
+  const uint64_t alloc_cells = n_ads * static_cast<uint64_t>(p.n_days) * p.row_card * hour_card;
+  if (allocate && alloc_cells > (1ull << 26))
+    return InvalidArgument("dimensions", ": too fine a split for spend allocation; narrow the range or dimensions");
+  const bool delivery = q.delivery || allocate;
+
+  // Windows, ad groups and count mode per ad.
   const int64_t click_override = q.click_window_days ? *q.click_window_days * kDayMs : -1;
   const int64_t view_override = q.view_window_days ? *q.view_window_days * kDayMs : -1;
-  int64_t max_window = std::max<int64_t>(click_override, view_override);
-  if (click_override < 0 || view_override < 0) max_window = std::max<int64_t>(max_window, 90 * kDayMs);
-  std::vector<attribution::TouchWindow> win;
-  std::vector<uint8_t> is_click;
-  std::vector<uint32_t> journey;
-  std::vector<double> weights;
-  std::vector<int64_t> journey_ms;
-  std::vector<int32_t> once_groups;  // ad groups (global index) already converted in this cluster
-  std::vector<int32_t> adgroup_index(d.ad_ids().size(), -1);
-  std::vector<uint8_t> adgroup_once(d.ad_ids().size(), 0);
+  int64_t max_window = 0;
+  std::vector<attribution::TouchWindow> ad_window(n_ads, {click_override >= 0 ? click_override : 7 * kDayMs,
+                                                          view_override >= 0 ? view_override : kDayMs});
+  std::vector<int32_t> adgroup_index(n_ads, -1);
+  std::vector<uint8_t> adgroup_once(n_ads, q.count_mode == CountMode::kOnce);
   {
     int32_t gi = 0;
     for (const auto& c : d.catalog().campaigns)
       for (const auto& g : c.adgroups) {
         for (const auto& a : g.ads) {
           uint32_t code = d.ad_ids().Find(a.ad_id);
-          if (code < adgroup_index.size()) {
-            adgroup_index[code] = gi;
-            adgroup_once[code] = q.count_mode ? *q.count_mode == CountMode::kOnce
-                                              : g.count_mode == CountMode::kOnce;
-          }
+          if (code >= n_ads) continue;
+          adgroup_index[code] = gi;
+          adgroup_once[code] = q.count_mode ? *q.count_mode == CountMode::kOnce
+                                            : g.count_mode == CountMode::kOnce;
+          if (click_override < 0) ad_window[code].click_ms = g.click_window_days * kDayMs;
+          if (view_override < 0) ad_window[code].view_ms = g.view_window_days * kDayMs;
         }
         ++gi;
       }
-    if (q.count_mode == CountMode::kOnce)
-      for (uint32_t a = 0; a < adgroup_once.size(); ++a) {
-        adgroup_once[a] = 1;
-        if (adgroup_index[a] < 0) adgroup_index[a] = -2 - static_cast<int32_t>(a);  // ad as its own group
-      }
+    for (uint32_t a = 0; a < n_ads; ++a) {
+      if (adgroup_index[a] < 0) adgroup_index[a] = -2 - static_cast<int32_t>(a);  // its own group
+      max_window = std::max({max_window, ad_window[a].click_ms, ad_window[a].view_ms});
+    }
   }
 
   const size_t n_clusters = d.cluster_count();
   const size_t anon = d.anonymous_cluster();
-  for (size_t c = 0; c < n_clusters; ++c) {
-    const uint32_t tb = d.ad_begin(c), te = d.ad_begin(c + 1);
-    const uint32_t cluster_id = static_cast<uint32_t>(c);
-    // Delivery.
-    bool total_reached = false;
-    for (uint32_t r = tb; r < te; ++r) {
-      const int64_t t = ads.time_ms[r];
-      if (!in_range(t)) continue;
-      const auto& parts = p.ad_parts[ads.ad[r]];
-      if (parts.empty() || !row_passes(r)) continue;
-      const uint8_t type = ads.type[r];
-      const uint64_t rp = row_part(r), tp = time_part(t);
-      auto add = [&](Acc& a, bool reach_counts) {
-        Metrics& m = a.m;
-        if (type == static_cast<uint8_t>(AdEventType::kImpression)) {
-          m.impressions++;
-          if (reach_counts && c != anon && a.last_cluster != cluster_id) {
-            m.reach++;
-            a.last_cluster = cluster_id;
-          }
-        } else if (type == static_cast<uint8_t>(AdEventType::kClick)) {
-          m.clicks++;
-        } else {
-          const uint32_t w = ads.watch_ms[r], v = ads.video_ms[r];
-          m.video_plays++;
-          m.watch_ms += w;
-          m.views_2s += w >= 2000 || (v && w >= v);
-          m.views_6s += w >= 6000 || (v && w >= v);
-          if (v) {
-            m.p25 += 4ull * w >= v;
-            m.p50 += 2ull * w >= v;
-            m.p75 += 4ull * w >= 3ull * v;
-            m.p100 += w >= v;
-          }
-        }
-      };
-      for (uint64_t part : parts) add(group_of(part, rp, tp), true);
-      add(total, !total_reached);
-      if (type == static_cast<uint8_t>(AdEventType::kImpression)) {
-        if (c != anon) total_reached = true;
-        if (allocate) ad_day_groups[ad_day_key(ads.ad[r], t)][rp * p.time_card + tp]++;
-      }
-    }
-    if (allocate)
-      for (uint32_t r = tb; r < te; ++r)
-        if (ads.type[r] == static_cast<uint8_t>(AdEventType::kImpression) && in_range(ads.time_ms[r]))
-          ad_day_imps[ad_day_key(ads.ad[r], ads.time_ms[r])] += 1;
-    if (c == anon) continue;
+  constexpr uint8_t kImpression = static_cast<uint8_t>(AdEventType::kImpression);
+  constexpr uint8_t kClick = static_cast<uint8_t>(AdEventType::kClick);
+  constexpr uint8_t kPlay = static_cast<uint8_t>(AdEventType::kVideoPlay);
 
-    // Attribution of this cluster's conversions.
-    const uint32_t sb = d.site_begin(c), se = d.site_begin(c + 1);
-    bool prepared = false;
-    once_groups.clear();
-    for (uint32_t i = sb; i < se; ++i) {
-      const uint32_t row = d.site_order()[i];
-      if (!is_conversion[sites.event[row]] || sites.is_test[row]) continue;
-      if (pixel_code != UINT32_MAX && sites.pixel[row] != pixel_code) continue;
-      const int64_t conv_t = sites.time_ms[row];
-      if (q.basis == Basis::kConversion ? !in_range(conv_t)
-                                        : (conv_t < q.from_ms || conv_t >= q.to_ms + max_window))
-        continue;
-      if (!prepared) {
-        const size_t n = te - tb;
-        win.resize(n);
-        is_click.resize(n);
-        for (size_t k = 0; k < n; ++k) {
-          const uint32_t r = tb + static_cast<uint32_t>(k);
-          is_click[k] = ads.type[r] == static_cast<uint8_t>(AdEventType::kClick);
-          const AdGroup* g = d.CatalogAdGroup(ads.ad[r]);
-          win[k].click_ms = click_override >= 0 ? click_override : (g ? g->click_window_days : 7) * kDayMs;
-          win[k].view_ms = view_override >= 0 ? view_override : (g ? g->view_window_days : 1) * kDayMs;
-        }
-        prepared = true;
-      }
-      attribution::ClusterTouches touches{
-          std::span<const int64_t>(ads.time_ms.data() + tb, te - tb),
-          std::span<const uint8_t>(is_click.data(), te - tb),
-          std::span<const attribution::TouchWindow>(win.data(), te - tb)};
-      const bool clicks = attribution::BuildJourney(touches, conv_t, journey);
-      if (journey.empty()) {
-        if (in_range(conv_t)) out.unattributed_conversions += 1;
-        continue;
-      }
-      journey_ms.resize(journey.size());
-      for (size_t k = 0; k < journey.size(); ++k) journey_ms[k] = ads.time_ms[tb + journey[k]];
-      weights.assign(journey.size(), 0);
-      (*model)->Credit(attribution::Journey{conv_t, journey_ms, clicks}, weights);
-      const double value = std::isnan(sites.value[row]) ? 0 : sites.value[row];
-      size_t once_before = once_groups.size();
-      for (size_t k = 0; k < journey.size(); ++k) {
-        const double w = weights[k];
-        if (w <= 0) continue;
-        const uint32_t r = tb + journey[k];
+  auto run = [&](Worker& w, size_t cb, size_t ce) {
+    if (allocate) {
+      w.alloc_total.assign(n_ads * p.n_days, 0);
+      w.alloc_split.assign(alloc_cells, 0);
+    }
+    for (size_t c = cb; c < ce; ++c) {
+      const uint32_t tb = d.ad_begin(c), te = d.ad_begin(c + 1);
+      const uint32_t cluster_id = static_cast<uint32_t>(c);
+      // Delivery.
+      bool total_reached = false;
+      for (uint32_t r = delivery ? tb : te; r < te; ++r) {
+        const int64_t t = ads.time_ms[r];
+        if (!in_range(t)) continue;
         const uint32_t ad = ads.ad[r];
-        if (adgroup_once[ad]) {
-          const int32_t g = adgroup_index[ad];
-          if (std::find(once_groups.begin(), once_groups.begin() + once_before, g) !=
-              once_groups.begin() + once_before)
-            continue;  // this person already converted for this ad group
-          if (std::find(once_groups.begin() + once_before, once_groups.end(), g) == once_groups.end())
-            once_groups.push_back(g);
-        }
-        const int64_t basis_t = q.basis == Basis::kTouch ? ads.time_ms[r] : conv_t;
-        if (!in_range(basis_t)) continue;
         const auto& parts = p.ad_parts[ad];
-        if (parts.empty() || !row_passes(r)) continue;
-        bool engaged = false;
-        if (!clicks) {
-          for (uint32_t j : journey) {
-            const uint32_t rj = tb + j;
-            engaged |= ads.ad[rj] == ad && ads.type[rj] == static_cast<uint8_t>(AdEventType::kVideoPlay) &&
-                       ads.watch_ms[rj] >= 6000;
+        if (parts.empty()) continue;
+        const uint8_t type = ads.type[r];
+        const int64_t local = t + q.tz_offset_ms;
+        const int64_t day = FloorDiv(local, kDayMs) - p.day0;
+        if (allocate && type == kImpression) w.alloc_total[ad * p.n_days + day]++;
+        if (!row_passes(r)) continue;
+        const uint64_t rp = row_part(r), tp = time_part(t);
+        auto add = [&](Acc& a, bool reach_counts) {
+          Metrics& m = a.m;
+          if (type == kImpression) {
+            m.impressions++;
+            if (reach_counts && c != anon && a.last_cluster != cluster_id) {
+              m.reach++;
+              a.last_cluster = cluster_id;
+            }
+          } else if (type == kClick) {
+            m.clicks++;
+          } else {
+            const uint32_t wm = ads.watch_ms[r], v = ads.video_ms[r];
+            m.video_plays++;
+            m.watch_ms += wm;
+            m.views_2s += wm >= 2000 || (v && wm >= v);
+            m.views_6s += wm >= 6000 || (v && wm >= v);
+            if (v) {
+              m.p25 += 4ull * wm >= v;
+              m.p50 += 2ull * wm >= v;
+              m.p75 += 4ull * wm >= 3ull * v;
+              m.p100 += wm >= v;
+            }
+          }
+        };
+        for (uint64_t part : parts) add(w.At(key_of(part, rp, tp)), true);
+        add(w.total, !total_reached);
+        if (type == kImpression) {
+          if (c != anon) total_reached = true;
+          if (allocate) {
+            const uint64_t hour = has_hour ? static_cast<uint64_t>(FloorDiv(local, kHourMs) % 24) : 0;
+            w.alloc_split[((ad * p.n_days + day) * p.row_card + rp) * hour_card + hour]++;
           }
         }
-        auto credit = [&](Metrics& m) {
-          (clicks ? m.conversions_click : m.conversions_view) += w;
-          if (engaged) m.conversions_engaged_view += w;
-          m.value += w * value;
-        };
-        const uint64_t rp = row_part(r), tp = time_part(basis_t);
-        for (uint64_t part : parts) credit(group_of(part, rp, tp).m);
-        credit(total.m);
+      }
+      if (c == anon) continue;
+
+      // Attribution of this cluster's conversions.
+      const uint32_t sb = d.site_begin(c), se = d.site_begin(c + 1);
+      bool prepared = false;
+      w.once_groups.clear();
+      for (uint32_t i = sb; i < se; ++i) {
+        const uint32_t row = d.site_order()[i];
+        if (!is_conversion[sites.event[row]] || sites.is_test[row]) continue;
+        if (pixel_code != UINT32_MAX && sites.pixel[row] != pixel_code) continue;
+        const int64_t conv_t = sites.time_ms[row];
+        if (q.basis == Basis::kConversion ? !in_range(conv_t)
+                                          : (conv_t < q.from_ms || conv_t >= q.to_ms + max_window))
+          continue;
+        if (!prepared) {
+          const size_t n = te - tb;
+          w.win.resize(n);
+          w.is_click.resize(n);
+          for (size_t k = 0; k < n; ++k) {
+            const uint32_t r = tb + static_cast<uint32_t>(k);
+            w.is_click[k] = ads.type[r] == kClick;
+            w.win[k] = ad_window[ads.ad[r]];
+          }
+          prepared = true;
+        }
+        attribution::ClusterTouches touches{
+            std::span<const int64_t>(ads.time_ms.data() + tb, te - tb),
+            std::span<const uint8_t>(w.is_click.data(), te - tb),
+            std::span<const attribution::TouchWindow>(w.win.data(), te - tb)};
+        const bool clicks = attribution::BuildJourney(touches, conv_t, w.journey);
+        if (w.journey.empty()) {
+          if (in_range(conv_t)) w.unattributed += 1;
+          continue;
+        }
+        w.journey_ms.resize(w.journey.size());
+        for (size_t k = 0; k < w.journey.size(); ++k) w.journey_ms[k] = ads.time_ms[tb + w.journey[k]];
+        w.weights.assign(w.journey.size(), 0);
+        (*model)->Credit(attribution::Journey{conv_t, w.journey_ms, clicks}, w.weights);
+        const double value = std::isnan(sites.value[row]) ? 0 : sites.value[row];
+        const size_t once_before = w.once_groups.size();
+        for (size_t k = 0; k < w.journey.size(); ++k) {
+          const double wt = w.weights[k];
+          if (wt <= 0) continue;
+          const uint32_t r = tb + w.journey[k];
+          const uint32_t ad = ads.ad[r];
+          if (adgroup_once[ad]) {
+            const int32_t g = adgroup_index[ad];
+            auto mid = w.once_groups.begin() + static_cast<std::ptrdiff_t>(once_before);
+            if (std::find(w.once_groups.begin(), mid, g) != mid) continue;  // already converted
+            if (std::find(mid, w.once_groups.end(), g) == w.once_groups.end()) w.once_groups.push_back(g);
+          }
+          const int64_t basis_t = q.basis == Basis::kTouch ? ads.time_ms[r] : conv_t;
+          if (!in_range(basis_t)) continue;
+          const auto& parts = p.ad_parts[ad];
+          if (parts.empty() || !row_passes(r)) continue;
+          bool engaged = false;
+          if (!clicks)
+            for (uint32_t j : w.journey) {
+              const uint32_t rj = tb + j;
+              engaged |= ads.ad[rj] == ad && ads.type[rj] == kPlay && ads.watch_ms[rj] >= 6000;
+            }
+          auto credit = [&](Metrics& m) {
+            (clicks ? m.conversions_click : m.conversions_view) += wt;
+            if (engaged) m.conversions_engaged_view += wt;
+            m.value += wt * value;
+          };
+          const uint64_t rp = row_part(r), tp = time_part(basis_t);
+          for (uint64_t part : parts) credit(w.At(key_of(part, rp, tp)).m);
+          credit(w.total.m);
+        }
       }
     }
+  };
+
+  // Two workers over halves of the clusters (the machine has 2 cores; reach stays exact since
+  // a cluster belongs to one worker).
+  const size_t n_workers = (n_clusters > 50000 && q.threads > 1) ? 2 : 1;
+  std::vector<Worker> workers;
+  for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);
+  if (n_workers == 1) {
+    run(workers[0], 0, n_clusters);
+  } else {
+    // Split by touch count, not cluster count, so both halves carry similar work.
+    const uint32_t half = d.ad_begin(n_clusters) / 2;
+    size_t mid = static_cast<size_t>(
+        std::lower_bound(d.cluster_ad_begins().begin(), d.cluster_ad_begins().end() - 1, half) -
+        d.cluster_ad_begins().begin());
+    mid = std::min(mid, n_clusters);
+    std::thread second([&] { run(workers[1], mid, n_clusters); });
+    run(workers[0], 0, mid);
+    second.join();
+  }
+  // Merge into the first worker.
+  Worker& w0 = workers[0];
+  GroupIndex& groups = w0.groups;
+  std::vector<Acc>& acc = w0.acc;
+  Acc total = w0.total;
+  out.unattributed_conversions = w0.unattributed;
+  for (size_t i = 1; i < workers.size(); ++i) {
+    Worker& wi = workers[i];
+    for (size_t g = 0; g < wi.acc.size(); ++g) w0.At(wi.groups.keys()[g]).m += wi.acc[g].m;
+    total.m += wi.total.m;
+    out.unattributed_conversions += wi.unattributed;
+    for (size_t k = 0; k < wi.alloc_total.size(); ++k) w0.alloc_total[k] += wi.alloc_total[k];
+    for (size_t k = 0; k < wi.alloc_split.size(); ++k) w0.alloc_split[k] += wi.alloc_split[k];
   }
 
   // Spend.
@@ -548,32 +630,36 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
     const int64_t local_start = s.day_ms - q.tz_offset_ms;  // spend dates are account-local days
     if (!in_range(local_start)) continue;
     const uint32_t ad = d.ad_ids().Find(s.ad_id);
-    if (ad == UINT32_MAX || ad >= p.ad_parts.size() || p.ad_parts[ad].empty()) continue;
+    if (ad >= n_ads || ad >= p.ad_parts.size() || p.ad_parts[ad].empty()) continue;
     if (!allocate) {
       const uint64_t tp = time_part(local_start);
-      for (uint64_t part : p.ad_parts[ad]) group_of(part, 0, tp).m.spend += s.spend;
+      for (uint64_t part : p.ad_parts[ad]) w0.At(key_of(part, 0, tp)).m.spend += s.spend;
       total.m.spend += s.spend;
       continue;
     }
-    const uint64_t key = ad_day_key(ad, local_start);
-    auto all = ad_day_imps.find(key);
-    auto split = ad_day_groups.find(key);
-    if (all == ad_day_imps.end() || all->second == 0) {
+    const int64_t day = FloorDiv(s.day_ms, kDayMs) - p.day0;
+    if (day < 0 || day >= p.n_days) continue;
+    const int64_t all = w0.alloc_total[ad * p.n_days + static_cast<uint64_t>(day)];
+    if (all == 0) {
       // No impressions that day: the spend cannot be split by audience; it goes to "unknown".
       if (!p.row_filter_dims.empty()) continue;
       const uint64_t tp = time_part(local_start);
-      for (uint64_t part : p.ad_parts[ad]) group_of(part, 0, tp).m.spend += s.spend;
+      for (uint64_t part : p.ad_parts[ad]) w0.At(key_of(part, 0, tp)).m.spend += s.spend;
       total.m.spend += s.spend;
       continue;
     }
-    if (split == ad_day_groups.end()) continue;  // all of that day's impressions filtered out
-    for (const auto& [rt, imps] : split->second) {
-      const double share = s.spend * static_cast<double>(imps) / all->second;
-      for (uint64_t part : p.ad_parts[ad])
-        group_of(part, rt / p.time_card, rt % p.time_card).m.spend += share;
-      total.m.spend += share;
-    }
+    const uint64_t base = (ad * p.n_days + static_cast<uint64_t>(day)) * p.row_card * hour_card;
+    for (uint64_t rp = 0; rp < p.row_card; ++rp)
+      for (uint64_t h = 0; h < hour_card; ++h) {
+        const int32_t imps = w0.alloc_split[base + rp * hour_card + h];
+        if (!imps) continue;
+        const double share = s.spend * static_cast<double>(imps) / static_cast<double>(all);
+        const uint64_t tp = time_part(local_start + static_cast<int64_t>(h) * kHourMs);
+        for (uint64_t part : p.ad_parts[ad]) w0.At(key_of(part, rp, tp)).m.spend += share;
+        total.m.spend += share;
+      }
   }
+  (void)has_day;
 
   // Rows.
   const auto& keys = groups.keys();

@@ -45,6 +45,8 @@ struct ReportQuery {
   Basis basis = Basis::kTouch;
   std::string sort;                  // metric name, '-' prefix for descending; default -spend
   size_t limit = 0;                  // 0: all rows
+  bool delivery = true;              // false: skip delivery metrics (only conversions wanted)
+  int threads = 2;                   // worker threads for large datasets
 };
 
 // Additive metrics; ratios are derived from these on output.

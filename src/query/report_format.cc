@@ -333,6 +333,14 @@ StatusOr<ReportRequest> ParseReportParams(
   auto metrics = ResolveMetrics(req.metrics);
   if (!metrics.ok()) return metrics.status();
   req.metrics = *metrics;
+  // Skip the pass over delivery events when only conversion metrics were asked for.
+  static const std::vector<std::string> kConversionOnly = {
+      "spend", "conversions", "conversions_click", "conversions_view", "conversions_engaged_view",
+      "value", "cpa", "roas"};
+  q.delivery = false;
+  for (const auto& m : req.metrics)
+    if (std::find(kConversionOnly.begin(), kConversionOnly.end(), m) == kConversionOnly.end())
+      q.delivery = true;
   return req;
 }
 
