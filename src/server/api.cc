@@ -250,6 +250,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("PUT", "/api/v1/spend")) return PutSpend(req, respond);
   if (is("GET", "/api/v1/export")) return Export(req, respond);
   if (is("GET", "/api/v1/report")) return Report(req, respond);
+  if (is("GET", "/api/v1/debug/events")) return DebugEvents(req, respond);
   if (is("GET", "/healthz")) return respond(Json(200, R"({"status":"ok"})"));
   if (is("GET", "/metrics")) return MetricsPage(req, respond);
   if (m == "GET" || m == "HEAD") {
@@ -276,11 +277,13 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   std::string_view token = req.Header("access-token");
   if (token.empty()) {
     metrics_.CountRejected("auth:missing_token", 1);
+    debugger_.RecordRejected(req.path, "", "Access-Token header: required", "auth:missing_token");
     return respond(EnvelopeError(Unauthenticated("Access-Token header: required")));
   }
   auto owner = store_->FindPixelByToken(token);
   if (!owner) {
     metrics_.CountRejected("auth:bad_token", 1);
+    debugger_.RecordRejected(req.path, "", "Access-Token: not a valid access token", "auth:bad_token");
     return respond(EnvelopeError(Unauthenticated("Access-Token: not a valid access token")));
   }
   auto ctx = Context();
@@ -290,15 +293,18 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
                      : ingest::ParseEventsApi1Batch(req.body, ctx);
   if (!parsed.ok()) {
     metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
+    debugger_.RecordRejected(req.path, "", parsed.status().message(), Metrics::ReasonLabel(parsed.status().message()));
     return respond(EnvelopeError(parsed.status()));
   }
   const std::string key = version == 2 ? "event_source_id" : "pixel_code";
   if (!store_->FindPixel(parsed->pixel_id)) {
     metrics_.CountRejected("pixel:unknown", parsed->events.size());
+    debugger_.RecordRejected(req.path, parsed->pixel_id, key + ": unknown pixel " + parsed->pixel_id, "pixel:unknown", parsed->events.size());
     return respond(EnvelopeError(InvalidArgument(key, ": unknown pixel " + parsed->pixel_id)));
   }
   if (owner->pixel_id != parsed->pixel_id) {
     metrics_.CountRejected("auth:other_pixel", parsed->events.size());
+    debugger_.RecordRejected(req.path, parsed->pixel_id, "No permission to operate pixel code: " + parsed->pixel_id + ". The Access-Token belongs to another pixel.", "auth:other_pixel", parsed->events.size());
     return respond(EnvelopeError(PermissionDenied(
         "No permission to operate pixel code: " + parsed->pixel_id +
         ". The Access-Token belongs to another pixel.")));
@@ -309,6 +315,7 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
       if (!e.status.ok()) metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
     metrics_.CountRejected("batch:failed_with_other_event",
                            parsed->events.size() - parsed->RejectedCount());
+    debugger_.RecordFailedBatch(req.path, *parsed);
     return respond(EnvelopeError(*first));
   }
   std::vector<StoredEvent> events;
@@ -316,7 +323,9 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   std::string ua(req.Header("user-agent"));
   for (auto& e : parsed->events) events.emplace_back(std::move(*e.event));
   size_t n = events.size();
-  Status st = store_->Submit(std::move(events), [this, respond, n](WriteResult wr) {
+  auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
+  Status st = store_->Submit(std::move(events), [this, respond, n, debug = std::move(debug)](WriteResult wr) {
+    debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", n);
       return respond(EnvelopeError(wr.status));
@@ -334,6 +343,7 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
+    debugger_.RecordRejected(req.path, parsed->pixel_id, st.message(), "queue:full", n);
     respond(EnvelopeError(st));
   }
 }
@@ -343,24 +353,29 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
   if (token.empty()) token = BearerToken(req);
   if (token.empty()) {
     metrics_.CountRejected("auth:missing_token", 1);
+    debugger_.RecordRejected(req.path, "", "Access-Token header (or Authorization: Bearer): required", "auth:missing_token");
     return respond(Error(Unauthenticated("Access-Token header (or Authorization: Bearer): required")));
   }
   auto owner = store_->FindPixelByToken(token);
   if (!owner) {
     metrics_.CountRejected("auth:bad_token", 1);
+    debugger_.RecordRejected(req.path, "", "access token: not valid", "auth:bad_token");
     return respond(Error(Unauthenticated("access token: not valid")));
   }
   auto parsed = ingest::ParseEventsApi2(req.body, Context());
   if (!parsed.ok()) {
     metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
+    debugger_.RecordRejected(req.path, "", parsed.status().message(), Metrics::ReasonLabel(parsed.status().message()));
     return respond(Error(parsed.status()));
   }
   if (!store_->FindPixel(parsed->pixel_id)) {
     metrics_.CountRejected("pixel:unknown", parsed->events.size());
+    debugger_.RecordRejected(req.path, parsed->pixel_id, "event_source_id: unknown pixel " + parsed->pixel_id, "pixel:unknown", parsed->events.size());
     return respond(Error(NotFound("event_source_id: unknown pixel " + parsed->pixel_id)));
   }
   if (owner->pixel_id != parsed->pixel_id) {
     metrics_.CountRejected("auth:other_pixel", parsed->events.size());
+    debugger_.RecordRejected(req.path, parsed->pixel_id, "access token: not valid for pixel " + parsed->pixel_id, "auth:other_pixel", parsed->events.size());
     return respond(Error(PermissionDenied("access token: not valid for pixel " + parsed->pixel_id)));
   }
   std::vector<Status> errors;
@@ -370,14 +385,16 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
     if (e.status.ok()) events.emplace_back(std::move(*e.event));
     else metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
   }
+  auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
   if (events.empty()) {
     BatchTally t;
     WriteOutcomes(errors, nullptr, t);
     return respond(Json(400, TallyJson(t)));
   }
   size_t n = events.size();
-  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n](
-                                                     WriteResult wr) {
+  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
+                                                 debug = std::move(debug)](WriteResult wr) {
+    debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", n);
       return respond(Error(wr.status));
@@ -390,6 +407,7 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
   });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
+    debugger_.RecordRejected(req.path, parsed->pixel_id, st.message(), "queue:full", n);
     respond(Error(st));
   }
 }
@@ -421,10 +439,11 @@ Status CheckPixel(store::EventStore* store, const HttpRequest& req, const std::s
 void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelBeacon(req.body, Context());
   auto fail = [&](const Status& st, size_t n) {
-    metrics_.CountRejected(st.code() == StatusCode::kResourceExhausted ? "queue:full"
-                           : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
-                                                                         : Metrics::ReasonLabel(st.message()),
-                           n);
+    std::string reason = st.code() == StatusCode::kResourceExhausted ? "queue:full"
+                         : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
+                                                                       : Metrics::ReasonLabel(st.message());
+    metrics_.CountRejected(reason, n);
+    debugger_.RecordRejected(req.path, parsed.ok() ? parsed->pixel_id : "", st.message(), reason, n);
     HttpResponse r = Error(st);
     AddCors(req, r);
     respond(std::move(r));
@@ -446,6 +465,7 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
     if (e.event->user.user_agent.empty()) e.event->user.user_agent = ua.substr(0, 1024);
     events.emplace_back(std::move(*e.event));
   }
+  auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
   if (events.empty()) {
     BatchTally t;
     WriteOutcomes(errors, nullptr, t);
@@ -456,7 +476,8 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   size_t n = events.size();
   std::string origin(req.Header("origin"));
   Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
-                                                 origin](WriteResult wr) {
+                                                 origin, debug = std::move(debug)](WriteResult wr) {
+    debugger_.RecordWrite(debug, wr);
     HttpRequest cors;
     if (!origin.empty()) cors.headers.emplace_back("origin", origin);
     HttpResponse r;
@@ -479,10 +500,11 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
 void Api::PixelGif(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelQuery(req.query, Context());
   auto fail = [&](const Status& st) {
-    metrics_.CountRejected(st.code() == StatusCode::kResourceExhausted ? "queue:full"
-                           : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
-                                                                         : Metrics::ReasonLabel(st.message()),
-                           1);
+    std::string reason = st.code() == StatusCode::kResourceExhausted ? "queue:full"
+                         : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
+                                                                       : Metrics::ReasonLabel(st.message());
+    metrics_.CountRejected(reason, 1);
+    debugger_.RecordRejected(req.path, parsed.ok() ? parsed->pixel_id : "", st.message(), reason);
     respond(Error(st));
   };
   if (!parsed.ok()) return fail(parsed.status());
@@ -492,7 +514,9 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   if (ev.user.user_agent.empty()) ev.user.user_agent = std::string(req.Header("user-agent")).substr(0, 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
-  Status st = store_->Submit(std::move(events), [this, respond](WriteResult wr) {
+  auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
+  Status st = store_->Submit(std::move(events), [this, respond, debug = std::move(debug)](WriteResult wr) {
+    debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", 1);
       return respond(Error(wr.status));
@@ -512,6 +536,7 @@ void Api::AdEvents(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParseAdEvents(req.body, Context());
   if (!parsed.ok()) {
     metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
+    debugger_.RecordRejected(req.path, "", parsed.status().message(), Metrics::ReasonLabel(parsed.status().message()));
     return respond(Error(parsed.status()));
   }
   std::vector<Status> errors;
@@ -521,14 +546,16 @@ void Api::AdEvents(HttpRequest& req, Responder& respond) {
     if (e.status.ok()) events.emplace_back(std::move(*e.event));
     else metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
   }
+  auto debug = debugger_.Prepare(req.path, "", errors, events);
   if (events.empty()) {
     BatchTally t;
     WriteOutcomes(errors, nullptr, t);
     return respond(Json(400, TallyJson(t)));
   }
   size_t n = events.size();
-  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n](
-                                                     WriteResult wr) {
+  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
+                                                 debug = std::move(debug)](WriteResult wr) {
+    debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", n);
       return respond(Error(wr.status));
@@ -541,6 +568,7 @@ void Api::AdEvents(HttpRequest& req, Responder& respond) {
   });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
+    debugger_.RecordRejected(req.path, "", st.message(), "queue:full", n);
     respond(Error(st));
   }
 }
@@ -551,6 +579,7 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   auto ref = ad_id ? catalog->FindAd(*ad_id) : std::nullopt;
   if (!ref) {
     metrics_.CountRejected("click:unknown_ad", 1);
+    debugger_.RecordRejected(req.path, "", "ad_id: unknown ad " + ad_id.value_or(""), "click:unknown_ad");
     HttpResponse r = Error(NotFound("ad_id: unknown ad " + ad_id.value_or("")));
     return respond(std::move(r));
   }
@@ -592,7 +621,9 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   };
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
-  Status st = store_->Submit(std::move(events), [this, respond, redirect](WriteResult wr) {
+  auto debug = debugger_.Prepare(req.path, "", {}, events);
+  Status st = store_->Submit(std::move(events), [this, respond, redirect, debug = std::move(debug)](WriteResult wr) {
+    debugger_.RecordWrite(debug, wr, "click:store_error");
     if (wr.status.ok()) {
       metrics_.CountEvents("accepted", 1);
     } else {
@@ -604,6 +635,7 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   if (!st.ok()) {
     // A person is waiting: send them on even if the click cannot be recorded, and say so.
     metrics_.CountRejected("click:queue_full", 1);
+    debugger_.RecordRejected(req.path, "", st.message(), "click:queue_full");
     spdlog::warn("click not recorded ({}), redirecting anyway", st.message());
     respond(redirect());
   }
@@ -740,6 +772,15 @@ void Api::Report(HttpRequest& req, Responder& respond) {
     }
     respond(std::move(r));
   });
+}
+
+void Api::DebugEvents(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  auto body = debugger_.QueryJson(req.query);
+  if (!body.ok()) return respond(Error(body.status()));
+  HttpResponse r = Json(200, std::move(*body));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  respond(std::move(r));
 }
 
 void Api::MetricsPage(HttpRequest&, Responder& respond) {

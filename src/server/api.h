@@ -7,6 +7,7 @@
 
 #include "core/time.h"
 #include "ingest/limits.h"
+#include "server/event_debugger.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
@@ -29,6 +30,7 @@ class Api final : public Handler {
 
   void Handle(HttpRequest request, Responder respond) override;
   Metrics& metrics() { return metrics_; }
+  EventDebugger& debugger() { return debugger_; }
 
  private:
   struct Route;
@@ -50,6 +52,7 @@ class Api final : public Handler {
   void Export(HttpRequest& req, Responder& respond);
   void Report(HttpRequest& req, Responder& respond);
   void MetricsPage(HttpRequest& req, Responder& respond);
+  void DebugEvents(HttpRequest& req, Responder& respond);
 
   bool IsAdmin(const HttpRequest& req) const;
   ingest::ParseContext Context() const;
@@ -60,6 +63,7 @@ class Api final : public Handler {
   const Clock* clock_;
   ApiOptions options_;
   Metrics metrics_;
+  EventDebugger debugger_{clock_};  // after clock_: initialised from it
   WorkerPool workers_{2};
 };
 
