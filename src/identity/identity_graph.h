@@ -39,6 +39,7 @@ class IdentityGraph {
   uint32_t size() const { return static_cast<uint32_t>(parent_.size()); }
   uint32_t ClusterSize(uint32_t node) { return size_[Find(node)]; }
   uint64_t refused_merges() const { return refused_merges_; }
+  uint32_t max_cluster_size() const { return max_cluster_size_; }
   uint64_t merges() const { return merges_; }
   size_t MemoryBytes() const;
 

@@ -224,6 +224,9 @@ Status LiveDataset::LoadFrom(const store::EventStore& store) {
   auto stats = data_.Stats();
   spdlog::info("loaded {} ad events and {} site events into memory ({} identifiers)",
                stats.ad_events, stats.site_events, stats.identifiers);
+  if (stats.refused_merges)
+    spdlog::warn("identity: refused {} merges that would grow a cluster past {} identifiers",
+                 stats.refused_merges, data_.max_cluster_size());
   return OkStatus();
 }
 
@@ -254,6 +257,7 @@ void LiveDataset::Drain() {
   }
   if (catalog) data_.SetCatalog(std::move(catalog));
   if (spend) data_.SetSpend(std::move(*spend));
+  const uint64_t refused_before = data_.Stats().refused_merges;
   for (auto& e : events) {
     if (e.merged) {
       if (const auto* site = std::get_if<SiteEvent>(&e.event)) data_.LinkMerged(e.seq, *site);
@@ -261,6 +265,10 @@ void LiveDataset::Drain() {
       data_.Append(e.seq, e.event);
     }
   }
+  const uint64_t refused = data_.Stats().refused_merges - refused_before;
+  if (refused)
+    spdlog::warn("identity: refused {} merges that would grow a cluster past {} identifiers",
+                 refused, data_.max_cluster_size());
 }
 
 }  // namespace touchpoint::query

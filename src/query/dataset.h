@@ -79,6 +79,7 @@ class Dataset {
   const Campaign* CatalogCampaign(uint32_t ad_code) const;
 
   DatasetStats Stats() const;
+  uint32_t max_cluster_size() const { return graph_.max_cluster_size(); }
 
  private:
   uint32_t NodeOf(const SiteEvent& ev, bool link);
