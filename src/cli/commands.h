@@ -1,6 +1,9 @@
 #pragma once
 // The `touchpoint` subcommands. Each returns the process exit code.
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace touchpoint::cli {
 
@@ -14,6 +17,7 @@ struct ServeFlags {
   bool trust_x_forwarded_for = false;
   int max_event_age_days = 28;
   std::string log_format = "text";
+  uint32_t max_cluster_size = 10000;  // identity: stop merging clusters past this size
 };
 int Serve(const ServeFlags& flags);
 
@@ -25,5 +29,14 @@ struct ImportFlags {
   std::string admin_token;  // for --server
 };
 int Import(const ImportFlags& flags);
+
+struct ReportFlags {
+  std::string data_dir = "./touchpoint-data";
+  std::string server;       // http://host:port: ask a running server instead of reading DATA
+  std::string admin_token;  // for --server
+  std::vector<std::pair<std::string, std::string>> params;  // report query parameters
+  std::string format = "table";  // table | csv | json
+};
+int Report(const ReportFlags& flags);
 
 }  // namespace touchpoint::cli

@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
               "Commit without fsync (survives a process crash, not a power loss)");
   s->add_flag("--trust-x-forwarded-for", serve.trust_x_forwarded_for,
               "Take client IPs from X-Forwarded-For (only behind your own proxy)");
+  s->add_option("--max-cluster-size", serve.max_cluster_size,
+                "Identity: a cluster stops merging past this many identifiers (logged)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 100000000));
   s->add_option("--log-format", serve.log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
@@ -61,6 +65,57 @@ int main(int argc, char** argv) {
       std::exit(Import(import));
     });
   }
+
+  ReportFlags report;
+  if (const char* env = std::getenv("TOUCHPOINT_ADMIN_TOKEN")) report.admin_token = env;
+  struct ReportOpts {
+    std::string from, to, tz, dimensions, metrics, events, model, basis, count, sort, pixel_id;
+    std::string click_window, view_window, half_life, limit;
+    std::vector<std::string> filters;
+  };
+  static ReportOpts ro;
+  auto* rep = app.add_subcommand(
+      "report",
+      "Conversions, value and delivery by campaign, ad, creative and audience, attributed at\n"
+      "query time (docs/metrics.md). Reads the data directory, or asks a running server.\n"
+      "Example: touchpoint report --from 2026-11-01 --to 2026-11-30 --dimensions campaign,ad "
+      "--model linear");
+  rep->add_option("--data", report.data_dir, "Data directory to read")->capture_default_str();
+  rep->add_option("--server", report.server, "Ask a running server instead, e.g. http://127.0.0.1:8080");
+  rep->add_option("--admin-token", report.admin_token, "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
+  rep->add_option("--from", ro.from, "First day (YYYY-MM-DD), ISO 8601 time or Unix seconds (default: 30 days ago)");
+  rep->add_option("--to", ro.to, "Last day, inclusive (YYYY-MM-DD), or an exclusive time (default: now)");
+  rep->add_option("--tz", ro.tz, "Time zone offset for days and hours, e.g. +02:00 (default UTC)");
+  rep->add_option("--dimensions,-d", ro.dimensions,
+                  "Comma-separated: campaign, adgroup, ad, format, length, cta, tag, age, gender, "
+                  "country, region, placement, os, device, day, hour");
+  rep->add_option("--metrics,-m", ro.metrics, "Comma-separated metric names (default: a standard set)");
+  rep->add_option("--events", ro.events, "Conversion events (default CompletePayment,Purchase,PlaceAnOrder)");
+  rep->add_option("--model", ro.model, "last_touch (default), first_touch, linear, time_decay, position_based");
+  rep->add_option("--half-life-days", ro.half_life, "time_decay half-life (default 7)");
+  rep->add_option("--click-window", ro.click_window, "Click window in days (default: each ad group's; TikTok: 1, 7, 14, 28)");
+  rep->add_option("--view-window", ro.view_window, "View window in days, 0 = off (default: each ad group's)");
+  rep->add_option("--basis", ro.basis, "touch (credit on the day of the ad interaction, default) or real_time");
+  rep->add_option("--count", ro.count, "every or once (default: each ad group's)");
+  rep->add_option("--filter", ro.filters, "dimension:value[|value...], repeatable");
+  rep->add_option("--sort", ro.sort, "Metric or dimension, '-' prefix for descending (default -spend)");
+  rep->add_option("--limit", ro.limit, "At most this many rows");
+  rep->add_option("--pixel-id", ro.pixel_id, "Only conversions of this pixel");
+  rep->add_option("--format", report.format, "table, csv or json")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  rep->callback([&report] {
+    auto add = [&report](const char* k, const std::string& v) {
+      if (!v.empty()) report.params.emplace_back(k, v);
+    };
+    add("from", ro.from); add("to", ro.to); add("tz", ro.tz); add("dimensions", ro.dimensions);
+    add("metrics", ro.metrics); add("events", ro.events); add("model", ro.model);
+    add("half_life_days", ro.half_life); add("click_window", ro.click_window);
+    add("view_window", ro.view_window); add("basis", ro.basis); add("count", ro.count);
+    add("sort", ro.sort); add("limit", ro.limit); add("pixel_id", ro.pixel_id);
+    for (const auto& f : ro.filters) add("filter", f);
+    std::exit(Report(report));
+  });
 
   CLI11_PARSE(app, argc, argv);
   return 0;

@@ -99,7 +99,7 @@ int Serve(const ServeFlags& flags) {
   }
   // The in-memory columns: subscribe to commits first, then load what is stored, so nothing
   // committed in between is missed (events already loaded are skipped by seq).
-  query::LiveDataset live;
+  query::LiveDataset live(flags.max_cluster_size);
   (*store)->SetCommitListener([&live](std::vector<store::CommittedEvent> e) { live.OnCommit(std::move(e)); });
   if (Status st = live.LoadFrom(**store); !st.ok()) {
     spdlog::error("cannot load stored events: {}", st.message());
