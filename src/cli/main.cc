@@ -66,6 +66,36 @@ int main(int argc, char** argv) {
     });
   }
 
+  SimulateFlags simulate;
+  if (const char* env = std::getenv("TOUCHPOINT_ADMIN_TOKEN")) simulate.admin_token = env;
+  auto* sim = app.add_subcommand(
+      "simulate",
+      "Generate a world of campaigns with known ground truth (docs/simulator.md) and write it to\n"
+      "files (--out), bulk-load it into a data directory (--to-data), or send it to a running\n"
+      "server (--to-server). Same seed, scenario and --end: byte-identical output.");
+  sim->add_option("--scenario", simulate.scenario, "demo, null, or a scenario JSON file")
+      ->capture_default_str();
+  sim->add_option("--seed", simulate.seed, "Random seed")->capture_default_str();
+  sim->add_option("--users", simulate.users, "Simulated people (default: the scenario's)")
+      ->check(CLI::Range(1, 100000000));
+  sim->add_option("--days", simulate.days, "Days of traffic, ending at --end (default: the scenario's)")
+      ->check(CLI::Range(1, 3650));
+  sim->add_option("--campaigns", simulate.campaigns, "Campaigns, 3 ad groups x 3 ads each (default: the scenario's)")
+      ->check(CLI::Range(1, 99));
+  sim->add_option("--end", simulate.end, "End of the simulated period: today (00:00 UTC), now, YYYY-MM-DD or ISO 8601")
+      ->capture_default_str();
+  sim->add_option("--out", simulate.out_dir, "Write catalog.json, spend.csv, site_events.ndjson, ad_events.ndjson, truth.json here");
+  sim->add_option("--to-data", simulate.data_dir, "Bulk-load into this data directory (the server must not be running on it)");
+  sim->add_option("--to-server", simulate.server, "Send through a running server's endpoints, e.g. http://127.0.0.1:8080");
+  sim->add_option("--admin-token", simulate.admin_token, "Admin token for --to-server (env TOUCHPOINT_ADMIN_TOKEN)");
+  sim->add_option("--pixel-name", simulate.pixel_name, "Pixel to use or create (by name)")->capture_default_str();
+  sim->add_option("--pixel-id", simulate.pixel_id, "With --out alone: the pixel id written into the events; with --to-server: an existing pixel to use");
+  sim->add_option("--pixel-via", simulate.pixel_via, "--to-server: route pixel events via auto (beacon for the last 10 minutes), events-api or beacon")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "events-api", "beacon"}));
+  sim->add_flag("--quiet", simulate.quiet, "No progress line");
+  sim->callback([&] { std::exit(Simulate(simulate)); });
+
   ReportFlags report;
   if (const char* env = std::getenv("TOUCHPOINT_ADMIN_TOKEN")) report.admin_token = env;
   struct ReportOpts {
