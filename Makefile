@@ -39,7 +39,8 @@ fuzz-smoke: fuzz-build
 	@scripts/fuzz.sh build-fuzz 10
 
 browser-test: build
-	@node tests/browser/run.mjs $(BUILD)/src/touchpoint
+	@st=0; node tests/browser/run.mjs $(BUILD)/src/touchpoint || st=1; \
+	  node tests/browser/dashboard.mjs $(BUILD)/src/touchpoint || st=1; exit $$st
 
 bench:
 	@scripts/bootstrap.sh --bench

@@ -36,4 +36,10 @@ if [[ -f web/package.json ]]; then
     echo "bootstrap: npm ci in web/"
     (cd web && npm ci --no-audit --no-fund --loglevel=error)
   fi
+  # The dashboard bundle: web/src -> web/public/app.{js,css} (committed, so a machine without Node
+  # still builds it in; this only matters after web/src changed).
+  if [[ -d web/node_modules/esbuild ]] && [[ -n "$(find web/src web/build.mjs -newer web/public/app.js 2>/dev/null | head -1)" ]]; then
+    echo "bootstrap: building the dashboard (web/src -> web/public)"
+    (cd web && npm run --silent build)
+  fi
 fi
