@@ -24,7 +24,8 @@ function secs(ms) {
   if (ms < 60000) return `${Math.round(ms / 1000)} s`;
   if (ms < 3600000) return `${Math.round(ms / 60000)} min`;
   if (ms < 86400000) return `${(ms / 3600000).toFixed(1)} h`;
-  return `${(ms / 86400000).toFixed(1)} d`;
+  const d = ms / 86400000;
+  return Number.isInteger(d) ? `${d} day${d === 1 ? '' : 's'}` : `${d.toFixed(1)} days`;
 }
 
 function funnelChart(labels, steps) {
@@ -81,8 +82,12 @@ export default {
     });
     if (!breakdown) return h('div', { class: 'page-funnel' }, chartCard);
     const table = h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'funnel-groups' },
-      h('thead', null, h('tr', null, h('th', { scope: 'col' }, BREAKDOWNS.find(([k]) => k === breakdown)[1].replace('By ', '')),
+      h('thead', null, h('tr', null, h('th', { scope: 'col' }, BREAKDOWNS.find(([k]) => k === breakdown)[1].replace(/^By (.)/, (m, c) => c.toUpperCase())),
         labels.map((l) => h('th', { scope: 'col', class: 'num' }, stepLabel(l))), h('th', { scope: 'col', class: 'num' }, 'Overall'))),
+      h('tfoot', null, h('tr', { class: `totals ${shown ? '' : 'selected'}` },
+        h('td', { class: 'name' }, h('a', { href: ctx.href('funnel', { steps: params.get('steps'), by: breakdown }) }, 'All')),
+        res.total.steps.map((s) => h('td', { class: 'num' }, format('int', s.count))),
+        h('td', { class: 'num' }, format('pct', res.total.steps[0].count ? (100 * res.total.steps[res.total.steps.length - 1].count) / res.total.steps[0].count : null)))),
       h('tbody', null, res.groups.length ? res.groups.map((g) => h('tr', { dataset: { id: g.value }, class: g.value === group ? 'selected' : '' },
         h('td', { class: 'name' }, h('a', { href: ctx.href('funnel', { steps: params.get('steps'), by: breakdown, group: g.value }) }, nameOf(g.value)), names?.get(g.value) ? h('span', { class: 'id' }, g.value) : null),
         g.steps.map((s) => h('td', { class: 'num', dataset: { value: String(s.count) } }, format('int', s.count))),
