@@ -1,6 +1,8 @@
 #include "server/event_debugger.h"
 
+#include <algorithm>
 #include <charconv>
+#include <variant>
 
 #include "core/json_writer.h"
 #include "ingest/event_json.h"

@@ -28,12 +28,14 @@ export default {
       return { id, name: names.get(id)?.name || id, metrics: r.metrics };
     });
     const sort = params.get('sort') || '-spend';
+    let currentSort = sort;  // changed in place by the column headers (the URL follows)
+    const keep = () => (currentSort === '-spend' ? '' : currentSort);
     const child = level === 'campaign' ? 'campaign' : level === 'adgroup' ? 'adgroup' : null;
     const nameColumn = {
       key: 'name', label: LEVELS[level].replace(/s$/, ''), csvLabel: level === 'ad' ? 'ad' : level,
       cell: (r) => h('td', { class: 'name' },
         child
-          ? h('a', { href: ctx.href('performance', { [child]: r.id, ...(child === 'adgroup' ? { campaign: campaign || cat.adgroups.get(r.id)?.campaign } : {}), sort: params.get('sort') }), title: `Show its ${child === 'campaign' ? 'ad groups' : 'ads'}` }, r.name)
+          ? h('a', { href: ctx.href('performance', { [child]: r.id, ...(child === 'adgroup' ? { campaign: campaign || cat.adgroups.get(r.id)?.campaign } : {}), sort: keep() }), title: `Show its ${child === 'campaign' ? 'ad groups' : 'ads'}` }, r.name)
           : h('span', null, r.name),
         r.name !== r.id ? h('span', { class: 'id' }, r.id) : null),
       sortValue: (r) => r.name,
@@ -42,7 +44,6 @@ export default {
     };
     const idColumn = { key: 'id', label: 'id', csv: (r) => r.id };
     const columns = [nameColumn, ...COLUMNS.map((m) => metricColumn(m))];
-    let currentSort = sort;
     const renderTable = () => dataTable({
       id: 'perf-table', columns, rows, totals: res.totals, sort: currentSort,
       groups: [['', 1], ['Delivery', 8], ['Conversions', 7]],
