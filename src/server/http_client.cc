@@ -69,14 +69,18 @@ StatusOr<ClientResponse> HttpClient::Request(
     req.prepare_payload();
     req.keep_alive(true);
     http::write(impl_->stream->socket(), req, ec);
+    const bool written = !ec;
     http::response_parser<http::string_body> parser;
     parser.body_limit(1ull << 32);
     if (!ec) http::read(impl_->stream->socket(), impl_->buffer, parser, ec);
     if (ec) {
       impl_->stream.reset();
-      // A kept-alive connection the server closed: reconnect once.
-      if (attempt == 0 && (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
-                           ec == net::error::broken_pipe || ec == net::error::eof))
+      // A kept-alive connection the server had closed: reconnect once. A POST that was fully
+      // written may have been processed, so it is not sent again (no silent duplicates).
+      const bool idempotent = method == "GET" || method == "HEAD" || method == "PUT";
+      if (attempt == 0 && (idempotent || !written) &&
+          (ec == http::error::end_of_stream || ec == net::error::connection_reset ||
+           ec == net::error::broken_pipe || ec == net::error::eof))
         continue;
       return Unavailable(std::string(method) + " " + std::string(target) + ": " + ec.message());
     }
