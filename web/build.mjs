@@ -4,6 +4,7 @@
 // Node still serves the dashboard.    node build.mjs [--watch]
 import * as esbuild from 'esbuild';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +29,13 @@ if (process.argv.includes('--watch')) {
   console.log('watching web/src ...');
 } else {
   await esbuild.build(options);
-  for (const f of ['index.html', 'app.js', 'app.css']) {
+  // Pre-compressed copies: the server sends them to clients that accept gzip (no mtime in the
+  // header, so the output is reproducible).
+  for (const f of ['app.js', 'app.css', 'tp.js']) {
+    const raw = fs.readFileSync(path.join(out, f));
+    fs.writeFileSync(path.join(out, f + '.gz'), zlib.gzipSync(raw, { level: 9 }));
+  }
+  for (const f of ['index.html', 'app.js', 'app.css', 'app.js.gz', 'app.css.gz', 'tp.js.gz']) {
     console.log(`web/public/${f}  ${(fs.statSync(path.join(out, f)).size / 1024).toFixed(1)} KiB`);
   }
 }

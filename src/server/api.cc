@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <mutex>
 #include <charconv>
 #include <unordered_map>
 
@@ -90,6 +91,20 @@ std::string_view BearerToken(const HttpRequest& req) {
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
     return auth.substr(7);
   return {};
+}
+
+// A strong validator for an embedded asset (FNV-1a of its bytes), computed once per asset.
+std::string AssetEtag(const EmbeddedAsset& a) {
+  static std::mutex mu;
+  static std::unordered_map<const char*, std::string> cache;
+  std::lock_guard lock(mu);
+  auto it = cache.find(a.data.data());
+  if (it != cache.end()) return it->second;
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : a.data) h = (h ^ c) * 1099511628211ULL;
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return cache[a.data.data()] = buf;
 }
 
 // 1x1 transparent GIF.
@@ -258,7 +273,21 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
     if (const EmbeddedAsset* a = FindAsset(path)) {
       HttpResponse r;
       r.content_type = std::string(ContentTypeFor(path));
-      r.body = std::string(a->data);
+      const EmbeddedAsset* gz = req.Header("accept-encoding").find("gzip") != std::string_view::npos
+                                    ? FindAsset(path + ".gz")
+                                    : nullptr;
+      r.headers.emplace_back("ETag", AssetEtag(*a));
+      r.headers.emplace_back("Vary", "Accept-Encoding");
+      if (req.Header("if-none-match") == AssetEtag(*a)) {
+        r.status = 304;
+        return respond(std::move(r));
+      }
+      if (gz) {
+        r.headers.emplace_back("Content-Encoding", "gzip");
+        r.body = std::string(gz->data);
+      } else {
+        r.body = std::string(a->data);
+      }
       r.headers.emplace_back("Cache-Control", path == "/tp.js" ? "public, max-age=300" : "no-cache");
       if (path == "/tp.js") AddCors(req, r);
       if (m == "HEAD") {

@@ -18,6 +18,7 @@ std::string_view ContentTypeFor(std::string_view path) {
   if (ends(".svg")) return "image/svg+xml";
   if (ends(".png")) return "image/png";
   if (ends(".json")) return "application/json";
+  if (ends(".gz")) return "application/gzip";
   return "application/octet-stream";
 }
 

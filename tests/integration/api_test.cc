@@ -409,6 +409,25 @@ TEST_F(ApiTest, TpJsIsServed) {
   EXPECT_EQ(srv_.Client().Request("GET", "/no/such/thing")->status, 404);
 }
 
+TEST_F(ApiTest, DashboardAssetsAreGzippedAndRevalidated) {
+  auto c = srv_.Client();
+  auto plain = c.Request("GET", "/app.js");
+  ASSERT_EQ(plain->status, 200);
+  EXPECT_EQ(plain->Header("content-encoding"), "");
+  auto gz = c.Request("GET", "/app.js", "", {{"Accept-Encoding", "gzip, deflate"}});
+  ASSERT_EQ(gz->status, 200);
+  EXPECT_EQ(gz->Header("content-encoding"), "gzip");
+  EXPECT_EQ(gz->body.substr(0, 2), "\x1f\x8b");
+  EXPECT_LT(gz->body.size() * 2, plain->body.size());  // at least halves the bytes on the wire
+  std::string etag = plain->Header("etag");
+  ASSERT_FALSE(etag.empty());
+  EXPECT_EQ(gz->Header("etag"), etag);
+  auto again = c.Request("GET", "/app.js", "", {{"If-None-Match", etag}});
+  EXPECT_EQ(again->status, 304);
+  EXPECT_TRUE(again->body.empty());
+  EXPECT_EQ(c.Request("GET", "/", "")->Header("content-type"), "text/html; charset=utf-8");
+}
+
 // Overload: the writer is held; the bounded queue fills; further requests get 503 + Retry-After.
 TEST(ApiOverload, FullCommitQueueAnswers503WithRetryAfter) {
   std::mutex mu;
