@@ -5,6 +5,10 @@
 #include <utility>
 #include <vector>
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace touchpoint::cli {
 
 struct ServeFlags {
@@ -56,5 +60,8 @@ struct ReportFlags {
   std::string format = "table";  // table | csv | json
 };
 int Report(const ReportFlags& flags);
+
+// `funnel` and `insights` (analytics_command.cc): adds both subcommands to the app.
+void AddAnalyticsCommands(CLI::App& app);
 
 }  // namespace touchpoint::cli

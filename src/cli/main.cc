@@ -147,6 +147,8 @@ int main(int argc, char** argv) {
     std::exit(Report(report));
   });
 
+  AddAnalyticsCommands(app);
+
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

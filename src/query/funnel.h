@@ -68,7 +68,7 @@ struct FunnelResult {
 
 StatusOr<FunnelResult> RunFunnel(const Dataset& data, const FunnelQuery& query);
 
-// Query parameters (docs/api.md#funnel): steps, window, breakdown, from, to, tz, pixel_id,
+// Query parameters (docs/funnels.md#api): steps, window, breakdown, from, to, tz, pixel_id,
 // lookback_days, same_ad, format.
 struct FunnelRequest {
   FunnelQuery query;

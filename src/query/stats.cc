@@ -232,6 +232,31 @@ TwoProportionTest TwoProportionZTest(int64_t x1, int64_t n1, int64_t x2, int64_t
   return t;
 }
 
+double RatioScoreZ(int64_t x1, int64_t n1, int64_t x2, int64_t n2, double ratio) {
+  if (n1 <= 0 || n2 <= 0 || !(ratio > 0)) return 0;
+  const double a1 = static_cast<double>(x1), m = static_cast<double>(n1);
+  const double a2 = static_cast<double>(x2), n = static_cast<double>(n2);
+  // The likelihood restricted to p1 = ratio * p2 is maximal at the smaller root of
+  // ratio (m + n) p2^2 - (ratio (m + x2) + x1 + n) p2 + (x1 + x2) = 0.
+  const double qa = ratio * (m + n), qb = -(ratio * (m + a2) + a1 + n), qc = a1 + a2;
+  const double disc = std::max(0.0, qb * qb - 4 * qa * qc);
+  const double p2 = std::clamp((-qb - std::sqrt(disc)) / (2 * qa), 0.0, 1.0);
+  const double p1 = std::min(1.0, ratio * p2);
+  const double var = p1 * (1 - p1) / m + ratio * ratio * p2 * (1 - p2) / n;
+  if (!(var > 0)) return 0;
+  return (a1 / m - ratio * a2 / n) / std::sqrt(var);
+}
+
+double RatioMarginPValue(int64_t x1, int64_t n1, int64_t x2, int64_t n2, double margin) {
+  margin = std::max(1.0, margin);
+  const double z_up = RatioScoreZ(x1, n1, x2, n2, margin);
+  const double z_low = RatioScoreZ(x1, n1, x2, n2, 1 / margin);
+  if (z_up == 0 && z_low == 0 && x1 + x2 == 0) return 1;
+  const double p_up = 0.5 * std::erfc(z_up / std::sqrt(2.0));    // P(Z >= z_up)
+  const double p_low = 0.5 * std::erfc(-z_low / std::sqrt(2.0));  // P(Z <= z_low)
+  return std::min(1.0, 2 * std::min(p_up, p_low));
+}
+
 double ProbBetaGreater(double a1, double b1, double a2, double b2) {
   // X ~ Beta(a1, b1), Y ~ Beta(a2, b2). Four exact sums exist, each needing one parameter to be
   // whole; the shortest one is used (its length is that parameter).
@@ -272,7 +297,7 @@ double ProbBetaGreater(double a1, double b1, double a2, double b2) {
 }
 
 RateRatioTest ConditionalRateTest(int64_t observed_a, double expected_a, int64_t observed_b,
-                                  double expected_b) {
+                                  double expected_b, double margin) {
   RateRatioTest t;
   const int64_t total = observed_a + observed_b;
   if (total <= 0 || !(expected_a > 0) || !(expected_b > 0)) {
@@ -287,8 +312,10 @@ RateRatioTest ConditionalRateTest(int64_t observed_a, double expected_a, int64_t
   t.ratio_ci = {to_ratio(BetaQuantile(0.025, oa + 1, ob + 1)),
                 to_ratio(BetaQuantile(0.975, oa + 1, ob + 1))};
   t.posterior = 1 - RegularizedIncompleteBeta(pi0, oa + 1, ob + 1);
-  const double lower = BinomialCdf(observed_a, total, pi0);
-  const double upper = BinomialUpperTail(observed_a, total, pi0);
+  margin = std::max(1.0, margin);
+  auto pi_at = [&](double ratio) { return ratio * expected_a / (ratio * expected_a + expected_b); };
+  const double upper = BinomialUpperTail(observed_a, total, pi_at(margin));
+  const double lower = BinomialCdf(observed_a, total, pi_at(1 / margin));
   t.p_value = std::min(1.0, 2 * std::min(lower, upper));
   return t;
 }

@@ -48,6 +48,16 @@ struct TwoProportionTest {
 };
 TwoProportionTest TwoProportionZTest(int64_t x1, int64_t n1, int64_t x2, int64_t n2);
 
+// Farrington-Manning score statistic for H0: p1 / p2 = ratio, with the variance taken at the
+// maximum-likelihood p1, p2 restricted to that ratio (Farrington & Manning 1990). At ratio 1 it
+// is the pooled z above. 0 when undefined (no successes in either arm).
+double RatioScoreZ(int64_t x1, int64_t n1, int64_t x2, int64_t n2, double ratio);
+
+// p-value for the interval null 1/margin <= p1/p2 <= margin (margin >= 1): "the ratio is
+// beyond the margin one way or the other". 2 min(1 - Phi(z at margin), Phi(z at 1/margin)),
+// capped at 1; at margin 1 it is the pooled z-test's two-sided p-value.
+double RatioMarginPValue(int64_t x1, int64_t n1, int64_t x2, int64_t n2, double margin);
+
 // P(X > Y) for independent X ~ Beta(a1, b1), Y ~ Beta(a2, b2). Exact (a finite sum, Evan
 // Miller's formula) when one of a1, b1, a2, b2 is a whole number up to 1e6 — always the case
 // for counts plus a Beta(1, 1) prior; otherwise numeric integration.
@@ -61,10 +71,13 @@ struct RateRatioTest {
   double ratio = 1;    // (observed_a / expected_a) / (observed_b / expected_b)
   Interval ratio_ci;   // 95% equal-tailed posterior interval, Beta(1, 1) prior on pi
   double posterior = 0.5;  // P(rate_a > rate_b | data) = P(pi > pi0), Beta(1, 1) prior on pi
-  double p_value = 1;  // exact two-sided: 2 min(P(X <= obs), P(X >= obs)), capped at 1
+  // Exact, two-sided, for the interval null 1/margin <= ratio <= margin:
+  // 2 min(P(X >= obs | pi at margin), P(X <= obs | pi at 1/margin)), capped at 1. With margin 1
+  // it is the usual 2 min(P(X <= obs), P(X >= obs)) at pi0.
+  double p_value = 1;
 };
 RateRatioTest ConditionalRateTest(int64_t observed_a, double expected_a, int64_t observed_b,
-                                  double expected_b);
+                                  double expected_b, double margin = 1);
 
 // Benjamini-Hochberg step-up adjusted p-values (same order as `p`): a hypothesis is rejected at
 // false discovery rate q when its adjusted p-value is <= q.

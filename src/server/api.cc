@@ -17,6 +17,8 @@
 #include "ingest/json_fields.h"
 #include "ingest/url.h"
 #include "server/assets.h"
+#include "query/funnel.h"
+#include "query/insights.h"
 #include "query/report_format.h"
 #include "server/http_status.h"
 
@@ -265,6 +267,8 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("PUT", "/api/v1/spend")) return PutSpend(req, respond);
   if (is("GET", "/api/v1/export")) return Export(req, respond);
   if (is("GET", "/api/v1/report")) return Report(req, respond);
+  if (is("GET", "/api/v1/funnel")) return Funnel(req, respond);
+  if (is("GET", "/api/v1/insights")) return Insights(req, respond);
   if (is("GET", "/api/v1/debug/events")) return DebugEvents(req, respond);
   if (is("GET", "/healthz")) return respond(Json(200, R"({"status":"ok"})"));
   if (is("GET", "/metrics")) return MetricsPage(req, respond);
@@ -798,6 +802,48 @@ void Api::Report(HttpRequest& req, Responder& respond) {
       r.body = query::ReportToCsv(request.query, *result, request.metrics);
     } else {
       r.body = query::ReportToJson(request.query, *result, request.metrics);
+    }
+    respond(std::move(r));
+  });
+}
+
+void Api::Funnel(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
+  auto q = ingest::ParseQuery(req.query);
+  if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
+  auto parsed = query::ParseFunnelParams(*q, clock_->NowMs());
+  if (!parsed.ok()) return respond(Error(parsed.status()));
+  workers_.Post([this, request = std::move(*parsed), respond] {
+    auto result = live_->Read([&](const query::Dataset& d) { return query::RunFunnel(d, request.query); });
+    if (!result.ok()) return respond(Error(result.status()));
+    HttpResponse r;
+    if (request.format == "table") {
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = query::FunnelToTable(request.query, *result);
+    } else {
+      r.body = query::FunnelToJson(request.query, *result);
+    }
+    respond(std::move(r));
+  });
+}
+
+void Api::Insights(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
+  auto q = ingest::ParseQuery(req.query);
+  if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
+  auto parsed = query::ParseInsightsParams(*q, clock_->NowMs());
+  if (!parsed.ok()) return respond(Error(parsed.status()));
+  workers_.Post([this, request = std::move(*parsed), respond] {
+    auto result = live_->Read([&](const query::Dataset& d) { return query::RunInsights(d, request.query); });
+    if (!result.ok()) return respond(Error(result.status()));
+    HttpResponse r;
+    if (request.format == "text") {
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = query::InsightsToText(request.query, *result);
+    } else {
+      r.body = query::InsightsToJson(request.query, *result);
     }
     respond(std::move(r));
   });

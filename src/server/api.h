@@ -51,6 +51,8 @@ class Api final : public Handler {
   void PutSpend(HttpRequest& req, Responder& respond);
   void Export(HttpRequest& req, Responder& respond);
   void Report(HttpRequest& req, Responder& respond);
+  void Funnel(HttpRequest& req, Responder& respond);    // GET /api/v1/funnel
+  void Insights(HttpRequest& req, Responder& respond);  // GET /api/v1/insights
   void MetricsPage(HttpRequest& req, Responder& respond);
   void DebugEvents(HttpRequest& req, Responder& respond);
 

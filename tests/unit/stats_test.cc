@@ -133,6 +133,28 @@ TEST(TwoProportion, NoVariationMeansNoEvidence) {
   EXPECT_EQ(t.ratio, 1);
 }
 
+TEST(RatioMargin, ScoreZAtRatioOneIsThePooledZ) {
+  EXPECT_NEAR(RatioScoreZ(56, 70, 48, 80, 1), 2.6501719512585326, 1e-12);
+  EXPECT_NEAR(RatioMarginPValue(56, 70, 48, 80, 1), 0.0080450813681965847, 1e-14);
+  EXPECT_EQ(RatioScoreZ(0, 100, 0, 100, 1.25), 0);
+  EXPECT_EQ(RatioMarginPValue(0, 100, 0, 100, 1.25), 1);
+}
+
+TEST(RatioMargin, MatchesARestrictedLikelihoodMaximizedNumerically) {
+  // mpmath: the restricted MLE found by golden-section search on the log-likelihood with
+  // p1 = ratio p2 (not the closed form used here), then z = (p1^ - ratio p2^) / sqrt(var).
+  EXPECT_NEAR(RatioScoreZ(56, 70, 48, 80, 1.25), 0.59751607568516533, 1e-10);
+  EXPECT_NEAR(RatioScoreZ(120, 4000, 60, 4000, 1.25), 3.0330569389676920, 1e-10);
+  EXPECT_NEAR(RatioScoreZ(30, 1000, 60, 1000, 1.25), -4.3449942373422453, 1e-10);
+  EXPECT_NEAR(RatioScoreZ(30, 1000, 60, 1000, 0.8), -2.1688893052094091, 1e-10);
+  // Interval null [0.8, 1.25]: 2 min(P(Z >= z(1.25)), P(Z <= z(0.8))).
+  EXPECT_NEAR(RatioMarginPValue(120, 4000, 60, 4000, 1.25), 0.0024208991704655273, 1e-11);
+  EXPECT_NEAR(RatioMarginPValue(30, 1000, 60, 1000, 1.25), 0.030091088892179884, 1e-11);
+  // A big difference well inside the margin is no evidence of a big one.
+  EXPECT_GT(RatioMarginPValue(9000, 100000, 8500, 100000, 1.25), 0.99);
+  EXPECT_LT(RatioMarginPValue(9000, 100000, 8500, 100000, 1), 1e-4);
+}
+
 TEST(BetaPosterior, HandWorkedSmallCases) {
   // Beta(2,1) has density 2x; Beta(1,1) CDF is y; Beta(1,2) CDF is 1 - (1-y)^2.
   // P(X > Y) = int 2x * x dx = 2/3;  int 2x (2x - x^2) dx = 4/3 - 1/2 = 5/6.
@@ -171,6 +193,14 @@ TEST(ConditionalRate, MatchesDirectBinomialSums) {
   EXPECT_NEAR(t.p_value, 0.011772281283785800, 1e-12);
   EXPECT_NEAR(t.posterior, 0.0050306328695532001, 1e-12);
   EXPECT_LT(t.ratio_ci.high, 1);
+}
+
+TEST(ConditionalRate, MarginShiftsTheNullToTheMarginsEdges) {
+  // mpmath direct sums: 2 min(P(X >= 30 | pi(1.25)), P(X <= 30 | pi(0.8))), pi(r) = r 20.5 /
+  // (r 20.5 + 49.5).
+  EXPECT_NEAR(ConditionalRateTest(30, 20.5, 40, 49.5, 1.25).p_value, 0.15952811826661587, 1e-12);
+  EXPECT_NEAR(ConditionalRateTest(3, 10, 50, 43, 1.25).p_value, 0.049504399045531575, 1e-12);
+  EXPECT_NEAR(ConditionalRateTest(30, 20.5, 40, 49.5, 1).p_value, 0.021469974057913460, 1e-12);
 }
 
 TEST(ConditionalRate, NothingObservedIsNoEvidence) {
