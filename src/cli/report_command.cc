@@ -1,3 +1,6 @@
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
@@ -71,6 +74,8 @@ int Report(const ReportFlags& flags) {
     if (flags.format == "json") std::cout << "\n";
     return 0;
   }
+  // Logs go to stderr: stdout carries the report (pipe-able as CSV or JSON).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("report"));
   SystemClock clock;
   auto parsed = query::ParseReportParams(flags.params, clock.NowMs());
   if (!parsed.ok()) {
