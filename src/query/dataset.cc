@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <chrono>
 #include <limits>
 
 namespace touchpoint::query {
@@ -230,9 +231,49 @@ Status LiveDataset::LoadFrom(const store::EventStore& store) {
   return OkStatus();
 }
 
+LiveDataset::LiveDataset(uint32_t max_cluster_size) : data_(max_cluster_size) {
+  applier_ = std::thread([this] { ApplierLoop(); });
+}
+
+LiveDataset::~LiveDataset() {
+  {
+    std::lock_guard lock(pending_mu_);
+    stopping_ = true;
+  }
+  pending_cv_.notify_all();
+  applier_.join();
+}
+
+constexpr size_t kApplyBatch = 20000;  // wake the applier early past this many queued events
+
 void LiveDataset::OnCommit(std::vector<store::CommittedEvent> events) {
+  bool wake;
+  {
+    std::lock_guard lock(pending_mu_);
+    if (pending_.empty() && pending_.capacity() < events.size()) pending_.reserve(kApplyBatch);
+    for (auto& e : events) pending_.push_back(std::move(e));
+    wake = pending_.size() >= kApplyBatch;
+  }
+  if (wake) pending_cv_.notify_one();
+}
+
+size_t LiveDataset::pending() const {
   std::lock_guard lock(pending_mu_);
-  for (auto& e : events) pending_.push_back(std::move(e));
+  return pending_.size();
+}
+
+void LiveDataset::ApplierLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(pending_mu_);
+      pending_cv_.wait_for(lock, std::chrono::milliseconds(200),
+                           [&] { return stopping_ || pending_.size() >= kApplyBatch; });
+      if (stopping_) return;
+      if (pending_.empty() && !pending_catalog_ && !pending_spend_) continue;
+    }
+    std::lock_guard lock(query_mu_);
+    Drain();
+  }
 }
 
 void LiveDataset::SetCatalog(std::shared_ptr<const Catalog> catalog) {

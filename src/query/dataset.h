@@ -11,7 +11,9 @@
 // Not thread-safe: LiveDataset serializes access.
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <optional>
 #include <vector>
 
@@ -105,14 +107,19 @@ class Dataset {
 // before they started.
 class LiveDataset {
  public:
-  explicit LiveDataset(uint32_t max_cluster_size = 10000) : data_(max_cluster_size) {}
+  explicit LiveDataset(uint32_t max_cluster_size = 10000);
+  ~LiveDataset();  // stops the applier thread
 
   // Loads everything stored (at start-up).
   Status LoadFrom(const store::EventStore& store);
-  // The store's commit listener.
+  // The store's commit listener: queues the events (cheap, on the writer thread). A background
+  // thread applies them to the columns every few hundred milliseconds, or as soon as many are
+  // waiting, so memory stays bounded whether or not anyone queries.
   void OnCommit(std::vector<store::CommittedEvent> events);
   void SetCatalog(std::shared_ptr<const Catalog> catalog);
   void SetSpend(std::vector<SpendRow> spend);
+  // Events queued and not yet applied (for tests and metrics).
+  size_t pending() const;
 
   // Runs f(const Dataset&) on an up-to-date, clustered dataset.
   template <typename F>
@@ -124,14 +131,19 @@ class LiveDataset {
   }
 
  private:
-  void Drain();
-  std::mutex query_mu_;  // held by the query (and by Drain's writes to data_)
+  void Drain();  // caller holds query_mu_
+  void ApplierLoop();
+
+  std::mutex query_mu_;  // held by queries and by Drain's writes to data_
   Dataset data_;
-  std::mutex pending_mu_;
+  mutable std::mutex pending_mu_;
+  std::condition_variable pending_cv_;
   std::vector<store::CommittedEvent> pending_;
   std::shared_ptr<const Catalog> pending_catalog_;
   std::optional<std::vector<SpendRow>> pending_spend_;
+  bool stopping_ = false;
   uint64_t loaded_max_seq_ = 0;
+  std::thread applier_;
 };
 
 }  // namespace touchpoint::query
