@@ -6,7 +6,7 @@ LISTEN       ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 JOBS         ?= 2
 
-.PHONY: run test build bootstrap unit fuzz fuzz-smoke browser-test bench clean
+.PHONY: run test build bootstrap unit fuzz fuzz-smoke browser-test bench bench-report clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -47,6 +47,14 @@ bench:
 	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 	@cmake --build build-release -j $(JOBS)
 	@bench/http_bench.sh build-release/src/touchpoint
+
+# Report engine vs ClickHouse, DuckDB and SQLite on 10 M events (docs/benchmarks.md).
+bench-report:
+	@scripts/bootstrap.sh --bench
+	@cd bench && { [ -d node_modules/@duckdb/node-api ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build build-release -j $(JOBS) --target report_bench
+	@bench/report_bench.sh build-release/bench/report_bench
 
 clean:
 	rm -rf $(BUILD) build-fuzz build-release
