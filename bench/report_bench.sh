@@ -24,7 +24,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-usage() { sed -n '15,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '14,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "report_bench: $*" >&2; exit 2; }
 say() { echo "report_bench: $*" >&2; }
 
