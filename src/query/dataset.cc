@@ -250,8 +250,12 @@ void LiveDataset::OnCommit(std::vector<store::CommittedEvent> events) {
   bool wake;
   {
     std::lock_guard lock(pending_mu_);
-    if (pending_.empty() && pending_.capacity() < events.size()) pending_.reserve(kApplyBatch);
-    for (auto& e : events) pending_.push_back(std::move(e));
+    if (pending_.empty()) {
+      pending_.swap(events);  // the common case: no copy at all
+    } else {
+      pending_.reserve(pending_.size() + events.size());
+      for (auto& e : events) pending_.push_back(std::move(e));
+    }
     wake = pending_.size() >= kApplyBatch;
   }
   if (wake) pending_cv_.notify_one();

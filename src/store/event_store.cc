@@ -207,13 +207,19 @@ void EventStore::SetCommitListener(CommitListener listener) {
 }
 
 Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback done) {
+  // Serialize here, on the caller's (HTTP) thread: the single writer only binds and inserts.
+  std::vector<std::string> bodies(events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (const auto* site = std::get_if<SiteEvent>(&events[i])) ingest::AppendSiteEventJson(*site, 0, 0, bodies[i]);
+    else ingest::AppendAdEventJson(std::get<AdEvent>(events[i]), 0, 0, bodies[i]);
+  }
   {
     std::lock_guard lock(mu_);
     if (closing_) return Unavailable("the server is shutting down");
     if (queued_events_ > 0 && queued_events_ + events.size() > options_.max_queued_events)
       return ResourceExhausted("the commit queue is full; retry later");
     queued_events_ += events.size();
-    queue_.push_back(Pending{std::move(events), std::move(done)});
+    queue_.push_back(Pending{std::move(events), std::move(bodies), std::move(done)});
   }
   cv_.notify_one();
   return OkStatus();
@@ -250,13 +256,13 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
   uint64_t seq_before = next_seq_;
   size_t n_events = 0;
   Status st = writer_db_.Exec("BEGIN IMMEDIATE");
-  std::string body;
   for (size_t b = 0; b < group.size() && st.ok(); ++b) {
     auto& res = results[b];
-    for (auto& item : group[b].events) {
+    for (size_t ei = 0; ei < group[b].events.size(); ++ei) {
+      auto& item = group[b].events[ei];
+      const std::string& body = group[b].bodies[ei];
       ++n_events;
       std::string key;
-      body.clear();
       int kind;
       std::string_view pixel, name;
       int64_t event_time;
@@ -272,7 +278,6 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
             continue;
           }
         }
-        ingest::AppendSiteEventJson(*site, 0, 0, body);
         kind = kKindSite;
         pixel = site->pixel_id;
         name = site->event;
@@ -287,7 +292,6 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
             continue;
           }
         }
-        ingest::AppendAdEventJson(ad, 0, 0, body);
         kind = kKindAd;
         name = AdEventTypeName(ad.type);
         event_time = ad.event_time_ms;
@@ -297,7 +301,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       if (pixel.empty()) insert_.BindNull(3); else insert_.Bind(3, pixel);
       insert_.Bind(4, name);
       if (key.empty()) insert_.BindNull(5); else insert_.Bind(5, key);
-      insert_.Bind(6, event_time).Bind(7, now).Bind(8, std::string_view(body));
+      insert_.Bind(6, event_time).Bind(7, now).BindStatic(8, body);  // body outlives Run()
       st = insert_.Run();
       if (!st.ok()) break;
       if (!key.empty()) {

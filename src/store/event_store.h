@@ -138,6 +138,7 @@ class EventStore {
  private:
   struct Pending {
     std::vector<StoredEvent> events;
+    std::vector<std::string> bodies;  // each event's stored JSON, made by the submitting thread
     WriteCallback done;
   };
 

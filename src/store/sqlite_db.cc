@@ -28,6 +28,10 @@ Statement& Statement::Bind(int idx, std::string_view v) {
   sqlite3_bind_text(stmt_, idx, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   return *this;
 }
+Statement& Statement::BindStatic(int idx, std::string_view v) {
+  sqlite3_bind_text(stmt_, idx, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  return *this;
+}
 Statement& Statement::BindNull(int idx) {
   sqlite3_bind_null(stmt_, idx);
   return *this;

@@ -26,6 +26,8 @@ class Statement {
   Statement& Bind(int idx, int64_t v);
   Statement& Bind(int idx, double v);
   Statement& Bind(int idx, std::string_view v);
+  // Binds without copying: `v` must stay valid until the statement is reset.
+  Statement& BindStatic(int idx, std::string_view v);
   Statement& BindNull(int idx);
   // Steps once: true when a row is available; false when done (status says whether it failed).
   bool Step(Status* status = nullptr);
