@@ -1,6 +1,7 @@
 // The simulator's ground truth against the report engine: for conversions whose true cause is
 // unambiguous — a click, the only click by that person in the 7 days before, with the purchase
-// made in the browser that landed — last-touch attribution credits exactly the true ad.
+// made in the browser that landed — the last-touch report of a live server, fed through its real
+// endpoints, credits exactly the true ad.
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -10,8 +11,10 @@
 
 #include "ingest/ad_events.h"
 #include "ingest/events_api.h"
-#include "query/dataset.h"
-#include "query/report.h"
+#include "ingest/catalog_file.h"
+#include "server/http_client.h"
+#include "child_process.h"
+#include "sim_test_support.h"
 #include "sim/simulator.h"
 #include "store/dedup_index.h"
 
@@ -109,69 +112,82 @@ TEST(SimulatedTruth, LastTouchCreditsTheTrueAdWhenTheCauseIsUnambiguous) {
   for (auto& [ad, n] : expected) total_expected += n;
   ASSERT_GE(total_expected, 30) << "too few unambiguous conversions for a meaningful test";
 
-  // Load the world as the server would (same parsers, same dedup), keeping of the conversions
-  // only the unambiguous ones.
-  const std::vector<std::string> conversion_events = {"CompletePayment", "SubmitForm", "CompleteRegistration"};
+  // Send the world through a live server's real endpoints, keeping of the conversions only the
+  // unambiguous ones; then ask its report API.
+  const std::string conversion_events = "CompletePayment,SubmitForm,CompleteRegistration";
   auto is_conversion = [&](std::string_view name) {
-    for (const auto& c : conversion_events) if (c == name) return true;
-    return false;
+    return name == "CompletePayment" || name == "SubmitForm" || name == "CompleteRegistration";
   };
-  query::Dataset data;
-  data.SetCatalog(std::make_shared<Catalog>((*simulator)->catalog()));
-  ingest::ParseContext ctx;
-  ctx.now_ms = opts.end_ms;
-  ctx.limits.max_event_age_ms = (opts.days + 2) * kDayMs;
-  std::unordered_map<std::string, uint64_t> seen;
-  uint64_t seq = 0;
+  sim::testing::TempDir dir;
+  ASSERT_FALSE(sim::testing::TouchpointBinary().empty()) << "TP_BINARY is not set";
+  sim::testing::ChildProcess server(
+      {sim::testing::TouchpointBinary(), "serve", "--data", dir / "data", "--listen", "127.0.0.1:0",
+       "--port-file", dir / "port", "--admin-token", "truth-admin", "--max-event-age-days", "90",
+       "--no-fsync"},
+      dir / "server.log");
+  std::string port = sim::testing::WaitForFile(dir / "port", std::chrono::seconds(30));
+  ASSERT_FALSE(port.empty()) << "server did not start";
+  server::HttpClient http("http://127.0.0.1:" + port);
+  const std::vector<std::pair<std::string, std::string>> admin = {{"Authorization", "Bearer truth-admin"}};
+  auto px = http.Request("POST", "/api/v1/pixels", R"({"name":"truth"})", admin);
+  ASSERT_TRUE(px.ok() && px->status == 201);
+  simdjson::dom::element pj;
+  ASSERT_FALSE(parser.parse(px->body).get(pj));
+  std::string pixel_id(pj["pixel_id"].get_string().value());
+  std::string token(pj["access_token"].get_string().value());
+  auto cat = http.Request("PUT", "/api/v1/catalog", ingest::CatalogToJson((*simulator)->catalog()), admin);
+  ASSERT_EQ(cat->status, 200) << cat->body;
+  size_t kept_conversions = 0;
   for (const auto& batch : rec.batches) {
-    std::string body = batch.Body();
     if (batch.channel == sim::Channel::kAdEvents) {
-      auto parsed = ingest::ParseAdEvents(body, ctx);
-      if (!parsed.ok()) continue;
-      for (auto& e : *parsed) {
-        if (!e.status.ok()) continue;
-        std::string key = store::AdDedupKey(*e.event);
-        if (!key.empty() && !seen.emplace(key, seq + 1).second) continue;
-        data.Append(++seq, std::move(*e.event));
-      }
+      auto r = http.Request("POST", "/api/v1/ad-events", batch.Body(), admin);
+      ASSERT_TRUE(r.ok());
       continue;
     }
     if (batch.unknown_pixel()) continue;
-    auto parsed = ingest::ParseEventsApi2(body, ctx);
-    if (!parsed.ok()) continue;
-    for (auto& e : parsed->events) {
-      if (!e.status.ok()) continue;
-      SiteEvent& ev = *e.event;
-      if (is_conversion(ev.event) && !keep_ids.count(ev.event_id) && !keep_ids.count(ev.order_id))
-        continue;
-      std::string key = store::SiteDedupKey(ev);
-      if (!key.empty()) {
-        auto [it, inserted] = seen.emplace(key, seq + 1);
-        if (!inserted) {
-          data.LinkMerged(it->second, ev);
-          continue;
-        }
+    std::string data;
+    for (const auto& ev : batch.events) {
+      simdjson::dom::element e;
+      std::string_view name, id, order;
+      if (!parser.parse(ev).get(e) && !e["event"].get(name) && is_conversion(name)) {
+        bool keep = (!e["event_id"].get(id) && keep_ids.count(std::string(id))) ||
+                    (!e["properties"]["order_id"].get(order) && keep_ids.count(std::string(order)));
+        if (!keep) continue;
+        ++kept_conversions;
       }
-      data.Append(++seq, std::move(ev));
+      data += (data.empty() ? "" : ",") + ev;
     }
+    if (data.empty()) continue;
+    auto r = http.Request("POST", "/api/v1/events",
+                          R"({"event_source":"web","event_source_id":")" + pixel_id + R"(","data":[)" + data + "]}",
+                          {{"Access-Token", token}});
+    ASSERT_TRUE(r.ok());
   }
-  data.Cluster();
-  query::ReportQuery q;
-  q.dims = {query::Dim::kAd};
-  q.from_ms = opts.end_ms - (opts.days + 1) * kDayMs;
-  q.to_ms = opts.end_ms + kDayMs;
-  q.events = conversion_events;
-  q.model = "last_touch";
-  q.click_window_days = 7;
-  q.view_window_days = 0;
-  q.basis = query::Basis::kConversion;
-  auto r = query::RunReport(data, q);
-  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_GT(kept_conversions, 0u);
+  auto from = std::to_string((opts.end_ms - (opts.days + 1) * kDayMs) / 1000);
+  auto to = std::to_string((opts.end_ms + kDayMs) / 1000);
+  auto rep = http.Request("GET",
+                          "/api/v1/report?from=" + from + "&to=" + to + "&dimensions=ad&events=" +
+                              conversion_events +
+                              "&model=last_touch&click_window=7&view_window=0&basis=real_time"
+                              "&metrics=conversions_click,conversions&sort=ad",
+                          "", admin);
+  ASSERT_TRUE(rep.ok());
+  ASSERT_EQ(rep->status, 200) << rep->body;
+  simdjson::dom::element rj;
+  ASSERT_FALSE(parser.parse(rep->body).get(rj));
   std::map<std::string, int> got;
-  for (const auto& row : r->rows)
-    if (row.metrics.conversions() > 0) got[row.dims[0]] = static_cast<int>(row.metrics.conversions_click + 0.5);
+  simdjson::dom::array rows;
+  ASSERT_FALSE(rj["rows"].get_array().get(rows));
+  for (simdjson::dom::element row : rows) {
+    double n = row["metrics"]["conversions_click"].get_double().value();
+    if (row["metrics"]["conversions"].get_double().value() > 0)
+      got[std::string(row["dimensions"]["ad"].get_string().value())] = static_cast<int>(n + 0.5);
+  }
   EXPECT_EQ(got, expected);
-  EXPECT_EQ(r->unattributed_conversions, 0);
+  EXPECT_EQ(rj["unattributed_conversions"].get_double().value(), 0);
+  server.Signal(SIGTERM);
+  EXPECT_EQ(server.Wait(), 0);
   std::printf("unambiguous conversions checked: %d over %zu ads\n", total_expected, expected.size());
 }
 
