@@ -9,6 +9,8 @@
 #include "ingest/events_api.h"
 #include "ingest/url.h"
 
+#include <simdjson.h>
+
 namespace touchpoint::fuzz {
 namespace {
 
@@ -42,8 +44,11 @@ void CheckUrlHelpers(std::string_view input) {
   (void)ingest::IsHttpUrl(url);
   std::string redirect = ingest::AddQueryParam(url, "ttclid", click_id);
   // The click redirect must carry the click id to the landing page. Checked where the landing
-  // URL's own query decodes and holds no ttclid of its own (the first one wins).
+  // URL's own query decodes and holds no ttclid of its own (the first one wins), and for click
+  // ids that are text (QueryParamOf ignores values that decode to invalid UTF-8; minted click
+  // ids are ASCII).
   if (url.find('%') == std::string_view::npos && url.find('#') == std::string_view::npos &&
+      simdjson::validate_utf8(click_id.data(), click_id.size()) &&
       !ingest::QueryParamOf(url, "ttclid")) {
     auto carried = ingest::QueryParamOf(redirect, "ttclid");
     TP_FUZZ_CHECK(carried && *carried == click_id);

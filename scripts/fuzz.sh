@@ -41,6 +41,12 @@ for t in "${targets[@]}"; do
   args=(-max_total_time="$seconds" -print_final_stats=1 -rss_limit_mb=2048
         -artifact_prefix="$work/artifacts/")
   [[ -f "$source_dir/fuzz/$t.dict" ]] && args+=(-dict="$source_dir/fuzz/$t.dict")
+  # FUZZ_EXTRA_ARGS, e.g. "-seed=1 -runs=50000": a fixed seed and run count make a run repeatable
+  # (make test uses that, so CI never fails on a finding the developer's run could not see).
+  if [[ -n "${FUZZ_EXTRA_ARGS:-}" ]]; then
+    read -r -a extra <<<"$FUZZ_EXTRA_ARGS"
+    args+=("${extra[@]}")
+  fi
   log="$work/fuzz.log"
   # One process (no -jobs/-workers): the machine is shared, and the log stays in one file.
   "$build_dir/fuzz/$t" "${args[@]}" "$work/corpus" >"$log" 2>&1

@@ -1,5 +1,7 @@
 #include "ingest/url.h"
 
+#include <simdjson.h>
+
 namespace touchpoint::ingest {
 
 namespace {
@@ -104,7 +106,11 @@ std::optional<std::string> QueryParamOf(std::string_view url, std::string_view n
   auto pairs = ParseQuery(query);
   if (!pairs) return std::nullopt;
   for (auto& [k, v] : *pairs)
-    if (k == name) return v;
+    if (k == name) {
+      // Decoded bytes may not be text ("%BB"); such a value is no click id.
+      if (!simdjson::validate_utf8(v.data(), v.size())) return std::nullopt;
+      return v;
+    }
   return std::nullopt;
 }
 

@@ -24,6 +24,11 @@ TEST(Url, PercentDecodingRejectsTruncatedEscapes) {
   EXPECT_FALSE(PercentDecode("%g0"));
 }
 
+TEST(Url, ParamThatDecodesToInvalidUtf8IsIgnored) {
+  EXPECT_FALSE(QueryParamOf("https://s.example/?ttclid=%BB%BB", "ttclid"));
+  EXPECT_EQ(QueryParamOf("https://s.example/?ttclid=%C3%A9", "ttclid"), "\xC3\xA9");
+}
+
 TEST(Url, OnlyAbsoluteHttpUrls) {
   EXPECT_TRUE(IsHttpUrl("https://shop.example/x"));
   EXPECT_FALSE(IsHttpUrl("javascript:alert(1)"));
