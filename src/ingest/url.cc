@@ -105,12 +105,9 @@ std::optional<std::string> QueryParamOf(std::string_view url, std::string_view n
   query = query.substr(0, hash);
   auto pairs = ParseQuery(query);
   if (!pairs) return std::nullopt;
+  // The first value that is text: decoded bytes that are not UTF-8 ("%BB") are skipped.
   for (auto& [k, v] : *pairs)
-    if (k == name) {
-      // Decoded bytes may not be text ("%BB"); such a value is no click id.
-      if (!simdjson::validate_utf8(v.data(), v.size())) return std::nullopt;
-      return v;
-    }
+    if (k == name && simdjson::validate_utf8(v.data(), v.size())) return v;
   return std::nullopt;
 }
 

@@ -21,7 +21,7 @@ std::string AddQueryParam(std::string_view url, std::string_view name, std::stri
 // True for an absolute http:// or https:// URL with a host.
 bool IsHttpUrl(std::string_view url);
 
-// The query value of `name` in `url`, if present.
+// The first query value of `name` in `url` that decodes to valid UTF-8, if any.
 std::optional<std::string> QueryParamOf(std::string_view url, std::string_view name);
 
 }  // namespace touchpoint::ingest

@@ -27,6 +27,7 @@ TEST(Url, PercentDecodingRejectsTruncatedEscapes) {
 TEST(Url, ParamThatDecodesToInvalidUtf8IsIgnored) {
   EXPECT_FALSE(QueryParamOf("https://s.example/?ttclid=%BB%BB", "ttclid"));
   EXPECT_EQ(QueryParamOf("https://s.example/?ttclid=%C3%A9", "ttclid"), "\xC3\xA9");
+  EXPECT_EQ(QueryParamOf("https://s.example/?ttclid=%BB&ttclid=K2", "ttclid"), "K2");
 }
 
 TEST(Url, OnlyAbsoluteHttpUrls) {
