@@ -27,12 +27,12 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
-#include <ctime>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -104,8 +104,13 @@ class Rng {
 
 // One generated event, compact: 24 bytes, 10 M of them before they become StoredEvents.
 enum Kind : uint8_t {
-  kImpression = 0, kVideoPlay = 1, kClick = 2,  // = AdEventType and the SQL `type` column
-  kPageView = 3, kViewContent = 4, kAddToCart = 5, kCompletePayment = 6,
+  kImpression = 0,
+  kVideoPlay = 1,
+  kClick = 2,  // = AdEventType and the SQL `type` column
+  kPageView = 3,
+  kViewContent = 4,
+  kAddToCart = 5,
+  kCompletePayment = 6,
 };
 constexpr std::string_view kSiteEventNames[] = {"PageView", "ViewContent", "AddToCart",
                                                 "CompletePayment"};
@@ -117,7 +122,7 @@ struct Rec {
   uint32_t aux;  // click: click number; play: watch_ms; landing PageView: the click's number;
                  // CompletePayment: value in quarter dollars
   uint8_t kind;
-  uint8_t ad;    // ad events: 0..199
+  uint8_t ad;  // ad events: 0..199
   uint8_t flags;
   uint8_t placement;
 };
@@ -139,7 +144,10 @@ Person PersonOf(uint64_t seed, uint32_t user) {
   double a = static_cast<double>(h & 0xffff) / 65536.0;
   p.age = 5;
   for (uint8_t i = 0; i < 6; ++i) {
-    if (a < kAgeShare[i]) { p.age = i; break; }
+    if (a < kAgeShare[i]) {
+      p.age = i;
+      break;
+    }
     a -= kAgeShare[i];
   }
   uint32_t g = (h >> 16) & 0xff;  // 0..255: ~50 % female, ~46 % male, ~4 % unknown
@@ -174,11 +182,11 @@ std::string AdIdOf(int ad) {
 
 struct World {
   std::shared_ptr<Catalog> catalog = std::make_shared<Catalog>();
-  std::vector<double> campaign_cum;              // cumulative campaign weights
-  std::vector<std::vector<double>> ad_cum;       // per campaign: cumulative ad weights
-  std::vector<int64_t> cpm_cents;                // per ad
+  std::vector<double> campaign_cum;         // cumulative campaign weights
+  std::vector<std::vector<double>> ad_cum;  // per campaign: cumulative ad weights
+  std::vector<int64_t> cpm_cents;           // per ad
   std::vector<SpendRow> spend;
-  std::vector<std::string> ad_ids;               // by ad index
+  std::vector<std::string> ad_ids;  // by ad index
 };
 
 World MakeWorld(Rng& rng) {
@@ -236,13 +244,14 @@ struct Generated {
 
 // Everything one person does. Times within a person are made distinct (ties would make "the
 // last touch" depend on tie-breaking, which SQL engines need not agree on).
-void GeneratePerson(uint32_t user, const World& w, Rng& rng, Generated& g,
-                    std::vector<Rec>& mine, std::vector<int64_t>& imps_by_ad_day) {
+void GeneratePerson(uint32_t user, const World& w, Rng& rng, Generated& g, std::vector<Rec>& mine,
+                    std::vector<int64_t>& imps_by_ad_day) {
   mine.clear();
   const size_t campaigns[2] = {PickCumulative(w.campaign_cum, rng),
                                PickCumulative(w.campaign_cum, rng)};
-  const uint32_t n_imps = 1 + std::min<uint32_t>(
-      300, static_cast<uint32_t>(std::floor(std::log(1.0 - rng.Uniform()) / std::log(7.0 / 8.0))));
+  const uint32_t n_imps =
+      1 + std::min<uint32_t>(300, static_cast<uint32_t>(std::floor(std::log(1.0 - rng.Uniform()) /
+                                                                   std::log(7.0 / 8.0))));
   bool clicked = false;
   auto site = [&](Kind kind, int64_t t, uint32_t aux, uint8_t flags) {
     if (t < kEndMs) mine.push_back(Rec{t, user, aux, kind, 0, flags, 0});
@@ -252,7 +261,8 @@ void GeneratePerson(uint32_t user, const World& w, Rng& rng, Generated& g,
   };
   for (uint32_t i = 0; i < n_imps; ++i) {
     const size_t c = campaigns[rng.Below(2)];
-    const int ad = static_cast<int>(c) * kAdsPerCampaign + static_cast<int>(PickCumulative(w.ad_cum[c], rng));
+    const int ad =
+        static_cast<int>(c) * kAdsPerCampaign + static_cast<int>(PickCumulative(w.ad_cum[c], rng));
     const int64_t t = kStartMs + static_cast<int64_t>(rng.Below(kDays * kDayMs));
     const uint8_t placement = static_cast<uint8_t>(rng.Below(std::size(kPlacements)));
     mine.push_back(Rec{t, user, 0, kImpression, static_cast<uint8_t>(ad), 0, placement});
@@ -298,8 +308,14 @@ void GeneratePerson(uint32_t user, const World& w, Rng& rng, Generated& g,
   if (any_site) {
     bool ad_done = false, site_done = false;
     for (auto& r : mine) {
-      if (r.kind < kPageView && !ad_done) { r.flags |= kCarriesEmail; ad_done = true; }
-      if (r.kind >= kPageView && !site_done) { r.flags |= kCarriesEmail; site_done = true; }
+      if (r.kind < kPageView && !ad_done) {
+        r.flags |= kCarriesEmail;
+        ad_done = true;
+      }
+      if (r.kind >= kPageView && !site_done) {
+        r.flags |= kCarriesEmail;
+        site_done = true;
+      }
     }
   }
   for (auto& r : mine) {
@@ -338,7 +354,8 @@ class CsvWriter {
  public:
   explicit CsvWriter(const std::string& path) : f_(std::fopen(path.c_str(), "wb")), path_(path) {
     if (!f_) {
-      std::fprintf(stderr, "report_bench: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
+      std::fprintf(stderr, "report_bench: cannot write %s: %s\n", path.c_str(),
+                   std::strerror(errno));
       std::exit(2);
     }
     buf_.reserve(1 << 20);
@@ -393,33 +410,61 @@ void WriteCsv(const std::string& dir, const Generated& g, const World& w, uint64
     CsvWriter ads(dir + "/ads.csv");
     ads.Str("ad").Str("ad_id").Str("adgroup_id").Str("campaign_id").End();
     for (int ad = 0; ad < kAds; ++ad)
-      ads.Int(ad).Str(w.ad_ids[ad]).Str(AdGroupId(ad / kAdsPerCampaign, (ad % kAdsPerCampaign) / kAdsPerAdGroup))
-          .Str(CampaignId(ad / kAdsPerCampaign)).End();
+      ads.Int(ad)
+          .Str(w.ad_ids[ad])
+          .Str(AdGroupId(ad / kAdsPerCampaign, (ad % kAdsPerCampaign) / kAdsPerAdGroup))
+          .Str(CampaignId(ad / kAdsPerCampaign))
+          .End();
   }
   {
     CsvWriter spend(dir + "/spend.csv");
     spend.Str("day_ms").Str("ad").Str("spend").End();
     for (const auto& s : w.spend) {
-      const int ad = static_cast<int>(std::find(w.ad_ids.begin(), w.ad_ids.end(), s.ad_id) - w.ad_ids.begin());
+      const int ad =
+          static_cast<int>(std::find(w.ad_ids.begin(), w.ad_ids.end(), s.ad_id) - w.ad_ids.begin());
       spend.Int(s.day_ms).Int(ad).Cents(std::llround(s.spend * 100)).End();
     }
   }
   CsvWriter ads(dir + "/ad_events.csv"), sites(dir + "/site_events.csv");
-  ads.Str("time_ms").Str("user_id").Str("ad").Str("type").Str("watch_ms").Str("video_ms")
-      .Str("age").Str("gender").Str("country").Str("region").Str("placement").Str("os")
-      .Str("device").End();
+  ads.Str("time_ms")
+      .Str("user_id")
+      .Str("ad")
+      .Str("type")
+      .Str("watch_ms")
+      .Str("video_ms")
+      .Str("age")
+      .Str("gender")
+      .Str("country")
+      .Str("region")
+      .Str("placement")
+      .Str("os")
+      .Str("device")
+      .End();
   sites.Str("time_ms").Str("user_id").Str("event").Str("value").End();
   for (const Rec& r : g.recs) {
     if (r.kind <= kClick) {
       const Person p = PersonOf(seed, r.user);
       const int64_t video_ms = r.kind == kVideoPlay ? kVideoMs[r.ad % kAdsPerAdGroup] : 0;
-      ads.Int(r.time_ms).Int(r.user).Int(r.ad).Int(r.kind).Int(r.kind == kVideoPlay ? r.aux : 0)
-          .Int(video_ms).Str(kAges[p.age]).Str(kGenders[p.gender]).Str(kCountries[p.country])
-          .Str(kRegions[p.region]).Str(kPlacements[r.placement]).Str(kOses[p.os])
-          .Str(kDevices[p.device]).End();
+      ads.Int(r.time_ms)
+          .Int(r.user)
+          .Int(r.ad)
+          .Int(r.kind)
+          .Int(r.kind == kVideoPlay ? r.aux : 0)
+          .Int(video_ms)
+          .Str(kAges[p.age])
+          .Str(kGenders[p.gender])
+          .Str(kCountries[p.country])
+          .Str(kRegions[p.region])
+          .Str(kPlacements[r.placement])
+          .Str(kOses[p.os])
+          .Str(kDevices[p.device])
+          .End();
     } else {
-      sites.Int(r.time_ms).Int(r.user).Str(kSiteEventNames[r.kind - kPageView])
-          .Cents(r.kind == kCompletePayment ? static_cast<int64_t>(r.aux) * 25 : 0).End();
+      sites.Int(r.time_ms)
+          .Int(r.user)
+          .Str(kSiteEventNames[r.kind - kPageView])
+          .Cents(r.kind == kCompletePayment ? static_cast<int64_t>(r.aux) * 25 : 0)
+          .End();
     }
   }
 }
@@ -538,15 +583,16 @@ void PrintQuery(const char* name, const query::ReportQuery& q, const std::vector
   std::printf(
       "{\"bench\":\"report\",\"engine\":\"touchpoint\",\"query\":\"%s\",\"threads\":%d,"
       "\"delivery\":%s,\"median_s\":%.6f,\"min_s\":%.6f,\"cpu_median_s\":%.6f,\"runs_s\":%s,"
-      "\"cpu_runs_s\":%s,\"rows\":%zu,\"totals\":{\"impressions\":%" PRId64
-      ",\"reach\":%" PRId64 ",\"clicks\":%" PRId64 ",\"video_plays\":%" PRId64
-      ",\"watch_ms\":%" PRId64 ",\"spend_cents\":%" PRId64 ",\"conversions_click\":%.0f"
+      "\"cpu_runs_s\":%s,\"rows\":%zu,\"totals\":{\"impressions\":%" PRId64 ",\"reach\":%" PRId64
+      ",\"clicks\":%" PRId64 ",\"video_plays\":%" PRId64 ",\"watch_ms\":%" PRId64
+      ",\"spend_cents\":%" PRId64
+      ",\"conversions_click\":%.0f"
       ",\"conversions_view\":%.0f,\"value_cents\":%" PRId64 ",\"unattributed\":%.0f}}\n",
       name, q.threads, q.delivery ? "true" : "false", Median(s),
-      *std::min_element(s.begin(), s.end()), Median(cpu), JsonList(s).c_str(), JsonList(cpu).c_str(),
-      r.rows.size(),
-      m.impressions, m.reach, m.clicks, m.video_plays, m.watch_ms, Cents(m.spend),
-      m.conversions_click, m.conversions_view, Cents(m.value), r.unattributed_conversions);
+      *std::min_element(s.begin(), s.end()), Median(cpu), JsonList(s).c_str(),
+      JsonList(cpu).c_str(), r.rows.size(), m.impressions, m.reach, m.clicks, m.video_plays,
+      m.watch_ms, Cents(m.spend), m.conversions_click, m.conversions_view, Cents(m.value),
+      r.unattributed_conversions);
   std::fflush(stdout);
 }
 
@@ -555,9 +601,9 @@ void WriteAnswerA(const std::string& path, const query::ReportResult& r) {
   std::ofstream out(path);
   for (const auto& row : r.rows) {
     const auto& m = row.metrics;
-    out << row.dims[0] << '\t' << row.dims[1] << '\t' << row.dims[2] << '\t' << row.dims[3]
-        << '\t' << m.impressions << '\t' << m.reach << '\t' << m.clicks << '\t' << m.video_plays
-        << '\t' << m.watch_ms << '\t' << std::llround(m.conversions_click) << '\t'
+    out << row.dims[0] << '\t' << row.dims[1] << '\t' << row.dims[2] << '\t' << row.dims[3] << '\t'
+        << m.impressions << '\t' << m.reach << '\t' << m.clicks << '\t' << m.video_plays << '\t'
+        << m.watch_ms << '\t' << std::llround(m.conversions_click) << '\t'
         << std::llround(m.conversions_view) << '\t' << Cents(m.value) << '\t' << Cents(m.spend)
         << '\n';
   }
@@ -593,16 +639,23 @@ int Main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--users") o.users = static_cast<uint32_t>(std::strtoul(value(), nullptr, 10));
-    else if (a == "--seed") o.seed = std::strtoull(value(), nullptr, 10);
-    else if (a == "--runs") o.runs = std::max(1, std::atoi(value()));
-    else if (a == "--threads") o.threads = std::max(1, std::atoi(value()));
-    else if (a == "--out") o.out_dir = value();
-    else if (a == "--no-csv") o.csv = false;
+    if (a == "--users")
+      o.users = static_cast<uint32_t>(std::strtoul(value(), nullptr, 10));
+    else if (a == "--seed")
+      o.seed = std::strtoull(value(), nullptr, 10);
+    else if (a == "--runs")
+      o.runs = std::max(1, std::atoi(value()));
+    else if (a == "--threads")
+      o.threads = std::max(1, std::atoi(value()));
+    else if (a == "--out")
+      o.out_dir = value();
+    else if (a == "--no-csv")
+      o.csv = false;
     else {
-      std::fprintf(stderr,
-                   "usage: report_bench [--users N] [--seed S] [--runs N] [--threads N] [--out DIR] "
-                   "[--no-csv]\n");
+      std::fprintf(
+          stderr,
+          "usage: report_bench [--users N] [--seed S] [--runs N] [--threads N] [--out DIR] "
+          "[--no-csv]\n");
       return 2;
     }
   }
@@ -652,8 +705,10 @@ int Main(int argc, char** argv) {
   std::printf(
       "{\"bench\":\"report\",\"phase\":\"load\",\"load_s\":%.3f,\"index_build_s\":%.3f,"
       "\"events\":%zu,\"ad_events\":%zu,\"site_events\":%zu,\"identifiers\":%zu,\"clusters\":%zu,"
-      "\"identity_merges\":%" PRIu64 ",\"refused_merges\":%" PRIu64 ",\"memory_bytes\":%zu,"
-      "\"bytes_per_event\":%.1f,\"rss_before\":%zu,\"rss_after\":%zu,\"rss_bytes_per_event\":%.1f}\n",
+      "\"identity_merges\":%" PRIu64 ",\"refused_merges\":%" PRIu64
+      ",\"memory_bytes\":%zu,"
+      "\"bytes_per_event\":%.1f,\"rss_before\":%zu,\"rss_after\":%zu,\"rss_bytes_per_event\":%.1f}"
+      "\n",
       load_s, index_s, n_events, stats.ad_events, stats.site_events, stats.identifiers,
       stats.clusters, stats.identity_merges, stats.refused_merges, stats.memory_bytes,
       static_cast<double>(stats.memory_bytes) / n_events, rss_before, rss_after,
@@ -662,8 +717,10 @@ int Main(int argc, char** argv) {
   // Every person must be exactly one cluster, or the SQL engines' user_id would not be the
   // same question (the last cluster is the anonymous one).
   if (stats.clusters != static_cast<size_t>(o.users) + 1) {
-    std::fprintf(stderr, "report_bench: %zu identity clusters for %u people: the data's identity "
-                 "links are broken\n", stats.clusters, o.users);
+    std::fprintf(stderr,
+                 "report_bench: %zu identity clusters for %u people: the data's identity "
+                 "links are broken\n",
+                 stats.clusters, o.users);
     return 1;
   }
   std::vector<Rec>().swap(g.recs);

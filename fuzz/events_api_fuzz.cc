@@ -13,8 +13,7 @@ namespace {
 using Parser = StatusOr<ingest::ParsedEventBatch> (*)(std::string_view,
                                                       const ingest::ParseContext&);
 
-void CheckBatch(const StatusOr<ingest::ParsedEventBatch>& batch,
-                const ingest::ParseContext& ctx) {
+void CheckBatch(const StatusOr<ingest::ParsedEventBatch>& batch, const ingest::ParseContext& ctx) {
   if (!batch.ok()) return;
   TP_FUZZ_CHECK(!batch->pixel_id.empty());
   TP_FUZZ_CHECK(!batch->events.empty());

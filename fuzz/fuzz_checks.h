@@ -37,8 +37,8 @@ inline ingest::ParseContext FuzzContext() {
   Fail(cond, std::string(file) + ":" + std::to_string(line));
 }
 
-#define TP_FUZZ_CHECK(cond) \
-  do {                      \
+#define TP_FUZZ_CHECK(cond)                                             \
+  do {                                                                  \
     if (!(cond)) ::touchpoint::fuzz::FailAt(#cond, __FILE__, __LINE__); \
   } while (0)
 

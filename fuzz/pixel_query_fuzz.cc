@@ -1,6 +1,8 @@
 // The <img> fallback's query string (GET /api/v1/pixel.gif?...) and the URL helpers it rests
 // on. The input is the query; for AddQueryParam it is split at the first newline into a landing
 // URL and a click id (no newline: the whole input is both).
+#include <simdjson.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -8,8 +10,6 @@
 #include "fuzz_checks.h"
 #include "ingest/events_api.h"
 #include "ingest/url.h"
-
-#include <simdjson.h>
 
 namespace touchpoint::fuzz {
 namespace {

@@ -14,7 +14,8 @@ bool BuildJourney(const ClusterTouches& t, int64_t conversion_ms, std::vector<ui
       out.push_back(static_cast<uint32_t>(i));
   if (!out.empty()) return true;
   for (size_t i = 0; i < end; ++i)
-    if (!t.is_click[i] && t.window[i].view_ms > 0 && conversion_ms - t.time_ms[i] <= t.window[i].view_ms)
+    if (!t.is_click[i] && t.window[i].view_ms > 0 &&
+        conversion_ms - t.time_ms[i] <= t.window[i].view_ms)
       out.push_back(static_cast<uint32_t>(i));
   return false;
 }

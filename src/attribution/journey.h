@@ -27,7 +27,6 @@ struct ClusterTouches {
 
 // Fills `out` with the indexes (into the cluster's touches) of the journey; returns true for a
 // click-through journey. `out` is empty when nothing is eligible.
-bool BuildJourney(const ClusterTouches& touches, int64_t conversion_ms,
-                  std::vector<uint32_t>& out);
+bool BuildJourney(const ClusterTouches& touches, int64_t conversion_ms, std::vector<uint32_t>& out);
 
 }  // namespace touchpoint::attribution

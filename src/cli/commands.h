@@ -37,16 +37,16 @@ int Import(const ImportFlags& flags);
 struct SimulateFlags {
   std::string scenario = "demo";  // built-in name or a scenario JSON file
   uint64_t seed = 1;
-  int users = 0;       // 0: the scenario's default
-  int days = 0;        // 0: the scenario's default
-  int campaigns = 0;   // 0: the scenario's default
+  int users = 0;              // 0: the scenario's default
+  int days = 0;               // 0: the scenario's default
+  int campaigns = 0;          // 0: the scenario's default
   std::string end = "today";  // today (00:00 UTC), now, YYYY-MM-DD or ISO 8601
   std::string out_dir;        // --out: write the files here
   std::string data_dir;       // --to-data: bulk-load into this data directory
   std::string server;         // --to-server: http://host:port
   std::string admin_token;    // for --to-server
   std::string pixel_name = "demo";
-  std::string pixel_id;       // --out alone: the event_source_id to write; --to-server: use it
+  std::string pixel_id;            // --out alone: the event_source_id to write; --to-server: use it
   std::string pixel_via = "auto";  // --to-server: auto, events-api or beacon
   bool quiet = false;
 };
@@ -57,7 +57,7 @@ struct ReportFlags {
   std::string server;       // http://host:port: ask a running server instead of reading DATA
   std::string admin_token;  // for --server
   std::vector<std::pair<std::string, std::string>> params;  // report query parameters
-  std::string format = "table";  // table | csv | json
+  std::string format = "table";                             // table | csv | json
 };
 int Report(const ReportFlags& flags);
 

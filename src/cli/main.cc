@@ -1,6 +1,5 @@
 // touchpoint: the one binary. `touchpoint --help` lists the subcommands.
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 
 #include "cli/commands.h"
@@ -27,7 +26,9 @@ int main(int argc, char** argv) {
                 "Admin token for management and reports (env TOUCHPOINT_ADMIN_TOKEN; generated "
                 "and kept in the data dir when neither is given)");
   s->add_option("--port-file", serve.port_file, "Write the bound port to this file once listening");
-  s->add_option("--threads", serve.threads, "HTTP I/O threads")->capture_default_str()->check(CLI::Range(1, 64));
+  s->add_option("--threads", serve.threads, "HTTP I/O threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   s->add_option("--max-event-age-days", serve.max_event_age_days,
                 "Reject events older than this many days")
       ->capture_default_str()
@@ -54,12 +55,15 @@ int main(int argc, char** argv) {
         what, std::string(what) == "catalog"
                   ? "Replace the catalog (campaign > ad group > ad) from a CSV or JSON file"
                   : "Add or replace daily spend per ad from a CSV or JSON file");
-    sub->add_option("FILE", import.file, "The file (format: docs/formats.md)")->required()->check(CLI::ExistingFile);
+    sub->add_option("FILE", import.file, "The file (format: docs/formats.md)")
+        ->required()
+        ->check(CLI::ExistingFile);
     sub->add_option("--data", import.data_dir, "Data directory (when the server is not running)")
         ->capture_default_str();
     sub->add_option("--server", import.server,
                     "Send to a running server instead, e.g. http://127.0.0.1:8080");
-    sub->add_option("--admin-token", import.admin_token, "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
+    sub->add_option("--admin-token", import.admin_token,
+                    "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
     sub->callback([&import, what] {
       import.what = what;
       std::exit(Import(import));
@@ -78,19 +82,32 @@ int main(int argc, char** argv) {
   sim->add_option("--seed", simulate.seed, "Random seed")->capture_default_str();
   sim->add_option("--users", simulate.users, "Simulated people (default: the scenario's)")
       ->check(CLI::Range(1, 100000000));
-  sim->add_option("--days", simulate.days, "Days of traffic, ending at --end (default: the scenario's)")
+  sim->add_option("--days", simulate.days,
+                  "Days of traffic, ending at --end (default: the scenario's)")
       ->check(CLI::Range(1, 3650));
-  sim->add_option("--campaigns", simulate.campaigns, "Campaigns, 3 ad groups x 3 ads each (default: the scenario's)")
+  sim->add_option("--campaigns", simulate.campaigns,
+                  "Campaigns, 3 ad groups x 3 ads each (default: the scenario's)")
       ->check(CLI::Range(1, 99));
-  sim->add_option("--end", simulate.end, "End of the simulated period: today (00:00 UTC), now, YYYY-MM-DD or ISO 8601")
+  sim->add_option("--end", simulate.end,
+                  "End of the simulated period: today (00:00 UTC), now, YYYY-MM-DD or ISO 8601")
       ->capture_default_str();
-  sim->add_option("--out", simulate.out_dir, "Write catalog.json, spend.csv, site_events.ndjson, ad_events.ndjson, truth.json here");
-  sim->add_option("--to-data", simulate.data_dir, "Bulk-load into this data directory (the server must not be running on it)");
-  sim->add_option("--to-server", simulate.server, "Send through a running server's endpoints, e.g. http://127.0.0.1:8080");
-  sim->add_option("--admin-token", simulate.admin_token, "Admin token for --to-server (env TOUCHPOINT_ADMIN_TOKEN)");
-  sim->add_option("--pixel-name", simulate.pixel_name, "Pixel to use or create (by name)")->capture_default_str();
-  sim->add_option("--pixel-id", simulate.pixel_id, "With --out alone: the pixel id written into the events; with --to-server: an existing pixel to use");
-  sim->add_option("--pixel-via", simulate.pixel_via, "--to-server: route pixel events via auto (beacon for the last 10 minutes), events-api or beacon")
+  sim->add_option(
+      "--out", simulate.out_dir,
+      "Write catalog.json, spend.csv, site_events.ndjson, ad_events.ndjson, truth.json here");
+  sim->add_option("--to-data", simulate.data_dir,
+                  "Bulk-load into this data directory (the server must not be running on it)");
+  sim->add_option("--to-server", simulate.server,
+                  "Send through a running server's endpoints, e.g. http://127.0.0.1:8080");
+  sim->add_option("--admin-token", simulate.admin_token,
+                  "Admin token for --to-server (env TOUCHPOINT_ADMIN_TOKEN)");
+  sim->add_option("--pixel-name", simulate.pixel_name, "Pixel to use or create (by name)")
+      ->capture_default_str();
+  sim->add_option("--pixel-id", simulate.pixel_id,
+                  "With --out alone: the pixel id written into the events; with --to-server: an "
+                  "existing pixel to use");
+  sim->add_option("--pixel-via", simulate.pixel_via,
+                  "--to-server: route pixel events via auto (beacon for the last 10 minutes), "
+                  "events-api or beacon")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "events-api", "beacon"}));
   sim->add_flag("--quiet", simulate.quiet, "No progress line");
@@ -111,24 +128,35 @@ int main(int argc, char** argv) {
       "Example: touchpoint report --from 2026-11-01 --to 2026-11-30 --dimensions campaign,ad "
       "--model linear");
   rep->add_option("--data", report.data_dir, "Data directory to read")->capture_default_str();
-  rep->add_option("--server", report.server, "Ask a running server instead, e.g. http://127.0.0.1:8080");
-  rep->add_option("--admin-token", report.admin_token, "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
-  rep->add_option("--from", ro.from, "First day (YYYY-MM-DD), ISO 8601 time or Unix seconds (default: 30 days ago)");
-  rep->add_option("--to", ro.to, "Last day, inclusive (YYYY-MM-DD), or an exclusive time (default: now)");
+  rep->add_option("--server", report.server,
+                  "Ask a running server instead, e.g. http://127.0.0.1:8080");
+  rep->add_option("--admin-token", report.admin_token,
+                  "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
+  rep->add_option("--from", ro.from,
+                  "First day (YYYY-MM-DD), ISO 8601 time or Unix seconds (default: 30 days ago)");
+  rep->add_option("--to", ro.to,
+                  "Last day, inclusive (YYYY-MM-DD), or an exclusive time (default: now)");
   rep->add_option("--tz", ro.tz, "Time zone offset for days and hours, e.g. +02:00 (default UTC)");
   rep->add_option("--dimensions,-d", ro.dimensions,
                   "Comma-separated: campaign, adgroup, ad, format, length, cta, tag, age, gender, "
                   "country, region, placement, os, device, day, hour");
-  rep->add_option("--metrics,-m", ro.metrics, "Comma-separated metric names (default: a standard set)");
-  rep->add_option("--events", ro.events, "Conversion events (default CompletePayment,Purchase,PlaceAnOrder)");
-  rep->add_option("--model", ro.model, "last_touch (default), first_touch, linear, time_decay, position_based");
+  rep->add_option("--metrics,-m", ro.metrics,
+                  "Comma-separated metric names (default: a standard set)");
+  rep->add_option("--events", ro.events,
+                  "Conversion events (default CompletePayment,Purchase,PlaceAnOrder)");
+  rep->add_option("--model", ro.model,
+                  "last_touch (default), first_touch, linear, time_decay, position_based");
   rep->add_option("--half-life-days", ro.half_life, "time_decay half-life (default 7)");
-  rep->add_option("--click-window", ro.click_window, "Click window in days (default: each ad group's; TikTok: 1, 7, 14, 28)");
-  rep->add_option("--view-window", ro.view_window, "View window in days, 0 = off (default: each ad group's)");
-  rep->add_option("--basis", ro.basis, "touch (credit on the day of the ad interaction, default) or real_time");
+  rep->add_option("--click-window", ro.click_window,
+                  "Click window in days (default: each ad group's; TikTok: 1, 7, 14, 28)");
+  rep->add_option("--view-window", ro.view_window,
+                  "View window in days, 0 = off (default: each ad group's)");
+  rep->add_option("--basis", ro.basis,
+                  "touch (credit on the day of the ad interaction, default) or real_time");
   rep->add_option("--count", ro.count, "every or once (default: each ad group's)");
   rep->add_option("--filter", ro.filters, "dimension:value[|value...], repeatable");
-  rep->add_option("--sort", ro.sort, "Metric or dimension, '-' prefix for descending (default -spend)");
+  rep->add_option("--sort", ro.sort,
+                  "Metric or dimension, '-' prefix for descending (default -spend)");
   rep->add_option("--limit", ro.limit, "At most this many rows");
   rep->add_option("--pixel-id", ro.pixel_id, "Only conversions of this pixel");
   rep->add_option("--format", report.format, "table, csv or json")
@@ -138,11 +166,21 @@ int main(int argc, char** argv) {
     auto add = [&report](const char* k, const std::string& v) {
       if (!v.empty()) report.params.emplace_back(k, v);
     };
-    add("from", ro.from); add("to", ro.to); add("tz", ro.tz); add("dimensions", ro.dimensions);
-    add("metrics", ro.metrics); add("events", ro.events); add("model", ro.model);
-    add("half_life_days", ro.half_life); add("click_window", ro.click_window);
-    add("view_window", ro.view_window); add("basis", ro.basis); add("count", ro.count);
-    add("sort", ro.sort); add("limit", ro.limit); add("pixel_id", ro.pixel_id);
+    add("from", ro.from);
+    add("to", ro.to);
+    add("tz", ro.tz);
+    add("dimensions", ro.dimensions);
+    add("metrics", ro.metrics);
+    add("events", ro.events);
+    add("model", ro.model);
+    add("half_life_days", ro.half_life);
+    add("click_window", ro.click_window);
+    add("view_window", ro.view_window);
+    add("basis", ro.basis);
+    add("count", ro.count);
+    add("sort", ro.sort);
+    add("limit", ro.limit);
+    add("pixel_id", ro.pixel_id);
     for (const auto& f : ro.filters) add("filter", f);
     std::exit(Report(report));
   });

@@ -26,11 +26,13 @@ std::string CsvAsTable(const std::string& csv) {
     std::string cell;
     bool q = false;
     for (char c : line) {
-      if (c == '"') q = !q;
+      if (c == '"')
+        q = !q;
       else if (c == ',' && !q) {
         cells.push_back(cell);
         cell.clear();
-      } else cell += c;
+      } else
+        cell += c;
     }
     cells.push_back(cell);
     rows.push_back(cells);
@@ -58,10 +60,12 @@ std::string CsvAsTable(const std::string& csv) {
 
 int Report(const ReportFlags& flags) {
   if (!flags.server.empty()) {
-    std::string target = "/api/v1/report?format=" + std::string(flags.format == "json" ? "json" : "csv");
+    std::string target =
+        "/api/v1/report?format=" + std::string(flags.format == "json" ? "json" : "csv");
     for (const auto& [k, v] : flags.params) target += "&" + k + "=" + ingest::PercentEncode(v);
     server::HttpClient client(flags.server);
-    auto res = client.Request("GET", target, "", {{"Authorization", "Bearer " + flags.admin_token}});
+    auto res =
+        client.Request("GET", target, "", {{"Authorization", "Bearer " + flags.admin_token}});
     if (!res.ok()) {
       std::cerr << "error: " << res.status().message() << "\n";
       return 1;
@@ -94,14 +98,18 @@ int Report(const ReportFlags& flags) {
     std::cerr << "error: " << st.message() << "\n";
     return 1;
   }
-  auto result = live.Read([&](const query::Dataset& d) { return query::RunReport(d, parsed->query); });
+  auto result =
+      live.Read([&](const query::Dataset& d) { return query::RunReport(d, parsed->query); });
   if (!result.ok()) {
     std::cerr << "error: " << result.status().message() << "\n";
     return 2;
   }
-  if (flags.format == "csv") std::cout << query::ReportToCsv(parsed->query, *result, parsed->metrics);
-  else if (flags.format == "json") std::cout << query::ReportToJson(parsed->query, *result, parsed->metrics) << "\n";
-  else std::cout << query::ReportToTable(parsed->query, *result, parsed->metrics);
+  if (flags.format == "csv")
+    std::cout << query::ReportToCsv(parsed->query, *result, parsed->metrics);
+  else if (flags.format == "json")
+    std::cout << query::ReportToJson(parsed->query, *result, parsed->metrics) << "\n";
+  else
+    std::cout << query::ReportToTable(parsed->query, *result, parsed->metrics);
   return 0;
 }
 

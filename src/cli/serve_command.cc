@@ -20,9 +20,8 @@ namespace {
 void SetupLogging(const std::string& format) {
   auto logger = spdlog::stderr_color_mt("touchpoint");
   if (format == "json") {
-    logger->set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%v"})",
-        spdlog::pattern_time_type::utc);
+    logger->set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
   }
@@ -59,7 +58,8 @@ bool SplitListen(const std::string& listen, std::string& host, uint16_t& port) {
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return false;
   host = listen.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   try {
     int p = std::stoi(listen.substr(colon + 1));
     if (p < 0 || p > 65535) return false;
@@ -100,7 +100,8 @@ int Serve(const ServeFlags& flags) {
   // The in-memory columns: subscribe to commits first, then load what is stored, so nothing
   // committed in between is missed (events already loaded are skipped by seq).
   query::LiveDataset live(flags.max_cluster_size);
-  (*store)->SetCommitListener([&live](std::vector<store::CommittedEvent> e) { live.OnCommit(std::move(e)); });
+  (*store)->SetCommitListener(
+      [&live](std::vector<store::CommittedEvent> e) { live.OnCommit(std::move(e)); });
   if (Status st = live.LoadFrom(**store); !st.ok()) {
     spdlog::error("cannot load stored events: {}", st.message());
     return 1;
@@ -131,8 +132,7 @@ int Serve(const ServeFlags& flags) {
   spdlog::info("listening on {} (data: {}, {} pixels, {} ads in catalog)", url,
                std::filesystem::absolute(flags.data_dir).string(), (*store)->ListPixels().size(),
                (*store)->GetCatalog()->AdCount());
-  if (generated)
-    spdlog::info("generated an admin token, kept in {}/admin_token", flags.data_dir);
+  if (generated) spdlog::info("generated an admin token, kept in {}/admin_token", flags.data_dir);
   std::cout << "Touchpoint is running at " << url << "/\n"
             << "  admin token: " << *token << "\n"
             << std::flush;

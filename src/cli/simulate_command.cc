@@ -23,7 +23,8 @@ StatusOr<int64_t> ParseEnd(const std::string& end) {
   if (end == "today") return now / kDayMs * kDayMs;
   if (auto d = ParseDateMs(end)) return *d;
   if (auto t = ParseIso8601Ms(end)) return *t;
-  return InvalidArgument("--end", ": must be today, now, YYYY-MM-DD or ISO 8601 (got '" + end + "')");
+  return InvalidArgument("--end",
+                         ": must be today, now, YYYY-MM-DD or ISO 8601 (got '" + end + "')");
 }
 
 std::string Plural(uint64_t n, const char* what) {
@@ -39,7 +40,8 @@ int Simulate(const SimulateFlags& flags) {
   };
   int targets = !flags.out_dir.empty() + !flags.data_dir.empty() + !flags.server.empty();
   if (targets == 0) {
-    std::cerr << "error: say where the world goes: --out DIR, --to-data DIR and/or --to-server URL\n";
+    std::cerr
+        << "error: say where the world goes: --out DIR, --to-data DIR and/or --to-server URL\n";
     return 2;
   }
   if (!flags.data_dir.empty() && !flags.server.empty()) {
@@ -108,8 +110,8 @@ int Simulate(const SimulateFlags& flags) {
               << "; a server with the default --max-event-age-days 28 rejects older events\n";
   std::cerr << "simulating scenario " << o.scenario.name << ": " << Plural(o.users, "user") << ", "
             << Plural(o.days, "day") << " to " << FormatIso8601Ms(o.end_ms) << ", "
-            << Plural(o.campaigns, "campaign") << " (" << world.catalog().AdCount() << " ads), seed "
-            << o.seed << "\n";
+            << Plural(o.campaigns, "campaign") << " (" << world.catalog().AdCount()
+            << " ads), seed " << o.seed << "\n";
 
   sim::ProgressLine progress(stderr, isatty(STDERR_FILENO) == 1, static_cast<uint64_t>(o.users));
   auto current = [&]() -> std::optional<sim::DeliverySummary> {
@@ -127,7 +129,9 @@ int Simulate(const SimulateFlags& flags) {
   if (!flags.quiet) {
     // After Finish: the store has committed (and counted) everything.
     auto s = current();
-    if (st.ok()) progress.Update(static_cast<uint64_t>(o.users), s ? &*s : nullptr, world.totals().events, true);
+    if (st.ok())
+      progress.Update(static_cast<uint64_t>(o.users), s ? &*s : nullptr, world.totals().events,
+                      true);
     progress.Done();
   }
   if (!st.ok()) return fail(st);
@@ -137,12 +141,15 @@ int Simulate(const SimulateFlags& flags) {
             << t.batches << " batches\n";
   for (const auto& [channel, n] : t.events_by_channel)
     std::cout << "  " << channel << ": " << n << "\n";
-  std::cout << "  invalid (planted): " << t.invalid_events << ", in retried batches: "
-            << t.retried_events << "\n";
+  std::cout << "  invalid (planted): " << t.invalid_events
+            << ", in retried batches: " << t.retried_events << "\n";
   std::cout << "  conversions (true cause):";
-  for (const auto& [touch, n] : t.conversions_by_touch) std::cout << " " << touch << " " << n << ";";
+  for (const auto& [touch, n] : t.conversions_by_touch)
+    std::cout << " " << touch << " " << n << ";";
   std::cout << "\n";
-  if (writer) std::cout << "wrote " << flags.out_dir << "/{catalog.json,spend.csv,site_events.ndjson,ad_events.ndjson,truth.json}\n";
+  if (writer)
+    std::cout << "wrote " << flags.out_dir
+              << "/{catalog.json,spend.csv,site_events.ndjson,ad_events.ndjson,truth.json}\n";
   auto summary = current();
   if (summary) {
     std::cout << (loader ? "loaded into " + flags.data_dir : "sent to " + flags.server) << ":\n"

@@ -7,9 +7,12 @@ namespace touchpoint {
 
 const char* AdEventTypeName(AdEventType type) {
   switch (type) {
-    case AdEventType::kImpression: return "impression";
-    case AdEventType::kVideoPlay: return "video_play";
-    case AdEventType::kClick: return "click";
+    case AdEventType::kImpression:
+      return "impression";
+    case AdEventType::kVideoPlay:
+      return "video_play";
+    case AdEventType::kClick:
+      return "click";
   }
   return "impression";
 }
@@ -26,14 +29,33 @@ bool IsPurchaseEvent(std::string_view event) {
 }
 
 bool IsStandardEvent(std::string_view event) {
-  static constexpr std::array<std::string_view, 27> kStandard = {
-      "PageView",        "Pageview",        "ViewContent",     "ClickButton",
-      "Search",          "AddToWishlist",   "AddToCart",       "InitiateCheckout",
-      "AddPaymentInfo",  "CompletePayment", "Purchase",        "PlaceAnOrder",
-      "Contact",         "Download",        "SubmitForm",      "CompleteRegistration",
-      "Subscribe",       "Lead",            "StartTrial",      "CustomizeProduct",
-      "FindLocation",    "Schedule",        "ApplicationApproval", "SubmitApplication",
-      "Login",           "Signup",          "ViewItem"};
+  static constexpr std::array<std::string_view, 27> kStandard = {"PageView",
+                                                                 "Pageview",
+                                                                 "ViewContent",
+                                                                 "ClickButton",
+                                                                 "Search",
+                                                                 "AddToWishlist",
+                                                                 "AddToCart",
+                                                                 "InitiateCheckout",
+                                                                 "AddPaymentInfo",
+                                                                 "CompletePayment",
+                                                                 "Purchase",
+                                                                 "PlaceAnOrder",
+                                                                 "Contact",
+                                                                 "Download",
+                                                                 "SubmitForm",
+                                                                 "CompleteRegistration",
+                                                                 "Subscribe",
+                                                                 "Lead",
+                                                                 "StartTrial",
+                                                                 "CustomizeProduct",
+                                                                 "FindLocation",
+                                                                 "Schedule",
+                                                                 "ApplicationApproval",
+                                                                 "SubmitApplication",
+                                                                 "Login",
+                                                                 "Signup",
+                                                                 "ViewItem"};
   for (auto s : kStandard)
     if (s == event) return true;
   return false;

@@ -12,12 +12,12 @@ namespace touchpoint {
 
 // Match keys of the person behind an event.
 struct UserKeys {
-  std::string ttclid;                        // click id (from ?ttclid= or the Events API)
-  std::string ttp;                           // first-party cookie id (_tp / _ttp)
-  std::vector<std::string> email_sha256;     // normalized, hashed
-  std::vector<std::string> phone_sha256;     // E.164 with '+', hashed
+  std::string ttclid;                     // click id (from ?ttclid= or the Events API)
+  std::string ttp;                        // first-party cookie id (_tp / _ttp)
+  std::vector<std::string> email_sha256;  // normalized, hashed
+  std::vector<std::string> phone_sha256;  // E.164 with '+', hashed
   std::vector<std::string> external_id_sha256;
-  std::string ip;                            // as configured: truncated
+  std::string ip;  // as configured: truncated
   std::string user_agent;
   std::string locale;
 
@@ -65,18 +65,18 @@ enum class AdEventType : uint8_t { kImpression = 0, kVideoPlay = 1, kClick = 2 }
 // A touchpoint from the ad side: an impression, a video play with watch time, or a click.
 struct AdEvent {
   AdEventType type = AdEventType::kImpression;
-  std::string event_id;        // optional idempotency key from the sender
+  std::string event_id;  // optional idempotency key from the sender
   std::string ad_id;
   int64_t event_time_ms = 0;
-  std::string user_key;        // the ad platform's user key
-  std::string click_id;        // clicks only
-  int64_t watch_ms = 0;        // video plays only
-  int64_t video_ms = 0;        // video plays only
+  std::string user_key;  // the ad platform's user key
+  std::string click_id;  // clicks only
+  int64_t watch_ms = 0;  // video plays only
+  int64_t video_ms = 0;  // video plays only
   std::vector<std::string> email_sha256;
   std::vector<std::string> phone_sha256;
   // audience
-  std::string age;             // 13-17, 18-24, 25-34, 35-44, 45-54, 55+
-  std::string gender;          // female, male, unknown
+  std::string age;     // 13-17, 18-24, 25-34, 35-44, 45-54, 55+
+  std::string gender;  // female, male, unknown
   std::string country;
   std::string region;
   std::string placement;

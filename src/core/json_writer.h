@@ -15,10 +15,28 @@ class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
 
-  JsonWriter& BeginObject() { Sep(); out_ += '{'; first_ = true; return *this; }
-  JsonWriter& EndObject() { out_ += '}'; first_ = false; return *this; }
-  JsonWriter& BeginArray() { Sep(); out_ += '['; first_ = true; return *this; }
-  JsonWriter& EndArray() { out_ += ']'; first_ = false; return *this; }
+  JsonWriter& BeginObject() {
+    Sep();
+    out_ += '{';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& EndObject() {
+    out_ += '}';
+    first_ = false;
+    return *this;
+  }
+  JsonWriter& BeginArray() {
+    Sep();
+    out_ += '[';
+    first_ = true;
+    return *this;
+  }
+  JsonWriter& EndArray() {
+    out_ += ']';
+    first_ = false;
+    return *this;
+  }
   JsonWriter& Key(std::string_view k) {
     Sep();
     AppendJsonString(out_, k);
@@ -26,12 +44,36 @@ class JsonWriter {
     first_ = true;  // the value that follows needs no comma
     return *this;
   }
-  JsonWriter& String(std::string_view v) { Sep(); AppendJsonString(out_, v); return *this; }
-  JsonWriter& Int(int64_t v) { Sep(); out_ += std::to_string(v); return *this; }
-  JsonWriter& Double(double v) { Sep(); AppendJsonNumber(out_, v); return *this; }
-  JsonWriter& Bool(bool v) { Sep(); out_ += v ? "true" : "false"; return *this; }
-  JsonWriter& Null() { Sep(); out_ += "null"; return *this; }
-  JsonWriter& Raw(std::string_view json) { Sep(); out_ += json; return *this; }
+  JsonWriter& String(std::string_view v) {
+    Sep();
+    AppendJsonString(out_, v);
+    return *this;
+  }
+  JsonWriter& Int(int64_t v) {
+    Sep();
+    out_ += std::to_string(v);
+    return *this;
+  }
+  JsonWriter& Double(double v) {
+    Sep();
+    AppendJsonNumber(out_, v);
+    return *this;
+  }
+  JsonWriter& Bool(bool v) {
+    Sep();
+    out_ += v ? "true" : "false";
+    return *this;
+  }
+  JsonWriter& Null() {
+    Sep();
+    out_ += "null";
+    return *this;
+  }
+  JsonWriter& Raw(std::string_view json) {
+    Sep();
+    out_ += json;
+    return *this;
+  }
 
   // Writes "key": value only when value is non-empty.
   JsonWriter& StringIf(std::string_view k, std::string_view v) {

@@ -11,14 +11,14 @@ namespace touchpoint {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,   // bad input: names the field
-  kNotFound,          // unknown pixel, ad, ...
-  kUnauthenticated,   // no or wrong credentials
-  kPermissionDenied,  // credentials valid, but not for this resource
-  kResourceExhausted, // queue full, rate limited: retry later
-  kTooLarge,          // body or batch over a limit
-  kUnavailable,       // shutting down
-  kInternal,          // I/O and other failures of ours
+  kInvalidArgument,    // bad input: names the field
+  kNotFound,           // unknown pixel, ad, ...
+  kUnauthenticated,    // no or wrong credentials
+  kPermissionDenied,   // credentials valid, but not for this resource
+  kResourceExhausted,  // queue full, rate limited: retry later
+  kTooLarge,           // body or batch over a limit
+  kUnavailable,        // shutting down
+  kInternal,           // I/O and other failures of ours
 };
 
 class [[nodiscard]] Status {
@@ -59,7 +59,7 @@ inline Status Internal(std::string msg) { return Status(StatusCode::kInternal, s
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  StatusOr(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   StatusOr(Status status) : status_(std::move(status)) {}  // NOLINT
 
   bool ok() const { return status_.ok(); }
@@ -76,10 +76,10 @@ class [[nodiscard]] StatusOr {
   std::optional<T> value_;
 };
 
-#define TP_RETURN_IF_ERROR(expr)          \
-  do {                                    \
-    ::touchpoint::Status _st = (expr);    \
-    if (!_st.ok()) return _st;            \
+#define TP_RETURN_IF_ERROR(expr)       \
+  do {                                 \
+    ::touchpoint::Status _st = (expr); \
+    if (!_st.ok()) return _st;         \
   } while (0)
 
 }  // namespace touchpoint

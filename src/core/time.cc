@@ -101,8 +101,8 @@ std::optional<int64_t> ParseIso8601Ms(std::string_view s) {
     return std::nullopt;  // a time without zone is ambiguous
   }
   if (pos != s.size()) return std::nullopt;
-  int64_t ms = DaysFromCivil(y, mo, d) * kDayMs + h * kHourMs + mi * kMinuteMs + sec * kSecondMs +
-               frac_ms;
+  int64_t ms =
+      DaysFromCivil(y, mo, d) * kDayMs + h * kHourMs + mi * kMinuteMs + sec * kSecondMs + frac_ms;
   return ms - offset_min * kMinuteMs;
 }
 

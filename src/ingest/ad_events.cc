@@ -40,8 +40,8 @@ Status ParseOne(element el, const std::string& path, const ParseContext& ctx, Ad
     return InvalidArgument(tpath, ": must be Unix seconds");
   ev.event_time_ms = static_cast<int64_t>(std::llround(*secs * 1000));
   if (ev.event_time_ms < ctx.now_ms - lim.max_event_age_ms)
-    return InvalidArgument(tpath, ": more than " + std::to_string(lim.max_event_age_ms / kDayMs) +
-                                      " days old");
+    return InvalidArgument(
+        tpath, ": more than " + std::to_string(lim.max_event_age_ms / kDayMs) + " days old");
   if (ev.event_time_ms > ctx.now_ms + lim.max_future_skew_ms)
     return InvalidArgument(tpath, ": more than " +
                                       std::to_string(lim.max_future_skew_ms / kMinuteMs) +
@@ -90,15 +90,16 @@ Status ParseOne(element el, const std::string& path, const ParseContext& ctx, Ad
 
 void Add(std::vector<ParsedAdEvent>& out, Status st, AdEvent&& ev) {
   ParsedAdEvent p;
-  if (st.ok()) p.event = std::move(ev);
-  else p.status = std::move(st);
+  if (st.ok())
+    p.event = std::move(ev);
+  else
+    p.status = std::move(st);
   out.push_back(std::move(p));
 }
 
 }  // namespace
 
-StatusOr<std::vector<ParsedAdEvent>> ParseAdEvents(std::string_view body,
-                                                   const ParseContext& ctx) {
+StatusOr<std::vector<ParsedAdEvent>> ParseAdEvents(std::string_view body, const ParseContext& ctx) {
   if (body.size() > ctx.limits.max_body_bytes)
     return TooLarge("body: larger than " + std::to_string(ctx.limits.max_body_bytes) + " bytes");
   size_t first = body.find_first_not_of(" \t\r\n");

@@ -38,9 +38,12 @@ Status ReadWindow(object o, std::string_view key, const std::string& path, int m
 }
 
 Status ParseCountMode(std::string_view s, const std::string& path, CountMode& out) {
-  if (s.empty() || s == "every") out = CountMode::kEvery;
-  else if (s == "once") out = CountMode::kOnce;
-  else return InvalidArgument(path, ": must be every or once");
+  if (s.empty() || s == "every")
+    out = CountMode::kEvery;
+  else if (s == "once")
+    out = CountMode::kOnce;
+  else
+    return InvalidArgument(path, ": must be every or once");
   return OkStatus();
 }
 
@@ -78,8 +81,10 @@ StatusOr<Catalog> ParseCatalogJson(std::string_view body) {
         AdGroup group;
         TP_RETURN_IF_ERROR(ReadString(go, "adgroup_id", gpath, kMaxId, group.adgroup_id));
         TP_RETURN_IF_ERROR(ReadString(go, "name", gpath, kMaxText, group.name));
-        TP_RETURN_IF_ERROR(ReadWindow(go, "click_window_days", gpath, 1, 90, group.click_window_days));
-        TP_RETURN_IF_ERROR(ReadWindow(go, "view_window_days", gpath, 0, 28, group.view_window_days));
+        TP_RETURN_IF_ERROR(
+            ReadWindow(go, "click_window_days", gpath, 1, 90, group.click_window_days));
+        TP_RETURN_IF_ERROR(
+            ReadWindow(go, "view_window_days", gpath, 0, 28, group.view_window_days));
         std::string mode;
         TP_RETURN_IF_ERROR(ReadString(go, "count_mode", gpath, 16, mode));
         TP_RETURN_IF_ERROR(ParseCountMode(mode, FieldPath(gpath, "count_mode"), group.count_mode));
@@ -107,8 +112,8 @@ StatusOr<Catalog> ParseCatalogJson(std::string_view body) {
               if (vms && *vms < 0)
                 return InvalidArgument(FieldPath(crpath, "video_ms"), ": must be >= 0");
               ad.creative.video_ms = vms.value_or(0);
-              TP_RETURN_IF_ERROR(ReadString(*cr, "call_to_action", crpath, kMaxId,
-                                            ad.creative.call_to_action));
+              TP_RETURN_IF_ERROR(
+                  ReadString(*cr, "call_to_action", crpath, kMaxId, ad.creative.call_to_action));
               TP_RETURN_IF_ERROR(ReadStringList(*cr, "tags", crpath, kMaxId, ad.creative.tags));
             }
             group.ads.push_back(std::move(ad));
@@ -188,7 +193,8 @@ struct CsvTable {
   }
 };
 
-StatusOr<CsvTable> ReadTable(std::string_view text, std::initializer_list<std::string_view> required) {
+StatusOr<CsvTable> ReadTable(std::string_view text,
+                             std::initializer_list<std::string_view> required) {
   auto rows = ParseCsv(text);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return InvalidArgument("line 1", ": missing header");
@@ -196,8 +202,8 @@ StatusOr<CsvTable> ReadTable(std::string_view text, std::initializer_list<std::s
   t.header = std::move((*rows)[0]);
   for (auto& h : t.header) {
     while (!h.empty() && (h.back() == ' ')) h.pop_back();
-    while (!h.empty() && (h.front() == ' ' || h.front() == '\xEF' || h.front() == '\xBB' ||
-                          h.front() == '\xBF'))
+    while (!h.empty() &&
+           (h.front() == ' ' || h.front() == '\xEF' || h.front() == '\xBB' || h.front() == '\xBF'))
       h.erase(0, 1);
   }
   for (auto r : required)
@@ -224,8 +230,8 @@ Status ParseIntField(std::string_view s, const std::string& where, int64_t min, 
   if (ec != std::errc() || ptr != s.data() + s.size())
     return InvalidArgument(where, ": must be an integer");
   if (v < min || v > max)
-    return InvalidArgument(where, ": must be between " + std::to_string(min) + " and " +
-                                      std::to_string(max));
+    return InvalidArgument(
+        where, ": must be between " + std::to_string(min) + " and " + std::to_string(max));
   out = v;
   return OkStatus();
 }
@@ -275,7 +281,8 @@ StatusOr<Catalog> ParseCatalogCsv(std::string_view body) {
     size_t start = 0;
     while (start <= tags.size() && !tags.empty()) {
       size_t bar = tags.find('|', start);
-      std::string tag = tags.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
+      std::string tag =
+          tags.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
       if (!tag.empty()) ad.creative.tags.push_back(tag);
       if (bar == std::string::npos) break;
       start = bar + 1;
@@ -296,8 +303,10 @@ Status ValidateCatalog(const Catalog& cat) {
   std::set<std::string_view> ads, groups, camps;
   // Text fields: valid UTF-8 and bounded, whichever file format they came from.
   auto check_text = [](std::string_view v, const std::string& where, size_t max) -> Status {
-    if (v.size() > max) return InvalidArgument(where, ": longer than " + std::to_string(max) + " bytes");
-    if (!simdjson::validate_utf8(v.data(), v.size())) return InvalidArgument(where, ": not valid UTF-8");
+    if (v.size() > max)
+      return InvalidArgument(where, ": longer than " + std::to_string(max) + " bytes");
+    if (!simdjson::validate_utf8(v.data(), v.size()))
+      return InvalidArgument(where, ": not valid UTF-8");
     return OkStatus();
   };
   auto check_id = [](std::string_view id, const std::string& where) -> Status {
@@ -332,7 +341,8 @@ Status ValidateCatalog(const Catalog& cat) {
         TP_RETURN_IF_ERROR(check_text(a.name, apath + ".name", kMaxText));
         TP_RETURN_IF_ERROR(check_text(a.landing_url, apath + ".landing_url", kMaxUrl));
         TP_RETURN_IF_ERROR(check_text(a.creative.format, apath + ".creative.format", kMaxId));
-        TP_RETURN_IF_ERROR(check_text(a.creative.call_to_action, apath + ".creative.call_to_action", kMaxId));
+        TP_RETURN_IF_ERROR(
+            check_text(a.creative.call_to_action, apath + ".creative.call_to_action", kMaxId));
         if (a.creative.tags.size() > 16)
           return InvalidArgument(apath + ".creative.tags", ": more than 16 values");
         for (const auto& t : a.creative.tags)

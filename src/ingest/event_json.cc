@@ -18,8 +18,7 @@ void WriteList(JsonWriter& w, std::string_view key, const std::vector<std::strin
 
 }  // namespace
 
-void AppendSiteEventJson(const SiteEvent& ev, uint64_t seq, int64_t received_ms,
-                         std::string& out) {
+void AppendSiteEventJson(const SiteEvent& ev, uint64_t seq, int64_t received_ms, std::string& out) {
   JsonWriter w(out);
   w.BeginObject().Key("kind").String("site");
   if (seq) w.Key("seq").Int(static_cast<int64_t>(seq));
@@ -99,7 +98,8 @@ constexpr size_t kNoLimit = 1 << 30;
 
 StatusOr<SiteEvent> SiteEventFromJson(std::string_view json) {
   element root;
-  if (auto err = Parser().parse(json.data(), json.size(), true).get(root)) return JsonSyntaxError(err);
+  if (auto err = Parser().parse(json.data(), json.size(), true).get(root))
+    return JsonSyntaxError(err);
   object o;
   if (root.get_object().get(o)) return InvalidArgument("event", ": must be an object");
   SiteEvent ev;
@@ -119,7 +119,8 @@ StatusOr<SiteEvent> SiteEventFromJson(std::string_view json) {
     TP_RETURN_IF_ERROR(ReadString(*sub, "ttp", "user", kNoLimit, u.ttp));
     TP_RETURN_IF_ERROR(ReadStringList(*sub, "email", "user", kNoLimit, u.email_sha256, kNoLimit));
     TP_RETURN_IF_ERROR(ReadStringList(*sub, "phone", "user", kNoLimit, u.phone_sha256, kNoLimit));
-    TP_RETURN_IF_ERROR(ReadStringList(*sub, "external_id", "user", kNoLimit, u.external_id_sha256, kNoLimit));
+    TP_RETURN_IF_ERROR(
+        ReadStringList(*sub, "external_id", "user", kNoLimit, u.external_id_sha256, kNoLimit));
     TP_RETURN_IF_ERROR(ReadString(*sub, "ip", "user", kNoLimit, u.ip));
     TP_RETURN_IF_ERROR(ReadString(*sub, "user_agent", "user", kNoLimit, u.user_agent));
     TP_RETURN_IF_ERROR(ReadString(*sub, "locale", "user", kNoLimit, u.locale));
@@ -162,7 +163,8 @@ StatusOr<SiteEvent> SiteEventFromJson(std::string_view json) {
 
 StatusOr<AdEvent> AdEventFromJson(std::string_view json) {
   element root;
-  if (auto err = Parser().parse(json.data(), json.size(), true).get(root)) return JsonSyntaxError(err);
+  if (auto err = Parser().parse(json.data(), json.size(), true).get(root))
+    return JsonSyntaxError(err);
   object o;
   if (root.get_object().get(o)) return InvalidArgument("event", ": must be an object");
   AdEvent ev;

@@ -33,9 +33,8 @@ simdjson::dom::parser& ThreadParser() {
 
 Status CheckEventTime(int64_t ms, const std::string& path, const ParseContext& ctx) {
   if (ms < ctx.now_ms - ctx.limits.max_event_age_ms)
-    return InvalidArgument(path, ": more than " +
-                                     std::to_string(ctx.limits.max_event_age_ms / kDayMs) +
-                                     " days old");
+    return InvalidArgument(
+        path, ": more than " + std::to_string(ctx.limits.max_event_age_ms / kDayMs) + " days old");
   if (ms > ctx.now_ms + ctx.limits.max_future_skew_ms)
     return InvalidArgument(path, ": more than " +
                                      std::to_string(ctx.limits.max_future_skew_ms / kMinuteMs) +
@@ -73,12 +72,12 @@ Status ParseUser(object user, const std::string& path, const ParseContext& ctx, 
   TP_RETURN_IF_ERROR(
       ReadStringList(user, "sha256_phone_number", path, lim.max_string_bytes, phone));
   TP_RETURN_IF_ERROR(ReadStringList(user, "external_id", path, lim.max_string_bytes, external));
-  TP_RETURN_IF_ERROR(HashList(email, IdentifierKind::kEmail, FieldPath(path, "email"),
-                              out.email_sha256));
-  TP_RETURN_IF_ERROR(HashList(phone, IdentifierKind::kPhone, FieldPath(path, "phone"),
-                              out.phone_sha256));
-  TP_RETURN_IF_ERROR(HashList(external, IdentifierKind::kExternalId,
-                              FieldPath(path, "external_id"), out.external_id_sha256));
+  TP_RETURN_IF_ERROR(
+      HashList(email, IdentifierKind::kEmail, FieldPath(path, "email"), out.email_sha256));
+  TP_RETURN_IF_ERROR(
+      HashList(phone, IdentifierKind::kPhone, FieldPath(path, "phone"), out.phone_sha256));
+  TP_RETURN_IF_ERROR(HashList(external, IdentifierKind::kExternalId, FieldPath(path, "external_id"),
+                              out.external_id_sha256));
   std::string ip;
   TP_RETURN_IF_ERROR(ReadString(user, "ip", path, lim.max_name_bytes, ip));
   if (!ip.empty()) out.ip = TruncateIp(ip);
@@ -98,8 +97,8 @@ Status ParseContents(object props, const std::string& path, const ParseContext& 
   for (element item : arr) {
     std::string ipath = IndexPath(cpath, i);
     if (i >= ctx.limits.max_contents)
-      return InvalidArgument(cpath, ": more than " + std::to_string(ctx.limits.max_contents) +
-                                        " items");
+      return InvalidArgument(cpath,
+                             ": more than " + std::to_string(ctx.limits.max_contents) + " items");
     object o;
     if (item.get_object().get(o)) return InvalidArgument(ipath, ": must be an object");
     ContentItem c;
@@ -153,7 +152,8 @@ Status ParseProperties(object props, const std::string& path, const ParseContext
     }
     if (any) {
       if (!std::isfinite(sum))
-        return InvalidArgument(FieldPath(path, "contents"), ": price x quantity is not a finite number");
+        return InvalidArgument(FieldPath(path, "contents"),
+                               ": price x quantity is not a finite number");
       ev.value = sum;
     }
   }
@@ -219,7 +219,8 @@ Status ParseEvent2(element el, const std::string& path, const ParseContext& ctx,
   if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, FieldPath(path, "page"), ctx, ev));
   if (ev.user.ttclid.empty() && !ev.page_url.empty()) {
     // The click id often only travels in the landing URL.
-    if (auto id = QueryParamOf(ev.page_url, "ttclid"); id && id->size() <= ctx.limits.max_string_bytes)
+    if (auto id = QueryParamOf(ev.page_url, "ttclid");
+        id && id->size() <= ctx.limits.max_string_bytes)
       ev.user.ttclid = *id;
   }
   return OkStatus();
@@ -236,8 +237,7 @@ StatusOr<element> ParseBody(std::string_view body, const ParseContext& ctx) {
 
 Status ReadPixelId(object obj, std::string_view key, std::string& out) {
   element e;
-  if (obj.at_key(key).get(e) || e.is_null())
-    return InvalidArgument(key, ": required");
+  if (obj.at_key(key).get(e) || e.is_null()) return InvalidArgument(key, ": required");
   std::string_view s;
   if (e.get_string().get(s)) return InvalidArgument(key, ": must be a string");
   if (s.empty() || s.size() > 128) return InvalidArgument(key, ": must be a pixel id");
@@ -335,8 +335,8 @@ Status ParseEvent1(object obj, const std::string& path, const ParseContext& ctx,
     std::string ip;
     TP_RETURN_IF_ERROR(ReadString(*context, "ip", cpath, ctx.limits.max_name_bytes, ip));
     if (!ip.empty()) ev.user.ip = TruncateIp(ip);
-    TP_RETURN_IF_ERROR(ReadString(*context, "user_agent", cpath, ctx.limits.max_string_bytes,
-                                  ev.user.user_agent));
+    TP_RETURN_IF_ERROR(
+        ReadString(*context, "user_agent", cpath, ctx.limits.max_string_bytes, ev.user.user_agent));
   }
   std::optional<object> props;
   TP_RETURN_IF_ERROR(ReadObject(obj, "properties", path, props));
@@ -418,7 +418,8 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
   auto pairs = ParseQuery(query);
   if (!pairs) return InvalidArgument("query", ": malformed percent-encoding");
   for (const auto& [k, v] : *pairs)
-    if (!simdjson::validate_utf8(k.data(), k.size()) || !simdjson::validate_utf8(v.data(), v.size()))
+    if (!simdjson::validate_utf8(k.data(), k.size()) ||
+        !simdjson::validate_utf8(v.data(), v.size()))
       return InvalidArgument(k, ": not valid UTF-8");
   ParsedEventBatch batch;
   batch.event_source = "pixel";
@@ -429,19 +430,32 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
     size_t max = k == "url" || k == "referrer" ? lim.max_url_bytes : lim.max_string_bytes;
     if (v.size() > max)
       return InvalidArgument(k, ": longer than " + std::to_string(max) + " bytes");
-    if (k == "pixel_id") batch.pixel_id = v;
-    else if (k == "event") ev.event = v;
-    else if (k == "event_id") ev.event_id = v;
-    else if (k == "ttclid") ev.user.ttclid = v;
-    else if (k == "ttp") ev.user.ttp = v;
-    else if (k == "url") ev.page_url = v;
-    else if (k == "referrer") ev.page_referrer = v;
-    else if (k == "currency") ev.currency = v;
-    else if (k == "order_id") ev.order_id = v;
-    else if (k == "content_id") ev.contents.push_back(ContentItem{.content_id = v});
-    else if (k == "email") email.push_back(v);
-    else if (k == "phone" || k == "phone_number") phone.push_back(v);
-    else if (k == "external_id") external.push_back(v);
+    if (k == "pixel_id")
+      batch.pixel_id = v;
+    else if (k == "event")
+      ev.event = v;
+    else if (k == "event_id")
+      ev.event_id = v;
+    else if (k == "ttclid")
+      ev.user.ttclid = v;
+    else if (k == "ttp")
+      ev.user.ttp = v;
+    else if (k == "url")
+      ev.page_url = v;
+    else if (k == "referrer")
+      ev.page_referrer = v;
+    else if (k == "currency")
+      ev.currency = v;
+    else if (k == "order_id")
+      ev.order_id = v;
+    else if (k == "content_id")
+      ev.contents.push_back(ContentItem{.content_id = v});
+    else if (k == "email")
+      email.push_back(v);
+    else if (k == "phone" || k == "phone_number")
+      phone.push_back(v);
+    else if (k == "external_id")
+      external.push_back(v);
     else if (k == "value") {
       char* end = nullptr;
       double d = std::strtod(v.c_str(), &end);

@@ -18,13 +18,13 @@
 namespace touchpoint::ingest {
 
 struct ParsedEvent {
-  Status status;                  // OK, or why this event is rejected
-  std::optional<SiteEvent> event; // set when status is OK
+  Status status;                   // OK, or why this event is rejected
+  std::optional<SiteEvent> event;  // set when status is OK
 };
 
 struct ParsedEventBatch {
-  std::string pixel_id;          // event_source_id (2.0) or pixel_code (1.0)
-  std::string event_source;      // web, app, offline, crm
+  std::string pixel_id;      // event_source_id (2.0) or pixel_code (1.0)
+  std::string event_source;  // web, app, offline, crm
   std::string test_event_code;
   std::vector<ParsedEvent> events;  // one per input event, in order
 

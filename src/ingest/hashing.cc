@@ -60,9 +60,15 @@ std::string HashIdentifier(IdentifierKind kind, std::string_view value) {
   if (IsSha256Hex(trimmed)) return Lower(trimmed);
   std::string norm;
   switch (kind) {
-    case IdentifierKind::kEmail: norm = NormalizeEmail(trimmed); break;
-    case IdentifierKind::kPhone: norm = NormalizePhone(trimmed); break;
-    case IdentifierKind::kExternalId: norm = NormalizeExternalId(trimmed); break;
+    case IdentifierKind::kEmail:
+      norm = NormalizeEmail(trimmed);
+      break;
+    case IdentifierKind::kPhone:
+      norm = NormalizePhone(trimmed);
+      break;
+    case IdentifierKind::kExternalId:
+      norm = NormalizeExternalId(trimmed);
+      break;
   }
   if (norm.empty()) return "";
   return Sha256Hex(norm);
@@ -76,7 +82,8 @@ std::string TruncateIp(std::string_view ip) {
     size_t start = 0;
     while (groups < 3 && start <= ip.size()) {
       size_t colon = ip.find(':', start);
-      std::string_view g = ip.substr(start, colon == std::string_view::npos ? ip.npos : colon - start);
+      std::string_view g =
+          ip.substr(start, colon == std::string_view::npos ? ip.npos : colon - start);
       if (g.empty()) break;
       if (!out.empty()) out += ':';
       out += g;

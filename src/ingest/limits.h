@@ -8,12 +8,12 @@
 namespace touchpoint::ingest {
 
 struct IngestLimits {
-  size_t max_body_bytes = 4 << 20;     // one request body
-  size_t max_batch_events = 1000;      // events per request (TikTok's limit)
-  size_t max_string_bytes = 1024;      // any string field not listed below
-  size_t max_name_bytes = 128;         // event name, ids
-  size_t max_url_bytes = 4096;         // page.url, page.referrer, landing URLs
-  size_t max_contents = 1000;          // properties.contents[] items
+  size_t max_body_bytes = 4 << 20;  // one request body
+  size_t max_batch_events = 1000;   // events per request (TikTok's limit)
+  size_t max_string_bytes = 1024;   // any string field not listed below
+  size_t max_name_bytes = 128;      // event name, ids
+  size_t max_url_bytes = 4096;      // page.url, page.referrer, landing URLs
+  size_t max_contents = 1000;       // properties.contents[] items
   int64_t max_event_age_ms = 28 * kDayMs;
   int64_t max_future_skew_ms = 10 * kMinuteMs;
 };

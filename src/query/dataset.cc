@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <limits>
 
 namespace touchpoint::query {
@@ -29,8 +29,10 @@ uint32_t Dataset::NodeOf(const SiteEvent& ev, bool link) {
   auto add = [&](IdType type, std::string_view value) {
     if (value.empty()) return;
     uint32_t n = graph_.Intern(IdentifierHash(type, value));
-    if (first == store::kNoNode) first = n;
-    else if (link) graph_.Union(first, n);
+    if (first == store::kNoNode)
+      first = n;
+    else if (link)
+      graph_.Union(first, n);
   };
   const UserKeys& u = ev.user;
   add(IdType::kCookie, u.ttp);
@@ -70,8 +72,10 @@ void Dataset::Append(uint64_t seq, const store::StoredEvent& event) {
   auto add = [&](IdType type, std::string_view value) {
     if (value.empty()) return;
     uint32_t n = graph_.Intern(IdentifierHash(type, value));
-    if (node == store::kNoNode) node = n;
-    else graph_.Union(node, n);
+    if (node == store::kNoNode)
+      node = n;
+    else
+      graph_.Union(node, n);
   };
   add(IdType::kUserKey, ad.user_key);
   add(IdType::kClickId, ad.click_id);
@@ -93,8 +97,10 @@ void Dataset::LinkMerged(uint64_t first_seq, const SiteEvent& later) {
   uint32_t node = NodeOf(later, true);
   if (node == store::kNoNode) return;
   clustered_ = false;
-  if (sites_.node[row] == store::kNoNode) sites_.node[row] = node;
-  else graph_.Union(sites_.node[row], node);
+  if (sites_.node[row] == store::kNoNode)
+    sites_.node[row] = node;
+  else
+    graph_.Union(sites_.node[row], node);
   if (std::isnan(sites_.value[row]) && later.value) sites_.value[row] = *later.value;
 }
 
@@ -116,8 +122,8 @@ void Dataset::RebuildAdPlaces() {
       for (size_t ai = 0; ai < g.ads.size(); ++ai) {
         uint32_t code = ad_ids_.Find(g.ads[ai].ad_id);
         if (code < ad_places_.size())
-          ad_places_[code] = AdPlace{static_cast<int32_t>(ci), static_cast<int32_t>(gi),
-                                     static_cast<int32_t>(ai)};
+          ad_places_[code] =
+              AdPlace{static_cast<int32_t>(ci), static_cast<int32_t>(gi), static_cast<int32_t>(ai)};
       }
     }
   }
@@ -156,8 +162,10 @@ void Dataset::Cluster() {
   for (size_t i = 0; i < n_ads; ++i) ad_cluster[i] = cluster_of(ads_.node[i]);
   for (size_t i = 0; i < n_sites; ++i) site_cluster[i] = cluster_of(sites_.node[i]);
   const uint32_t anon = n_clusters;  // rows without identifiers
-  for (auto& c : ad_cluster) if (c == UINT32_MAX) c = anon;
-  for (auto& c : site_cluster) if (c == UINT32_MAX) c = anon;
+  for (auto& c : ad_cluster)
+    if (c == UINT32_MAX) c = anon;
+  for (auto& c : site_cluster)
+    if (c == UINT32_MAX) c = anon;
   const uint32_t total = n_clusters + 1;
 
   // Counting sort by cluster, then by time within each cluster.
@@ -184,12 +192,27 @@ void Dataset::Cluster() {
 
 void Dataset::ShrinkToFit() {
   auto shrink = [](auto& v) { v.shrink_to_fit(); };
-  shrink(ads_.type); shrink(ads_.age); shrink(ads_.gender); shrink(ads_.placement);
-  shrink(ads_.ad); shrink(ads_.time_ms); shrink(ads_.node); shrink(ads_.watch_ms);
-  shrink(ads_.video_ms); shrink(ads_.country); shrink(ads_.region); shrink(ads_.os);
+  shrink(ads_.type);
+  shrink(ads_.age);
+  shrink(ads_.gender);
+  shrink(ads_.placement);
+  shrink(ads_.ad);
+  shrink(ads_.time_ms);
+  shrink(ads_.node);
+  shrink(ads_.watch_ms);
+  shrink(ads_.video_ms);
+  shrink(ads_.country);
+  shrink(ads_.region);
+  shrink(ads_.os);
   shrink(ads_.device);
-  shrink(sites_.seq); shrink(sites_.pixel); shrink(sites_.event); shrink(sites_.currency);
-  shrink(sites_.is_test); shrink(sites_.time_ms); shrink(sites_.node); shrink(sites_.value);
+  shrink(sites_.seq);
+  shrink(sites_.pixel);
+  shrink(sites_.event);
+  shrink(sites_.currency);
+  shrink(sites_.is_test);
+  shrink(sites_.time_ms);
+  shrink(sites_.node);
+  shrink(sites_.value);
 }
 
 DatasetStats Dataset::Stats() const {

@@ -10,11 +10,11 @@
 //
 // Not thread-safe: LiveDataset serializes access.
 
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
-#include <thread>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "core/catalog.h"
@@ -89,8 +89,8 @@ class Dataset {
 
   store::AdColumns ads_;
   store::SiteColumns sites_;
-  store::Dictionary ad_ids_, pixels_, event_names_, currencies_, countries_, regions_,
-      placements_, oses_, devices_;
+  store::Dictionary ad_ids_, pixels_, event_names_, currencies_, countries_, regions_, placements_,
+      oses_, devices_;
   identity::IdentityGraph graph_;
   std::shared_ptr<const Catalog> catalog_;
   std::vector<SpendRow> spend_;

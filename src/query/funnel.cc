@@ -47,42 +47,57 @@ std::vector<std::string> AdLevelValues(const Dataset& d, uint32_t ad_code, Dim d
       const AdGroup* g = d.CatalogAdGroup(ad_code);
       return {g ? g->adgroup_id : ""};
     }
-    case Dim::kAd: return {std::string(d.ad_ids().Get(ad_code))};
-    case Dim::kFormat: return {ad ? ad->creative.format : ""};
+    case Dim::kAd:
+      return {std::string(d.ad_ids().Get(ad_code))};
+    case Dim::kFormat:
+      return {ad ? ad->creative.format : ""};
     case Dim::kLength: {
       if (!ad) return {""};
       if (ad->creative.video_ms <= 0) return {ad->creative.format.empty() ? "" : "image"};
       return {ad->creative.video_ms <= 15000 ? "short" : "long"};
     }
-    case Dim::kCta: return {ad ? ad->creative.call_to_action : ""};
+    case Dim::kCta:
+      return {ad ? ad->creative.call_to_action : ""};
     case Dim::kTag: {
       if (!ad || ad->creative.tags.empty()) return {""};
       return ad->creative.tags;
     }
-    default: return {""};
+    default:
+      return {""};
   }
 }
 
 std::string RowLevelValue(const Dataset& d, size_t r, Dim dim) {
   const auto& a = d.ads();
   switch (dim) {
-    case Dim::kAge: return std::string(store::kAgeNames[a.age[r]]);
-    case Dim::kGender: return std::string(store::kGenderNames[a.gender[r]]);
-    case Dim::kCountry: return std::string(d.countries().Get(a.country[r]));
-    case Dim::kRegion: return std::string(d.regions().Get(a.region[r]));
-    case Dim::kPlacement: return std::string(d.placements().Get(a.placement[r]));
-    case Dim::kOs: return std::string(d.oses().Get(a.os[r]));
-    case Dim::kDevice: return std::string(d.devices().Get(a.device[r]));
-    default: return "";
+    case Dim::kAge:
+      return std::string(store::kAgeNames[a.age[r]]);
+    case Dim::kGender:
+      return std::string(store::kGenderNames[a.gender[r]]);
+    case Dim::kCountry:
+      return std::string(d.countries().Get(a.country[r]));
+    case Dim::kRegion:
+      return std::string(d.regions().Get(a.region[r]));
+    case Dim::kPlacement:
+      return std::string(d.placements().Get(a.placement[r]));
+    case Dim::kOs:
+      return std::string(d.oses().Get(a.os[r]));
+    case Dim::kDevice:
+      return std::string(d.devices().Get(a.device[r]));
+    default:
+      return "";
   }
 }
 
 bool AdRowMatches(const store::AdColumns& a, size_t r, StepKind kind) {
   const uint8_t type = a.type[r];
   switch (kind) {
-    case StepKind::kImpression: return type == static_cast<uint8_t>(AdEventType::kImpression);
-    case StepKind::kClick: return type == static_cast<uint8_t>(AdEventType::kClick);
-    case StepKind::kVideoPlay: return type == static_cast<uint8_t>(AdEventType::kVideoPlay);
+    case StepKind::kImpression:
+      return type == static_cast<uint8_t>(AdEventType::kImpression);
+    case StepKind::kClick:
+      return type == static_cast<uint8_t>(AdEventType::kClick);
+    case StepKind::kVideoPlay:
+      return type == static_cast<uint8_t>(AdEventType::kVideoPlay);
     case StepKind::kVideoView2s:
     case StepKind::kVideoView6s: {
       if (type != static_cast<uint8_t>(AdEventType::kVideoPlay)) return false;
@@ -90,7 +105,8 @@ bool AdRowMatches(const store::AdColumns& a, size_t r, StepKind kind) {
       const uint32_t need = kind == StepKind::kVideoView2s ? 2000 : 6000;
       return w >= need || (v && w >= v);  // as the report's video_views_2s / _6s
     }
-    case StepKind::kSite: return false;
+    case StepKind::kSite:
+      return false;
   }
   return false;
 }
@@ -127,10 +143,14 @@ std::string Percent(double v) {
 
 std::string Duration(double ms) {
   char buf[32];
-  if (ms < kMinuteMs) std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000);
-  else if (ms < kHourMs) std::snprintf(buf, sizeof buf, "%.1fm", ms / kMinuteMs);
-  else if (ms < kDayMs) std::snprintf(buf, sizeof buf, "%.1fh", ms / kHourMs);
-  else std::snprintf(buf, sizeof buf, "%.1fd", ms / kDayMs);
+  if (ms < kMinuteMs)
+    std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000);
+  else if (ms < kHourMs)
+    std::snprintf(buf, sizeof buf, "%.1fm", ms / kMinuteMs);
+  else if (ms < kDayMs)
+    std::snprintf(buf, sizeof buf, "%.1fh", ms / kHourMs);
+  else
+    std::snprintf(buf, sizeof buf, "%.1fd", ms / kDayMs);
   return buf;
 }
 
@@ -164,12 +184,18 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
   if (ec != std::errc() || !(v >= 0)) return std::nullopt;
   std::string_view unit(p, static_cast<size_t>(s.data() + s.size() - p));
   double scale;
-  if (unit.empty() || unit == "d") scale = kDayMs;
-  else if (unit == "h") scale = kHourMs;
-  else if (unit == "m") scale = kMinuteMs;
-  else if (unit == "s") scale = kSecondMs;
-  else if (unit == "ms") scale = 1;
-  else return std::nullopt;
+  if (unit.empty() || unit == "d")
+    scale = kDayMs;
+  else if (unit == "h")
+    scale = kHourMs;
+  else if (unit == "m")
+    scale = kMinuteMs;
+  else if (unit == "s")
+    scale = kSecondMs;
+  else if (unit == "ms")
+    scale = 1;
+  else
+    return std::nullopt;
   const double ms = v * scale;
   if (ms > 366.0 * kDayMs) return std::nullopt;
   return static_cast<int64_t>(std::llround(ms));
@@ -180,17 +206,23 @@ std::optional<int64_t> ParseDuration(std::string_view s) {
 StatusOr<FunnelStep> ParseFunnelStep(std::string_view text) {
   FunnelStep step;
   step.label = std::string(text);
-  if (text == "impression") step.kind = StepKind::kImpression;
-  else if (text == "video_play") step.kind = StepKind::kVideoPlay;
-  else if (text == "video_view_2s" || text == "video_views_2s") step.kind = StepKind::kVideoView2s;
-  else if (text == "video_view_6s" || text == "video_views_6s") step.kind = StepKind::kVideoView6s;
-  else if (text == "click") step.kind = StepKind::kClick;
+  if (text == "impression")
+    step.kind = StepKind::kImpression;
+  else if (text == "video_play")
+    step.kind = StepKind::kVideoPlay;
+  else if (text == "video_view_2s" || text == "video_views_2s")
+    step.kind = StepKind::kVideoView2s;
+  else if (text == "video_view_6s" || text == "video_views_6s")
+    step.kind = StepKind::kVideoView6s;
+  else if (text == "click")
+    step.kind = StepKind::kClick;
   else {
     step.kind = StepKind::kSite;
     step.events = Split(text, '|');
     if (step.events.empty()) return InvalidArgument("steps", ": empty step");
     for (const auto& e : step.events)
-      if (e.size() > 100) return InvalidArgument("steps", ": event name longer than 100 characters");
+      if (e.size() > 100)
+        return InvalidArgument("steps", ": event name longer than 100 characters");
   }
   return step;
 }
@@ -230,7 +262,8 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
   std::vector<std::vector<std::string>> ad_values;
   if (q.breakdown && IsAdLevel(*q.breakdown)) {
     ad_values.resize(d.ad_ids().size());
-    for (uint32_t a = 0; a < ad_values.size(); ++a) ad_values[a] = AdLevelValues(d, a, *q.breakdown);
+    for (uint32_t a = 0; a < ad_values.size(); ++a)
+      ad_values[a] = AdLevelValues(d, a, *q.breakdown);
   }
 
   GroupAcc total;
@@ -326,9 +359,9 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
         // counts as following it.
         const int64_t threshold = prev_ad ? prev_t / 1000 * 1000 : prev_t;
         const auto& order = d.site_order();
-        const auto from = std::partition_point(order.begin() + sb, order.begin() + se, [&](uint32_t row) {
-          return sites.time_ms[row] < threshold;
-        });
+        const auto from =
+            std::partition_point(order.begin() + sb, order.begin() + se,
+                                 [&](uint32_t row) { return sites.time_ms[row] < threshold; });
         for (uint32_t i = static_cast<uint32_t>(from - order.begin()); i < se; ++i) {
           const uint32_t row = d.site_order()[i];
           const int64_t t = sites.time_ms[row];
@@ -359,9 +392,12 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
     add(total);
     if (q.breakdown) {
       values.clear();
-      if (breakdown_row < 0) values.push_back("(no click)");
-      else if (IsAdLevel(*q.breakdown)) values = ad_values[ads.ad[breakdown_row]];
-      else values.push_back(RowLevelValue(d, static_cast<size_t>(breakdown_row), *q.breakdown));
+      if (breakdown_row < 0)
+        values.push_back("(no click)");
+      else if (IsAdLevel(*q.breakdown))
+        values = ad_values[ads.ad[breakdown_row]];
+      else
+        values.push_back(RowLevelValue(d, static_cast<size_t>(breakdown_row), *q.breakdown));
       for (const auto& v : values) add(groups[v]);
     }
   }
@@ -398,7 +434,8 @@ StatusOr<FunnelRequest> ParseFunnelParams(
     } else if (k == "window" || k == "window_days") {
       auto ms = ParseDuration(v);
       if (!ms || *ms <= 0)
-        return InvalidArgument(k, ": must be a duration up to 366 days: 7 (days), 7d, 36h, 90m, 30s");
+        return InvalidArgument(k,
+                               ": must be a duration up to 366 days: 7 (days), 7d, 36h, 90m, 30s");
       q.window_ms = *ms;
     } else if (k == "lookback" || k == "lookback_days") {
       auto ms = ParseDuration(v);
@@ -411,14 +448,18 @@ StatusOr<FunnelRequest> ParseFunnelParams(
       }
       auto dim = ParseDim(v);
       if (!dim || !(IsAdLevel(*dim) || IsRowLevel(*dim)))
-        return InvalidArgument("breakdown", ": must be an ad-level or audience dimension "
-                                            "(campaign, adgroup, ad, format, length, cta, tag, age, "
-                                            "gender, country, region, placement, os, device)");
+        return InvalidArgument("breakdown",
+                               ": must be an ad-level or audience dimension "
+                               "(campaign, adgroup, ad, format, length, cta, tag, age, "
+                               "gender, country, region, placement, os, device)");
       q.breakdown = *dim;
     } else if (k == "same_ad") {
-      if (v == "true" || v == "1") q.same_ad = true;
-      else if (v == "false" || v == "0") q.same_ad = false;
-      else return InvalidArgument("same_ad", ": must be true or false");
+      if (v == "true" || v == "1")
+        q.same_ad = true;
+      else if (v == "false" || v == "0")
+        q.same_ad = false;
+      else
+        return InvalidArgument("same_ad", ": must be true or false");
     } else if (k == "format") {
       if (v != "json" && v != "table") return InvalidArgument("format", ": must be json or table");
       req.format = v;
@@ -427,7 +468,8 @@ StatusOr<FunnelRequest> ParseFunnelParams(
     }
   }
   if (!have_steps)
-    return InvalidArgument("steps", ": required, e.g. steps=impression,click,PageView,CompletePayment");
+    return InvalidArgument("steps",
+                           ": required, e.g. steps=impression,click,PageView,CompletePayment");
   if (q.steps.size() < 2 || q.steps.size() > kMaxSteps)
     return InvalidArgument("steps", ": a funnel needs 2 to 16 steps");
   auto parsed = ParseReportParams(range, now_ms);
@@ -446,17 +488,25 @@ std::string FunnelToJson(const FunnelQuery& q, const FunnelResult& r) {
       const auto& s = g.steps[k];
       w.BeginObject().Key("step").String(q.steps[k].label).Key("count").Int(s.count);
       w.Key("step_conversion");
-      if (k && g.steps[k - 1].count) w.Double(static_cast<double>(s.count) / g.steps[k - 1].count);
-      else w.Null();
+      if (k && g.steps[k - 1].count)
+        w.Double(static_cast<double>(s.count) / g.steps[k - 1].count);
+      else
+        w.Null();
       w.Key("overall_conversion");
-      if (g.steps[0].count) w.Double(static_cast<double>(s.count) / g.steps[0].count);
-      else w.Null();
+      if (g.steps[0].count)
+        w.Double(static_cast<double>(s.count) / g.steps[0].count);
+      else
+        w.Null();
       w.Key("drop_off");
-      if (k) w.Int(g.steps[k - 1].count - s.count);
-      else w.Null();
+      if (k)
+        w.Int(g.steps[k - 1].count - s.count);
+      else
+        w.Null();
       w.Key("median_ms_from_previous");
-      if (s.median_ms) w.Double(*s.median_ms);
-      else w.Null();
+      if (s.median_ms)
+        w.Double(*s.median_ms);
+      else
+        w.Null();
       w.EndObject();
     }
     w.EndArray();
@@ -468,8 +518,10 @@ std::string FunnelToJson(const FunnelQuery& q, const FunnelResult& r) {
   for (const auto& s : q.steps) w.String(s.label);
   w.EndArray();
   w.Key("breakdown");
-  if (q.breakdown) w.String(DimName(*q.breakdown));
-  else w.Null();
+  if (q.breakdown)
+    w.String(DimName(*q.breakdown));
+  else
+    w.Null();
   if (!q.pixel_id.empty()) w.Key("pixel_id").String(q.pixel_id);
   w.Key("same_ad").Bool(q.same_ad);
   w.Key("total").BeginObject();
@@ -495,8 +547,10 @@ std::string FunnelToTable(const FunnelQuery& q, const FunnelResult& r) {
       {"#", "step", "people", "from previous", "overall", "dropped", "median time"}};
   const auto& t = r.total.steps;
   for (size_t k = 0; k < t.size(); ++k) {
-    std::vector<std::string> row = {std::to_string(k + 1), q.steps[k].label, std::to_string(t[k].count)};
-    row.push_back(k && t[k - 1].count ? Percent(static_cast<double>(t[k].count) / t[k - 1].count) : "-");
+    std::vector<std::string> row = {std::to_string(k + 1), q.steps[k].label,
+                                    std::to_string(t[k].count)};
+    row.push_back(k && t[k - 1].count ? Percent(static_cast<double>(t[k].count) / t[k - 1].count)
+                                      : "-");
     row.push_back(t[0].count ? Percent(static_cast<double>(t[k].count) / t[0].count) : "-");
     row.push_back(k ? std::to_string(t[k - 1].count - t[k].count) : "-");
     row.push_back(t[k].median_ms ? Duration(*t[k].median_ms) : "-");
@@ -504,14 +558,17 @@ std::string FunnelToTable(const FunnelQuery& q, const FunnelResult& r) {
   }
   out += Table(cells, 2);
   if (!q.breakdown) return out;
-  out += "\nby " + std::string(DimName(*q.breakdown)) + " (people reaching each step; last column: overall)\n";
+  out += "\nby " + std::string(DimName(*q.breakdown)) +
+         " (people reaching each step; last column: overall)\n";
   cells.assign(1, {std::string(DimName(*q.breakdown))});
   for (const auto& s : q.steps) cells[0].push_back(s.label);
   cells[0].push_back("overall");
   for (const auto& g : r.groups) {
     std::vector<std::string> row = {g.value.empty() ? "(unknown)" : g.value};
     for (const auto& s : g.steps) row.push_back(std::to_string(s.count));
-    row.push_back(g.steps[0].count ? Percent(static_cast<double>(g.steps.back().count) / g.steps[0].count) : "-");
+    row.push_back(g.steps[0].count
+                      ? Percent(static_cast<double>(g.steps.back().count) / g.steps[0].count)
+                      : "-");
     cells.push_back(std::move(row));
   }
   out += Table(cells, 1);

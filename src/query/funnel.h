@@ -22,7 +22,7 @@ enum class StepKind : uint8_t {
   kVideoView2s,  // a video_play watched >= 2 s (or to the end of a shorter video)
   kVideoView6s,  // a video_play watched >= 6 s (or to the end of a shorter video)
   kClick,
-  kSite,         // a site/app event by name
+  kSite,  // a site/app event by name
 };
 
 struct FunnelStep {
@@ -40,10 +40,10 @@ StatusOr<FunnelStep> ParseFunnelStep(std::string_view text);
 struct FunnelQuery {
   int64_t from_ms = 0;  // step 1 must happen in [from_ms, to_ms)
   int64_t to_ms = 0;
-  std::vector<FunnelStep> steps;  // 2 to 16
+  std::vector<FunnelStep> steps;               // 2 to 16
   int64_t window_ms = 7 * 24 * 3600 * 1000LL;  // every step within this of step 1 (inclusive)
-  std::optional<Dim> breakdown;   // ad level or audience; not day/hour
-  std::string pixel_id;           // site steps: this pixel's events only (empty: any)
+  std::optional<Dim> breakdown;                // ad level or audience; not day/hour
+  std::string pixel_id;                        // site steps: this pixel's events only (empty: any)
   // Funnels that start with a site event take the breakdown from the person's last click at
   // most this long before step 1.
   int64_t lookback_ms = 7 * 24 * 3600 * 1000LL;

@@ -36,9 +36,16 @@ struct Counts {
     p100 += static_cast<double>(m.p100);
   }
   void Add(const Counts& c, double sign = 1) {
-    spend += sign * c.spend; value += sign * c.value; conv_click += sign * c.conv_click;
-    conv += sign * c.conv; imps += sign * c.imps; clicks += sign * c.clicks;
-    plays += sign * c.plays; v2s += sign * c.v2s; p50 += sign * c.p50; p100 += sign * c.p100;
+    spend += sign * c.spend;
+    value += sign * c.value;
+    conv_click += sign * c.conv_click;
+    conv += sign * c.conv;
+    imps += sign * c.imps;
+    clicks += sign * c.clicks;
+    plays += sign * c.plays;
+    v2s += sign * c.v2s;
+    p50 += sign * c.p50;
+    p100 += sign * c.p100;
   }
   void Subtract(const Counts& c) { Add(c, -1); }
 };
@@ -48,41 +55,57 @@ enum class Rate { kCvr, kCtr, kHook, kWatch, kCompletion };
 
 double Successes(const Counts& c, Rate r) {
   switch (r) {
-    case Rate::kCvr: return c.conv_click;
-    case Rate::kCtr: return c.clicks;
-    case Rate::kHook: return c.v2s;
-    case Rate::kWatch: return c.p50;
-    case Rate::kCompletion: return c.p100;
+    case Rate::kCvr:
+      return c.conv_click;
+    case Rate::kCtr:
+      return c.clicks;
+    case Rate::kHook:
+      return c.v2s;
+    case Rate::kWatch:
+      return c.p50;
+    case Rate::kCompletion:
+      return c.p100;
   }
   return 0;
 }
 double Trials(const Counts& c, Rate r) {
   switch (r) {
-    case Rate::kCvr: return c.clicks;
+    case Rate::kCvr:
+      return c.clicks;
     case Rate::kCtr:
-    case Rate::kHook: return c.imps;
+    case Rate::kHook:
+      return c.imps;
     case Rate::kWatch:
-    case Rate::kCompletion: return c.plays;
+    case Rate::kCompletion:
+      return c.plays;
   }
   return 0;
 }
 const char* MetricName(Rate r) {
   switch (r) {
-    case Rate::kCvr: return "cvr_click";
-    case Rate::kCtr: return "ctr";
-    case Rate::kHook: return "hook_rate";
-    case Rate::kWatch: return "watch_half_rate";
-    case Rate::kCompletion: return "completion_rate";
+    case Rate::kCvr:
+      return "cvr_click";
+    case Rate::kCtr:
+      return "ctr";
+    case Rate::kHook:
+      return "hook_rate";
+    case Rate::kWatch:
+      return "watch_half_rate";
+    case Rate::kCompletion:
+      return "completion_rate";
   }
   return "";
 }
 double MinTrials(const InsightsQuery& q, Rate r) {
   switch (r) {
-    case Rate::kCvr: return static_cast<double>(q.min_clicks);
+    case Rate::kCvr:
+      return static_cast<double>(q.min_clicks);
     case Rate::kCtr:
-    case Rate::kHook: return static_cast<double>(q.min_impressions);
+    case Rate::kHook:
+      return static_cast<double>(q.min_impressions);
     case Rate::kWatch:
-    case Rate::kCompletion: return static_cast<double>(q.min_plays);
+    case Rate::kCompletion:
+      return static_cast<double>(q.min_plays);
   }
   return 0;
 }
@@ -127,9 +150,7 @@ std::string PValue(double p) {
   if (p < 1e-300) return "< 1e-300";
   return p < 0.001 ? Fmt("%.1e", p) : Fmt("%.3f", p);
 }
-std::string Interval(double lo, double hi) {
-  return "95% CI " + Times(lo) + " to " + Times(hi);
-}
+std::string Interval(double lo, double hi) { return "95% CI " + Times(lo) + " to " + Times(hi); }
 
 // Wilson 95% intervals of the entity's and the reference's rates, as finding numbers.
 void AddWilson(std::vector<std::pair<std::string, double>>& numbers, const std::string& prefix,
@@ -142,7 +163,8 @@ void AddWilson(std::vector<std::pair<std::string, double>>& numbers, const std::
 std::string WithWilson(double successes, double trials) {
   const int64_t n = Round(trials), x = std::clamp<int64_t>(Round(successes), 0, n);
   const auto w = stats::WilsonInterval(x, n);
-  return Pct(trials > 0 ? successes / trials : 0) + " (95% CI " + Pct(w.low) + " to " + Pct(w.high) + ")";
+  return Pct(trials > 0 ? successes / trials : 0) + " (95% CI " + Pct(w.low) + " to " +
+         Pct(w.high) + ")";
 }
 
 // Money at stake: the share of the entity's spend that its gap to the reference stands for,
@@ -238,7 +260,8 @@ class Analysis {
 
 void Analysis::AddComparison(Candidate c, const std::string& scope, const Stratified& st) {
   const bool up = st.test.ratio >= 1;
-  auto mirror = mirrors_.find({scope, Round(st.observed_b), Round(st.trials_b), Round(st.observed_a), Round(st.trials_a)});
+  auto mirror = mirrors_.find(
+      {scope, Round(st.observed_b), Round(st.trials_b), Round(st.observed_a), Round(st.trials_a)});
   if (mirror != mirrors_.end()) {
     if (up && !mirror->second.up) {
       candidates_[mirror->second.candidate] = std::move(c);
@@ -246,8 +269,8 @@ void Analysis::AddComparison(Candidate c, const std::string& scope, const Strati
     }
     return;
   }
-  mirrors_[{scope, Round(st.observed_a), Round(st.trials_a), Round(st.observed_b), Round(st.trials_b)}] =
-      Mirror{candidates_.size(), up};
+  mirrors_[{scope, Round(st.observed_a), Round(st.trials_a), Round(st.observed_b),
+            Round(st.trials_b)}] = Mirror{candidates_.size(), up};
   candidates_.push_back(std::move(c));
 }
 
@@ -319,8 +342,9 @@ std::optional<Analysis::PeerSet> Analysis::Peers(size_t i, Eligible eligible, En
       }
     }
     if (!enough(p.total)) continue;
-    p.label = level == 0 ? "the other ads of ad group " + (me.adgroup.empty() ? "(none)" : me.adgroup)
-                         : "the other ads of campaign " + (me.campaign.empty() ? "(none)" : me.campaign);
+    p.label = level == 0
+                  ? "the other ads of ad group " + (me.adgroup.empty() ? "(none)" : me.adgroup)
+                  : "the other ads of campaign " + (me.campaign.empty() ? "(none)" : me.campaign);
     return p;
   }
   return std::nullopt;
@@ -384,27 +408,36 @@ void Analysis::AdRules() {
         f.title = AdLabel(a) + " drives clicks but few " + conversions_word_ +
                   ": look at its landing page and offer";
         const double expected = c.clicks * cvr.p2;
-        f.detail = "CTR " + Pct(ctr.p1) + " against " + Pct(ctr.p2) + " for " + peers->label + " (" +
-                   Times(ctr.ratio) + "), but " + WithWilson(x, n) + " of its clicks convert against " +
-                   WithWilson(px, pn) + " (" + Times(cvr.ratio) + ", " + Interval(cvr.ratio_ci.low, cvr.ratio_ci.high) +
+        f.detail = "CTR " + Pct(ctr.p1) + " against " + Pct(ctr.p2) + " for " + peers->label +
+                   " (" + Times(ctr.ratio) + "), but " + WithWilson(x, n) +
+                   " of its clicks convert against " + WithWilson(px, pn) + " (" +
+                   Times(cvr.ratio) + ", " + Interval(cvr.ratio_ci.low, cvr.ratio_ci.high) +
                    "). It spent " + Money(c.spend) + " for " + Count(x) + " " + conversions_word_ +
-                   " after a click; at its peers' rate its " + Count(c.clicks) + " clicks would have brought " +
-                   Count(expected) + ".";
+                   " after a click; at its peers' rate its " + Count(c.clicks) +
+                   " clicks would have brought " + Count(expected) + ".";
         f.entity = AdEntity(a);
         f.metric = "cvr_click";
         f.effect = cvr.ratio;
         f.ci_low = cvr.ratio_ci.low;
         f.ci_high = cvr.ratio_ci.high;
         // Both must hold (an intersection-union test), each beyond the margin.
-        f.p_value = std::max(stats::RatioMarginPValue(Round(c.clicks), Round(c.imps), pn, Round(p.imps), R),
-                             stats::RatioMarginPValue(x, n, px, pn, R));
+        f.p_value =
+            std::max(stats::RatioMarginPValue(Round(c.clicks), Round(c.imps), pn, Round(p.imps), R),
+                     stats::RatioMarginPValue(x, n, px, pn, R));
         f.posterior = stats::ProbBetaGreater(px + 1, pn - px + 1, x + 1, n - x + 1);
         f.money_at_stake = AtStake(c.spend, cvr.ratio);
-        f.numbers = {{"spend", c.spend}, {"impressions", c.imps}, {"clicks", c.clicks},
-                     {"conversions_click", c.conv_click}, {"ctr", ctr.p1}, {"peer_ctr", ctr.p2},
-                     {"ctr_ratio", ctr.ratio}, {"ctr_p_equal", ctr.p_value},
-                     {"cvr_click", cvr.p1}, {"peer_cvr_click", cvr.p2},
-                     {"cvr_p_equal", cvr.p_value}, {"expected_conversions", expected}};
+        f.numbers = {{"spend", c.spend},
+                     {"impressions", c.imps},
+                     {"clicks", c.clicks},
+                     {"conversions_click", c.conv_click},
+                     {"ctr", ctr.p1},
+                     {"peer_ctr", ctr.p2},
+                     {"ctr_ratio", ctr.ratio},
+                     {"ctr_p_equal", ctr.p_value},
+                     {"cvr_click", cvr.p1},
+                     {"peer_cvr_click", cvr.p2},
+                     {"cvr_p_equal", cvr.p_value},
+                     {"expected_conversions", expected}};
         AddWilson(f.numbers, "cvr_click", x, n);
         AddWilson(f.numbers, "peer_cvr_click", px, pn);
         Add(std::move(k));
@@ -413,10 +446,12 @@ void Analysis::AdRules() {
 
     // Weak hook: few impressions become 2-second views, against its video peers.
     if (c.plays > 0 && c.imps >= min_imps) {
-      auto peers = Peers(i, video, [&](const Counts& p) { return p.imps >= min_imps && p.v2s >= min_conv; });
+      auto peers =
+          Peers(i, video, [&](const Counts& p) { return p.imps >= min_imps && p.v2s >= min_conv; });
       if (peers && c.imps * RateOf(peers->total, Rate::kHook) >= q_.min_expected) {
         const Counts& p = peers->total;
-        auto hook = stats::TwoProportionZTest(Round(c.v2s), Round(c.imps), Round(p.v2s), Round(p.imps));
+        auto hook =
+            stats::TwoProportionZTest(Round(c.v2s), Round(c.imps), Round(p.v2s), Round(p.imps));
         Candidate k;
         k.big_enough = Robust(*peers, [&](const Counts& ref) {
           return RateOf(c, Rate::kHook) * R <= RateOf(ref, Rate::kHook);
@@ -425,20 +460,23 @@ void Analysis::AdRules() {
         Finding& f = k.f;
         f.kind = "weak_hook";
         f.title = AdLabel(a) + " loses viewers in its first seconds: rework the opening";
-        f.detail = WithWilson(c.v2s, c.imps) + " of its impressions become 2-second views against " +
-                   WithWilson(p.v2s, p.imps) +
-                   " for " + peers->label + " (" + Times(hook.ratio) + ", " +
-                   Interval(hook.ratio_ci.low, hook.ratio_ci.high) + ").";
+        f.detail = WithWilson(c.v2s, c.imps) +
+                   " of its impressions become 2-second views against " +
+                   WithWilson(p.v2s, p.imps) + " for " + peers->label + " (" + Times(hook.ratio) +
+                   ", " + Interval(hook.ratio_ci.low, hook.ratio_ci.high) + ").";
         f.entity = AdEntity(a);
         f.metric = "hook_rate";
         f.effect = hook.ratio;
         f.ci_low = hook.ratio_ci.low;
         f.ci_high = hook.ratio_ci.high;
-        f.p_value = stats::RatioMarginPValue(Round(c.v2s), Round(c.imps), Round(p.v2s), Round(p.imps), R);
-        f.posterior = stats::ProbBetaGreater(p.v2s + 1, p.imps - p.v2s + 1, c.v2s + 1, c.imps - c.v2s + 1);
+        f.p_value =
+            stats::RatioMarginPValue(Round(c.v2s), Round(c.imps), Round(p.v2s), Round(p.imps), R);
+        f.posterior =
+            stats::ProbBetaGreater(p.v2s + 1, p.imps - p.v2s + 1, c.v2s + 1, c.imps - c.v2s + 1);
         f.money_at_stake = AtStake(c.spend, hook.ratio);
-        f.numbers = {{"spend", c.spend}, {"impressions", c.imps}, {"video_views_2s", c.v2s},
-                     {"hook_rate", hook.p1}, {"peer_hook_rate", hook.p2}, {"p_equal", hook.p_value}};
+        f.numbers = {{"spend", c.spend},          {"impressions", c.imps},
+                     {"video_views_2s", c.v2s},   {"hook_rate", hook.p1},
+                     {"peer_hook_rate", hook.p2}, {"p_equal", hook.p_value}};
         AddWilson(f.numbers, "hook_rate", c.v2s, c.imps);
         AddWilson(f.numbers, "peer_hook_rate", p.v2s, p.imps);
         Add(std::move(k));
@@ -454,7 +492,8 @@ void Analysis::AdRules() {
         const Counts& p = peers->total;
         const double watch = RateOf(c, Rate::kWatch), peer_watch = RateOf(p, Rate::kWatch);
         const double watch_ratio = peer_watch > 0 ? watch / peer_watch : 1;
-        auto ctr = stats::TwoProportionZTest(Round(c.clicks), Round(c.imps), Round(p.clicks), Round(p.imps));
+        auto ctr = stats::TwoProportionZTest(Round(c.clicks), Round(c.imps), Round(p.clicks),
+                                             Round(p.imps));
         Candidate k;
         k.big_enough = Robust(*peers, [&](const Counts& ref) {
           return RateOf(c, Rate::kCtr) * R <= RateOf(ref, Rate::kCtr) &&
@@ -465,21 +504,27 @@ void Analysis::AdRules() {
         f.kind = "watched_not_clicked";
         f.title = AdLabel(a) + " holds attention but few click: strengthen its call to action";
         f.detail = Pct(watch) + " of its plays reach half the video (" + Pct(peer_watch) + " for " +
-                   peers->label + "), yet its CTR is " + WithWilson(c.clicks, c.imps) + " against " +
-                   WithWilson(p.clicks, p.imps) + " (" +
-                   Times(ctr.ratio) + ", " + Interval(ctr.ratio_ci.low, ctr.ratio_ci.high) + ").";
+                   peers->label + "), yet its CTR is " + WithWilson(c.clicks, c.imps) +
+                   " against " + WithWilson(p.clicks, p.imps) + " (" + Times(ctr.ratio) + ", " +
+                   Interval(ctr.ratio_ci.low, ctr.ratio_ci.high) + ").";
         f.entity = AdEntity(a);
         f.metric = "ctr";
         f.effect = ctr.ratio;
         f.ci_low = ctr.ratio_ci.low;
         f.ci_high = ctr.ratio_ci.high;
-        f.p_value = stats::RatioMarginPValue(Round(c.clicks), Round(c.imps), Round(p.clicks), Round(p.imps), R);
+        f.p_value = stats::RatioMarginPValue(Round(c.clicks), Round(c.imps), Round(p.clicks),
+                                             Round(p.imps), R);
         f.posterior = stats::ProbBetaGreater(p.clicks + 1, p.imps - p.clicks + 1, c.clicks + 1,
                                              c.imps - c.clicks + 1);
         f.money_at_stake = AtStake(c.spend, ctr.ratio);
-        f.numbers = {{"spend", c.spend}, {"impressions", c.imps}, {"clicks", c.clicks},
-                     {"ctr", ctr.p1}, {"peer_ctr", ctr.p2}, {"watch_half_rate", watch},
-                     {"peer_watch_half_rate", peer_watch}, {"watch_ratio", watch_ratio},
+        f.numbers = {{"spend", c.spend},
+                     {"impressions", c.imps},
+                     {"clicks", c.clicks},
+                     {"ctr", ctr.p1},
+                     {"peer_ctr", ctr.p2},
+                     {"watch_half_rate", watch},
+                     {"peer_watch_half_rate", peer_watch},
+                     {"watch_ratio", watch_ratio},
                      {"p_equal", ctr.p_value}};
         AddWilson(f.numbers, "ctr", c.clicks, c.imps);
         AddWilson(f.numbers, "peer_ctr", p.clicks, p.imps);
@@ -512,10 +557,12 @@ void Analysis::AdRules() {
         k.threshold = q_.spend_p;
         Finding& f = k.f;
         f.kind = "spend_without_conversions";
-        f.title = AdLabel(a) + " spent " + Money(c.spend) + " without a single conversion: pause it or find out why";
-        f.detail = "At the " + Money(cpa) + " per conversion of " + peer_label + ", its spend would bring " +
-                   Fmt("%.1f", lambda) + " " + conversions_word_ + "; getting none by chance has probability " +
-                   PValue(std::exp(-lambda)) + " (Poisson).";
+        f.title = AdLabel(a) + " spent " + Money(c.spend) +
+                  " without a single conversion: pause it or find out why";
+        f.detail = "At the " + Money(cpa) + " per conversion of " + peer_label +
+                   ", its spend would bring " + Fmt("%.1f", lambda) + " " + conversions_word_ +
+                   "; getting none by chance has probability " + PValue(std::exp(-lambda)) +
+                   " (Poisson).";
         f.entity = AdEntity(a);
         f.metric = "conversions";
         f.effect = lambda > 0 ? c.conv / lambda : 1;
@@ -525,9 +572,13 @@ void Analysis::AdRules() {
         // Beyond the margin: as if the ad converted at 1 / min_ratio of the reference rate.
         f.p_value = stats::PoissonCdf(observed, lambda / R);
         f.money_at_stake = c.spend;
-        f.numbers = {{"spend", c.spend}, {"conversions", c.conv}, {"expected_conversions", lambda},
+        f.numbers = {{"spend", c.spend},
+                     {"conversions", c.conv},
+                     {"expected_conversions", lambda},
                      {"p_equal", stats::PoissonCdf(observed, lambda)},
-                     {"reference_cpa", cpa}, {"impressions", c.imps}, {"clicks", c.clicks}};
+                     {"reference_cpa", cpa},
+                     {"impressions", c.imps},
+                     {"clicks", c.clicks}};
         Add(std::move(k));
       }
     }
@@ -554,10 +605,14 @@ void Analysis::AttributeRules() {
       const Ad* ad = ads_[i].ad;
       if (!ad) continue;
       std::vector<std::string> v;
-      if (std::string_view(dim) == "length") v = {length_of(*ad)};
-      else if (std::string_view(dim) == "format") v = {ad->creative.format};
-      else if (std::string_view(dim) == "cta") v = {ad->creative.call_to_action};
-      else v = ad->creative.tags;
+      if (std::string_view(dim) == "length")
+        v = {length_of(*ad)};
+      else if (std::string_view(dim) == "format")
+        v = {ad->creative.format};
+      else if (std::string_view(dim) == "cta")
+        v = {ad->creative.call_to_action};
+      else
+        v = ad->creative.tags;
       for (const auto& s : v) {
         if (s.empty()) continue;
         auto& m = values[s];
@@ -609,7 +664,8 @@ void Analysis::AttributeRules() {
       for (const std::string& age : scopes) {
         // Strata: campaign x age (overall) or campaign (within an age), and video length
         // unless length is what is compared: like is compared with like.
-        std::map<std::tuple<std::string, std::string, std::string>, std::pair<Counts, Counts>> strata;
+        std::map<std::tuple<std::string, std::string, std::string>, std::pair<Counts, Counts>>
+            strata;
         for (size_t i = 0; i < ads_.size(); ++i) {
           if (!ads_[i].ad) continue;
           const std::string length = by_length ? length_of(*ads_[i].ad) : "";
@@ -647,13 +703,16 @@ void Analysis::AttributeRules() {
             advice = up ? ": learn from them" : ": tighten them";
             break;
         }
-        f.title = who + " " + verb + " " + Times(t.ratio) + " as often as the others" + among + advice;
+        f.title =
+            who + " " + verb + " " + Times(t.ratio) + " as often as the others" + among + advice;
         std::string within = "campaign";
         if (age.empty()) within += by_length ? ", age" : " and age";
         if (by_length) within += " and video length";
         f.detail = who + among + ": " + Count(st.observed_a) + " of " + Count(st.trials_a) + ", " +
-                   WithWilson(st.observed_a, st.trials_a) + "; the others: " + Count(st.observed_b) + " of " +
-                   Count(st.trials_b) + ", " + WithWilson(st.observed_b, st.trials_b) + ". Compared within the same " + within + ", the ratio is " + Times(t.ratio) + " (" +
+                   WithWilson(st.observed_a, st.trials_a) +
+                   "; the others: " + Count(st.observed_b) + " of " + Count(st.trials_b) + ", " +
+                   WithWilson(st.observed_b, st.trials_b) + ". Compared within the same " + within +
+                   ", the ratio is " + Times(t.ratio) + " (" +
                    Interval(t.ratio_ci.low, t.ratio_ci.high) + ").";
         if (!arm.same_as.empty()) {
           f.detail += " The same ads carry";
@@ -670,9 +729,13 @@ void Analysis::AttributeRules() {
         f.p_value = t.p_value;
         f.posterior = up ? t.posterior : 1 - t.posterior;
         f.money_at_stake = AtStake(st.spend_a, t.ratio);
-        f.numbers = {{"observed", st.observed_a}, {"expected", st.expected_a}, {"trials", st.trials_a},
-                     {"rest_observed", st.observed_b}, {"rest_expected", st.expected_b},
-                     {"rest_trials", st.trials_b}, {"spend", st.spend_a}};
+        f.numbers = {{"observed", st.observed_a},
+                     {"expected", st.expected_a},
+                     {"trials", st.trials_a},
+                     {"rest_observed", st.observed_b},
+                     {"rest_expected", st.expected_b},
+                     {"rest_trials", st.trials_b},
+                     {"spend", st.spend_a}};
         AddWilson(f.numbers, "rate", st.observed_a, st.trials_a);
         AddWilson(f.numbers, "rest_rate", st.observed_b, st.trials_b);
         AddComparison(std::move(k), std::string(MetricName(rate)) + " " + age, st);
@@ -705,18 +768,21 @@ void Analysis::SegmentRules() {
       Finding& f = k.f;
       f.kind = "segment";
       const bool up = t.ratio >= 1;
-      const std::string who = label == "age" ? "People aged " + value
-                              : label == "gender" ? "The " + value + " audience"
+      const std::string who = label == "age"              ? "People aged " + value
+                              : label == "gender"         ? "The " + value + " audience"
                               : label == "age and gender" ? "The " + value + " audience"
-                              : label == "placement" ? "Placement " + value
-                              : label == "os" ? "The " + value + " audience"
-                                              : value;
+                              : label == "placement"      ? "Placement " + value
+                              : label == "os"             ? "The " + value + " audience"
+                                                          : value;
       f.title = who + " converts " + Times(t.ratio) + " as often after a click as the rest" +
-                (up ? ": raise its bids or budget" : ": lower its bids or exclude it, or check its experience");
-      f.detail = who + ": " + Count(st.observed_a) + " " + conversions_word_ + " from " + Count(st.trials_a) +
-                 " clicks, " + WithWilson(st.observed_a, st.trials_a) + "; the rest: " + Count(st.observed_b) +
-                 " from " + Count(st.trials_b) + ", " + WithWilson(st.observed_b, st.trials_b) + ". Compared ad by ad (the same ads), the ratio is " +
-                 Times(t.ratio) + " (" + Interval(t.ratio_ci.low, t.ratio_ci.high) + ").";
+                (up ? ": raise its bids or budget"
+                    : ": lower its bids or exclude it, or check its experience");
+      f.detail = who + ": " + Count(st.observed_a) + " " + conversions_word_ + " from " +
+                 Count(st.trials_a) + " clicks, " + WithWilson(st.observed_a, st.trials_a) +
+                 "; the rest: " + Count(st.observed_b) + " from " + Count(st.trials_b) + ", " +
+                 WithWilson(st.observed_b, st.trials_b) +
+                 ". Compared ad by ad (the same ads), the ratio is " + Times(t.ratio) + " (" +
+                 Interval(t.ratio_ci.low, t.ratio_ci.high) + ").";
       f.entity = {{label == "age and gender" ? "age_gender" : label, value}};
       f.metric = "cvr_click";
       f.effect = t.ratio;
@@ -725,9 +791,13 @@ void Analysis::SegmentRules() {
       f.p_value = t.p_value;
       f.posterior = up ? t.posterior : 1 - t.posterior;
       f.money_at_stake = AtStake(st.spend_a, t.ratio);
-      f.numbers = {{"conversions_click", st.observed_a}, {"expected", st.expected_a}, {"clicks", st.trials_a},
-                   {"rest_conversions_click", st.observed_b}, {"rest_expected", st.expected_b},
-                   {"rest_clicks", st.trials_b}, {"spend", st.spend_a}};
+      f.numbers = {{"conversions_click", st.observed_a},
+                   {"expected", st.expected_a},
+                   {"clicks", st.trials_a},
+                   {"rest_conversions_click", st.observed_b},
+                   {"rest_expected", st.expected_b},
+                   {"rest_clicks", st.trials_b},
+                   {"spend", st.spend_a}};
       AddWilson(f.numbers, "cvr_click", st.observed_a, st.trials_a);
       AddWilson(f.numbers, "rest_cvr_click", st.observed_b, st.trials_b);
       AddComparison(std::move(k), "segment " + label, st);
@@ -749,10 +819,12 @@ InsightsResult Analysis::Finish() {
     f.p_adjusted = adjusted[i];
     out.findings.push_back(std::move(f));
   }
-  std::stable_sort(out.findings.begin(), out.findings.end(), [](const Finding& a, const Finding& b) {
-    if (a.money_at_stake != b.money_at_stake) return a.money_at_stake > b.money_at_stake;
-    return a.p_value < b.p_value;
-  });
+  std::stable_sort(out.findings.begin(), out.findings.end(),
+                   [](const Finding& a, const Finding& b) {
+                     if (a.money_at_stake != b.money_at_stake)
+                       return a.money_at_stake > b.money_at_stake;
+                     return a.p_value < b.p_value;
+                   });
   out.total_findings = out.findings.size();
   if (q_.limit && out.findings.size() > q_.limit) out.findings.resize(q_.limit);
   return out;
@@ -766,8 +838,10 @@ std::optional<double> ParseNumber(std::string_view s) {
 }
 
 void WriteNumber(JsonWriter& w, double v) {
-  if (std::isfinite(v)) w.Double(v);
-  else w.Null();
+  if (std::isfinite(v))
+    w.Double(v);
+  else
+    w.Null();
 }
 
 }  // namespace
@@ -846,7 +920,10 @@ std::string InsightsToJson(const InsightsQuery& q, const InsightsResult& r) {
   std::string out;
   JsonWriter w(out);
   w.BeginObject();
-  w.Key("from").String(FormatIso8601Ms(q.report.from_ms)).Key("to").String(FormatIso8601Ms(q.report.to_ms));
+  w.Key("from")
+      .String(FormatIso8601Ms(q.report.from_ms))
+      .Key("to")
+      .String(FormatIso8601Ms(q.report.to_ms));
   w.Key("model").String(q.report.model);
   w.Key("events").BeginArray();
   for (const auto& e : q.report.events) w.String(e);
@@ -878,8 +955,10 @@ std::string InsightsToJson(const InsightsQuery& q, const InsightsResult& r) {
     w.EndObject();
     w.Key("p_value").Double(f.p_value).Key("p_adjusted").Double(f.p_adjusted);
     w.Key("posterior");
-    if (f.posterior) w.Double(*f.posterior);
-    else w.Null();
+    if (f.posterior)
+      w.Double(*f.posterior);
+    else
+      w.Null();
     w.Key("money_at_stake").Double(f.money_at_stake);
     w.Key("numbers").BeginObject();
     for (const auto& [k, v] : f.numbers) {
@@ -898,25 +977,28 @@ std::string InsightsToText(const InsightsQuery& q, const InsightsResult& r) {
   std::string events;
   for (const auto& e : q.report.events) events += (events.empty() ? "" : ", ") + e;
   std::string out = "Insights " + FormatIso8601Ms(q.report.from_ms).substr(0, 10) + " .. " +
-                    FormatIso8601Ms(q.report.to_ms - 1).substr(0, 10) + ", model " + q.report.model +
-                    ", conversions: " + events + "\n";
+                    FormatIso8601Ms(q.report.to_ms - 1).substr(0, 10) + ", model " +
+                    q.report.model + ", conversions: " + events + "\n";
   out += std::to_string(r.comparisons) + " comparisons at a false discovery rate of " +
-         Fmt("%g", 100 * q.fdr) + "%, each testing for a gap beyond " + Fmt("%gx", q.min_ratio) + " either way.\n";
+         Fmt("%g", 100 * q.fdr) + "%, each testing for a gap beyond " + Fmt("%gx", q.min_ratio) +
+         " either way.\n";
   if (r.findings.empty()) {
     out += "\nNo findings: nothing differs by more than chance and the minimum effect allow.\n";
     return out;
   }
-  out += std::to_string(r.total_findings) + (r.total_findings == 1 ? " finding" : " findings") +
-         ", by money at stake" +
-         (r.findings.size() < r.total_findings ? " (showing " + std::to_string(r.findings.size()) + ")" : "") +
-         ":\n";
+  out +=
+      std::to_string(r.total_findings) + (r.total_findings == 1 ? " finding" : " findings") +
+      ", by money at stake" +
+      (r.findings.size() < r.total_findings ? " (showing " + std::to_string(r.findings.size()) + ")"
+                                            : "") +
+      ":\n";
   int rank = 0;
   for (const auto& f : r.findings) {
     out += "\n" + std::to_string(++rank) + ". " + f.title + "\n";
     out += "   " + f.detail + "\n";
     auto eq = [](const std::string& p) { return p[0] == '<' ? " " + p : " = " + p; };
-    out += "   effect " + Times(f.effect) + " (" + Interval(f.ci_low, f.ci_high) + "), p" + eq(PValue(f.p_value)) +
-           " (adjusted" + eq(PValue(f.p_adjusted)) + ")";
+    out += "   effect " + Times(f.effect) + " (" + Interval(f.ci_low, f.ci_high) + "), p" +
+           eq(PValue(f.p_value)) + " (adjusted" + eq(PValue(f.p_adjusted)) + ")";
     if (f.posterior) out += ", posterior " + Fmt("%.3f", *f.posterior);
     out += ", at stake " + Money(f.money_at_stake) + "\n";
   }

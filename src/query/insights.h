@@ -44,11 +44,11 @@ struct Finding {
   // The effect as a ratio of rates (entity / reference), with its 95% interval.
   double effect = 1, ci_low = 0, ci_high = 0;
   double p_value = 1;
-  double p_adjusted = 1;            // Benjamini-Hochberg over the run's comparisons
+  double p_adjusted = 1;  // Benjamini-Hochberg over the run's comparisons
   // The posterior probability, with Beta(1, 1) priors, that the entity's rate lies on the side
   // of the reference the finding states (above it for "converts 2x", below for "few clicks").
   std::optional<double> posterior;
-  double money_at_stake = 0;        // account currency; the ranking key
+  double money_at_stake = 0;  // account currency; the ranking key
   std::vector<std::pair<std::string, double>> numbers;
 };
 

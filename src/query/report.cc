@@ -12,10 +12,9 @@ namespace touchpoint::query {
 
 namespace {
 
-constexpr std::string_view kDimNames[] = {"campaign", "adgroup", "ad",     "format",    "length",
-                                          "cta",      "tag",     "age",    "gender",    "country",
-                                          "region",   "placement", "os",   "device",    "day",
-                                          "hour"};
+constexpr std::string_view kDimNames[] = {
+    "campaign", "adgroup", "ad",     "format",    "length", "cta",    "tag", "age",
+    "gender",   "country", "region", "placement", "os",     "device", "day", "hour"};
 
 bool IsAdLevel(Dim d) { return d <= Dim::kTag; }
 bool IsRowLevel(Dim d) { return d >= Dim::kAge && d <= Dim::kDevice; }
@@ -107,40 +106,64 @@ struct Plan {
 
 uint32_t RowCode(const store::AdColumns& a, size_t r, Dim d) {
   switch (d) {
-    case Dim::kAge: return a.age[r];
-    case Dim::kGender: return a.gender[r];
-    case Dim::kCountry: return a.country[r];
-    case Dim::kRegion: return a.region[r];
-    case Dim::kPlacement: return a.placement[r];
-    case Dim::kOs: return a.os[r];
-    case Dim::kDevice: return a.device[r];
-    default: return 0;
+    case Dim::kAge:
+      return a.age[r];
+    case Dim::kGender:
+      return a.gender[r];
+    case Dim::kCountry:
+      return a.country[r];
+    case Dim::kRegion:
+      return a.region[r];
+    case Dim::kPlacement:
+      return a.placement[r];
+    case Dim::kOs:
+      return a.os[r];
+    case Dim::kDevice:
+      return a.device[r];
+    default:
+      return 0;
   }
 }
 
 uint32_t RowCard(const Dataset& d, Dim dim) {
   switch (dim) {
-    case Dim::kAge: return 7;
-    case Dim::kGender: return 4;
-    case Dim::kCountry: return d.countries().size();
-    case Dim::kRegion: return d.regions().size();
-    case Dim::kPlacement: return std::min<uint32_t>(d.placements().size(), 256);
-    case Dim::kOs: return d.oses().size();
-    case Dim::kDevice: return d.devices().size();
-    default: return 1;
+    case Dim::kAge:
+      return 7;
+    case Dim::kGender:
+      return 4;
+    case Dim::kCountry:
+      return d.countries().size();
+    case Dim::kRegion:
+      return d.regions().size();
+    case Dim::kPlacement:
+      return std::min<uint32_t>(d.placements().size(), 256);
+    case Dim::kOs:
+      return d.oses().size();
+    case Dim::kDevice:
+      return d.devices().size();
+    default:
+      return 1;
   }
 }
 
 std::string RowValue(const Dataset& d, Dim dim, uint32_t code) {
   switch (dim) {
-    case Dim::kAge: return std::string(store::kAgeNames[code]);
-    case Dim::kGender: return std::string(store::kGenderNames[code]);
-    case Dim::kCountry: return std::string(d.countries().Get(code));
-    case Dim::kRegion: return std::string(d.regions().Get(code));
-    case Dim::kPlacement: return std::string(d.placements().Get(code));
-    case Dim::kOs: return std::string(d.oses().Get(code));
-    case Dim::kDevice: return std::string(d.devices().Get(code));
-    default: return "";
+    case Dim::kAge:
+      return std::string(store::kAgeNames[code]);
+    case Dim::kGender:
+      return std::string(store::kGenderNames[code]);
+    case Dim::kCountry:
+      return std::string(d.countries().Get(code));
+    case Dim::kRegion:
+      return std::string(d.regions().Get(code));
+    case Dim::kPlacement:
+      return std::string(d.placements().Get(code));
+    case Dim::kOs:
+      return std::string(d.oses().Get(code));
+    case Dim::kDevice:
+      return std::string(d.devices().Get(code));
+    default:
+      return "";
   }
 }
 
@@ -156,30 +179,41 @@ std::vector<std::string> AdValues(const Dataset& d, uint32_t ad_code, Dim dim) {
       const AdGroup* g = d.CatalogAdGroup(ad_code);
       return {g ? g->adgroup_id : ""};
     }
-    case Dim::kAd: return {std::string(d.ad_ids().Get(ad_code))};
-    case Dim::kFormat: return {ad ? ad->creative.format : ""};
-    case Dim::kLength: return {std::string(LengthName(LengthCode(ad)))};
-    case Dim::kCta: return {ad ? ad->creative.call_to_action : ""};
+    case Dim::kAd:
+      return {std::string(d.ad_ids().Get(ad_code))};
+    case Dim::kFormat:
+      return {ad ? ad->creative.format : ""};
+    case Dim::kLength:
+      return {std::string(LengthName(LengthCode(ad)))};
+    case Dim::kCta:
+      return {ad ? ad->creative.call_to_action : ""};
     case Dim::kTag: {
       if (!ad || ad->creative.tags.empty()) return {""};
       return ad->creative.tags;
     }
-    default: return {""};
+    default:
+      return {""};
   }
 }
 
 Status BuildPlan(const Dataset& d, const ReportQuery& q, Plan& p) {
   for (Dim dim : q.dims) {
-    if (IsAdLevel(dim)) p.ad_dims.push_back(dim);
-    else if (IsRowLevel(dim)) p.row_dims.push_back(dim);
-    else p.time_dims.push_back(dim);
+    if (IsAdLevel(dim))
+      p.ad_dims.push_back(dim);
+    else if (IsRowLevel(dim))
+      p.row_dims.push_back(dim);
+    else
+      p.time_dims.push_back(dim);
   }
   // Filters by dimension.
   std::vector<const DimFilter*> ad_filters;
   for (const auto& f : q.filters) {
-    if (IsAdLevel(f.dim)) ad_filters.push_back(&f);
-    else if (IsRowLevel(f.dim)) p.row_filter_dims.push_back(f.dim);
-    else return InvalidArgument("filter", ": day and hour cannot be filtered; use from/to");
+    if (IsAdLevel(f.dim))
+      ad_filters.push_back(&f);
+    else if (IsRowLevel(f.dim))
+      p.row_filter_dims.push_back(f.dim);
+    else
+      return InvalidArgument("filter", ": day and hour cannot be filtered; use from/to");
   }
   // Ad parts: the cartesian product of each ad's values over the ad-level dims, with the
   // values interned per dimension.
@@ -288,12 +322,31 @@ std::optional<Dim> ParseDim(std::string_view name) {
 std::string_view DimName(Dim d) { return kDimNames[static_cast<size_t>(d)]; }
 
 const std::vector<std::string>& MetricNames() {
-  static const std::vector<std::string> kNames = {
-      "spend", "impressions", "reach", "frequency", "clicks", "ctr", "cpc", "cpm",
-      "video_plays", "video_views_2s", "video_views_6s", "average_watch_ms",
-      "video_views_p25", "video_views_p50", "video_views_p75", "video_views_p100",
-      "conversions", "conversions_click", "conversions_view", "conversions_engaged_view",
-      "cvr_click", "cvr_impression", "value", "cpa", "roas"};
+  static const std::vector<std::string> kNames = {"spend",
+                                                  "impressions",
+                                                  "reach",
+                                                  "frequency",
+                                                  "clicks",
+                                                  "ctr",
+                                                  "cpc",
+                                                  "cpm",
+                                                  "video_plays",
+                                                  "video_views_2s",
+                                                  "video_views_6s",
+                                                  "average_watch_ms",
+                                                  "video_views_p25",
+                                                  "video_views_p50",
+                                                  "video_views_p75",
+                                                  "video_views_p100",
+                                                  "conversions",
+                                                  "conversions_click",
+                                                  "conversions_view",
+                                                  "conversions_engaged_view",
+                                                  "cvr_click",
+                                                  "cvr_impression",
+                                                  "value",
+                                                  "cpa",
+                                                  "roas"};
   return kNames;
 }
 
@@ -389,7 +442,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
 
   auto row_part = [&](size_t r) -> uint64_t {
     uint64_t k = 0;
-    for (size_t i = 0; i < p.row_dims.size(); ++i) k = k * p.row_cards[i] + RowCode(ads, r, p.row_dims[i]);
+    for (size_t i = 0; i < p.row_dims.size(); ++i)
+      k = k * p.row_cards[i] + RowCode(ads, r, p.row_dims[i]);
     return k;
   };
   auto row_passes = [&](size_t r) {
@@ -399,16 +453,20 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
     }
     return true;
   };
-  const bool has_day = std::find(p.time_dims.begin(), p.time_dims.end(), Dim::kDay) != p.time_dims.end();
-  const bool has_hour = std::find(p.time_dims.begin(), p.time_dims.end(), Dim::kHour) != p.time_dims.end();
+  const bool has_day =
+      std::find(p.time_dims.begin(), p.time_dims.end(), Dim::kDay) != p.time_dims.end();
+  const bool has_hour =
+      std::find(p.time_dims.begin(), p.time_dims.end(), Dim::kHour) != p.time_dims.end();
   auto time_part = [&](int64_t t) -> uint64_t {
     if (p.time_dims.empty()) return 0;
     uint64_t k = 0;
     int64_t local = t + q.tz_offset_ms;
     int64_t day = FloorDiv(local, kDayMs) - p.day0;
     for (Dim dim : p.time_dims) {
-      if (dim == Dim::kDay) k = k * p.n_days + static_cast<uint64_t>(day);
-      else k = k * (p.n_days * 24) + static_cast<uint64_t>(day * 24 + FloorDiv(local, kHourMs) % 24);
+      if (dim == Dim::kDay)
+        k = k * p.n_days + static_cast<uint64_t>(day);
+      else
+        k = k * (p.n_days * 24) + static_cast<uint64_t>(day * 24 + FloorDiv(local, kHourMs) % 24);
     }
     return k;
   };
@@ -424,15 +482,17 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   const uint64_t hour_card = has_hour ? 24 : 1;
   const uint64_t alloc_cells = n_ads * static_cast<uint64_t>(p.n_days) * p.row_card * hour_card;
   if (allocate && alloc_cells > (1ull << 26))
-    return InvalidArgument("dimensions", ": too fine a split for spend allocation; narrow the range or dimensions");
+    return InvalidArgument(
+        "dimensions", ": too fine a split for spend allocation; narrow the range or dimensions");
   const bool delivery = q.delivery || allocate;
 
   // Windows, ad groups and count mode per ad.
   const int64_t click_override = q.click_window_days ? *q.click_window_days * kDayMs : -1;
   const int64_t view_override = q.view_window_days ? *q.view_window_days * kDayMs : -1;
   int64_t max_window = 0;
-  std::vector<attribution::TouchWindow> ad_window(n_ads, {click_override >= 0 ? click_override : 7 * kDayMs,
-                                                          view_override >= 0 ? view_override : kDayMs});
+  std::vector<attribution::TouchWindow> ad_window(
+      n_ads, {click_override >= 0 ? click_override : 7 * kDayMs,
+              view_override >= 0 ? view_override : kDayMs});
   std::vector<int32_t> adgroup_index(n_ads, -1);
   std::vector<uint8_t> adgroup_once(n_ads, q.count_mode == CountMode::kOnce);
   {
@@ -443,8 +503,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           uint32_t code = d.ad_ids().Find(a.ad_id);
           if (code >= n_ads) continue;
           adgroup_index[code] = gi;
-          adgroup_once[code] = q.count_mode ? *q.count_mode == CountMode::kOnce
-                                            : g.count_mode == CountMode::kOnce;
+          adgroup_once[code] =
+              q.count_mode ? *q.count_mode == CountMode::kOnce : g.count_mode == CountMode::kOnce;
           if (click_override < 0) ad_window[code].click_ms = g.click_window_days * kDayMs;
           if (view_override < 0) ad_window[code].view_ms = g.view_window_days * kDayMs;
         }
@@ -513,7 +573,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
         if (type == kImpression) {
           if (c != anon) total_reached = true;
           if (allocate) {
-            const uint64_t hour = has_hour ? static_cast<uint64_t>(FloorDiv(local, kHourMs) % 24) : 0;
+            const uint64_t hour =
+                has_hour ? static_cast<uint64_t>(FloorDiv(local, kHourMs) % 24) : 0;
             w.alloc_split[((ad * p.n_days + day) * p.row_card + rp) * hour_card + hour]++;
           }
         }
@@ -553,7 +614,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           continue;
         }
         w.journey_ms.resize(w.journey.size());
-        for (size_t k = 0; k < w.journey.size(); ++k) w.journey_ms[k] = ads.time_ms[tb + w.journey[k]];
+        for (size_t k = 0; k < w.journey.size(); ++k)
+          w.journey_ms[k] = ads.time_ms[tb + w.journey[k]];
         w.weights.assign(w.journey.size(), 0);
         (*model)->Credit(attribution::Journey{conv_t, w.journey_ms, clicks}, w.weights);
         const double value = std::isnan(sites.value[row]) ? 0 : sites.value[row];
@@ -567,7 +629,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
             const int32_t g = adgroup_index[ad];
             auto mid = w.once_groups.begin() + static_cast<std::ptrdiff_t>(once_before);
             if (std::find(w.once_groups.begin(), mid, g) != mid) continue;  // already converted
-            if (std::find(mid, w.once_groups.end(), g) == w.once_groups.end()) w.once_groups.push_back(g);
+            if (std::find(mid, w.once_groups.end(), g) == w.once_groups.end())
+              w.once_groups.push_back(g);
           }
           const int64_t basis_t = q.basis == Basis::kTouch ? ads.time_ms[r] : conv_t;
           if (!in_range(basis_t)) continue;
@@ -694,8 +757,9 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
         row.dims.push_back(RowValue(d, dim, static_cast<uint32_t>(row_codes[ri++])));
       } else {
         uint64_t code = time_codes[ti++];
-        int64_t local_ms = (dim == Dim::kDay) ? (p.day0 + static_cast<int64_t>(code)) * kDayMs
-                                              : p.day0 * kDayMs + static_cast<int64_t>(code) * kHourMs;
+        int64_t local_ms = (dim == Dim::kDay)
+                               ? (p.day0 + static_cast<int64_t>(code)) * kDayMs
+                               : p.day0 * kDayMs + static_cast<int64_t>(code) * kHourMs;
         std::string iso = FormatIso8601Ms(local_ms);
         row.dims.push_back(dim == Dim::kDay ? iso.substr(0, 10) : iso.substr(0, 13) + ":00");
       }
@@ -713,7 +777,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   size_t dim_pos = 0;
   if (dim) {
     auto it = std::find(q.dims.begin(), q.dims.end(), *dim);
-    if (it == q.dims.end()) return InvalidArgument("sort", ": " + key + " is not among the dimensions");
+    if (it == q.dims.end())
+      return InvalidArgument("sort", ": " + key + " is not among the dimensions");
     dim_pos = static_cast<size_t>(it - q.dims.begin());
   }
   std::stable_sort(out.rows.begin(), out.rows.end(), [&](const ReportRow& a, const ReportRow& b) {

@@ -15,9 +15,22 @@
 namespace touchpoint::query {
 
 enum class Dim : uint8_t {
-  kCampaign, kAdGroup, kAd, kFormat, kLength, kCta, kTag,          // ad level
-  kAge, kGender, kCountry, kRegion, kPlacement, kOs, kDevice,        // audience (row level)
-  kDay, kHour,                                                        // time
+  kCampaign,
+  kAdGroup,
+  kAd,
+  kFormat,
+  kLength,
+  kCta,
+  kTag,  // ad level
+  kAge,
+  kGender,
+  kCountry,
+  kRegion,
+  kPlacement,
+  kOs,
+  kDevice,  // audience (row level)
+  kDay,
+  kHour,  // time
 };
 std::optional<Dim> ParseDim(std::string_view name);
 std::string_view DimName(Dim d);
@@ -30,23 +43,23 @@ struct DimFilter {
 };
 
 struct ReportQuery {
-  int64_t from_ms = 0;               // inclusive
-  int64_t to_ms = 0;                 // exclusive
-  int64_t tz_offset_ms = 0;          // days and hours are local to this UTC offset
+  int64_t from_ms = 0;       // inclusive
+  int64_t to_ms = 0;         // exclusive
+  int64_t tz_offset_ms = 0;  // days and hours are local to this UTC offset
   std::vector<Dim> dims;
   std::vector<DimFilter> filters;
   std::vector<std::string> events = {"CompletePayment", "Purchase", "PlaceAnOrder"};
-  std::string pixel_id;              // empty: every pixel
+  std::string pixel_id;  // empty: every pixel
   std::string model = "last_touch";
   attribution::ModelParams params;
   std::optional<int> click_window_days;  // override the ad groups' windows
   std::optional<int> view_window_days;
-  std::optional<CountMode> count_mode;   // override the ad groups' count mode
+  std::optional<CountMode> count_mode;  // override the ad groups' count mode
   Basis basis = Basis::kTouch;
-  std::string sort;                  // metric name, '-' prefix for descending; default -spend
-  size_t limit = 0;                  // 0: all rows
-  bool delivery = true;              // false: skip delivery metrics (only conversions wanted)
-  int threads = 2;                   // worker threads for large datasets
+  std::string sort;      // metric name, '-' prefix for descending; default -spend
+  size_t limit = 0;      // 0: all rows
+  bool delivery = true;  // false: skip delivery metrics (only conversions wanted)
+  int threads = 2;       // worker threads for large datasets
 };
 
 // Additive metrics; ratios are derived from these on output.
@@ -70,9 +83,9 @@ struct ReportRow {
 
 struct ReportResult {
   std::vector<ReportRow> rows;
-  Metrics totals;                  // over everything matching the filters, independent of dims
+  Metrics totals;                       // over everything matching the filters, independent of dims
   double unattributed_conversions = 0;  // conversions in range with no touch in window
-  size_t groups = 0;               // rows before limit
+  size_t groups = 0;                    // rows before limit
 };
 
 StatusOr<ReportResult> RunReport(const Dataset& data, const ReportQuery& query);

@@ -13,11 +13,27 @@ namespace touchpoint::query {
 namespace {
 
 const std::vector<std::string>& DefaultMetrics() {
-  static const std::vector<std::string> k = {
-      "spend", "impressions", "reach", "frequency", "clicks", "ctr", "cpc", "cpm",
-      "video_plays", "video_views_2s", "video_views_6s", "average_watch_ms",
-      "conversions", "conversions_click", "conversions_view", "conversions_engaged_view",
-      "cvr_click", "cvr_impression", "value", "cpa", "roas"};
+  static const std::vector<std::string> k = {"spend",
+                                             "impressions",
+                                             "reach",
+                                             "frequency",
+                                             "clicks",
+                                             "ctr",
+                                             "cpc",
+                                             "cpm",
+                                             "video_plays",
+                                             "video_views_2s",
+                                             "video_views_6s",
+                                             "average_watch_ms",
+                                             "conversions",
+                                             "conversions_click",
+                                             "conversions_view",
+                                             "conversions_engaged_view",
+                                             "cvr_click",
+                                             "cvr_impression",
+                                             "value",
+                                             "cpa",
+                                             "roas"};
   return k;
 }
 
@@ -60,7 +76,8 @@ std::string TzName(int64_t offset_ms) {
   int64_t m = offset_ms / kMinuteMs;
   char buf[16];
   std::snprintf(buf, sizeof buf, "%c%02lld:%02lld", m < 0 ? '-' : '+',
-                static_cast<long long>(std::llabs(m) / 60), static_cast<long long>(std::llabs(m) % 60));
+                static_cast<long long>(std::llabs(m) / 60),
+                static_cast<long long>(std::llabs(m) % 60));
   return buf;
 }
 
@@ -69,8 +86,10 @@ void WriteMetrics(JsonWriter& w, const Metrics& m, const std::vector<std::string
   for (const auto& name : metrics) {
     w.Key(name);
     auto v = m.Get(name);
-    if (v) w.Double(*v);
-    else w.Null();
+    if (v)
+      w.Double(*v);
+    else
+      w.Null();
   }
   w.EndObject();
 }
@@ -95,11 +114,20 @@ std::string ReportToJson(const ReportQuery& q, const ReportResult& r,
   w.Key("model").String(q.model);
   if (q.model == "time_decay") w.Key("half_life_days").Double(q.params.half_life_days);
   w.Key("click_window_days");
-  if (q.click_window_days) w.Int(*q.click_window_days); else w.String("adgroup");
+  if (q.click_window_days)
+    w.Int(*q.click_window_days);
+  else
+    w.String("adgroup");
   w.Key("view_window_days");
-  if (q.view_window_days) w.Int(*q.view_window_days); else w.String("adgroup");
+  if (q.view_window_days)
+    w.Int(*q.view_window_days);
+  else
+    w.String("adgroup");
   w.Key("count");
-  if (q.count_mode) w.String(CountModeName(*q.count_mode)); else w.String("adgroup");
+  if (q.count_mode)
+    w.String(CountModeName(*q.count_mode));
+  else
+    w.String("adgroup");
   w.Key("basis").String(BasisName(q.basis));
   w.Key("events").BeginArray();
   for (const auto& e : q.events) w.String(e);
@@ -179,15 +207,18 @@ std::string ReportToTable(const ReportQuery& q, const ReportResult& r,
   for (const auto& row : cells)
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   std::string out;
-  out += "model " + q.model + ", windows " +
-         (q.click_window_days ? std::to_string(*q.click_window_days) + "d click" : "ad group click") +
-         " / " + (q.view_window_days ? std::to_string(*q.view_window_days) + "d view" : "ad group view") +
-         ", basis " + BasisName(q.basis) + ", " + FormatIso8601Ms(q.from_ms).substr(0, 10) + " .. " +
-         FormatIso8601Ms(q.to_ms - 1).substr(0, 10) + "\n";
+  out +=
+      "model " + q.model + ", windows " +
+      (q.click_window_days ? std::to_string(*q.click_window_days) + "d click" : "ad group click") +
+      " / " +
+      (q.view_window_days ? std::to_string(*q.view_window_days) + "d view" : "ad group view") +
+      ", basis " + BasisName(q.basis) + ", " + FormatIso8601Ms(q.from_ms).substr(0, 10) + " .. " +
+      FormatIso8601Ms(q.to_ms - 1).substr(0, 10) + "\n";
   for (size_t ri = 0; ri < cells.size(); ++ri) {
     const auto& row = cells[ri];
     if (ri == cells.size() - 1) {
-      for (size_t i = 0; i < row.size(); ++i) out += std::string(width[i], '-') + (i + 1 < row.size() ? "  " : "\n");
+      for (size_t i = 0; i < row.size(); ++i)
+        out += std::string(width[i], '-') + (i + 1 < row.size() ? "  " : "\n");
     }
     for (size_t i = 0; i < row.size(); ++i) {
       bool numeric = i >= q.dims.size();
@@ -196,7 +227,8 @@ std::string ReportToTable(const ReportQuery& q, const ReportResult& r,
       out += i + 1 < row.size() ? "  " : "\n";
     }
     if (ri == 0) {
-      for (size_t i = 0; i < row.size(); ++i) out += std::string(width[i], '-') + (i + 1 < row.size() ? "  " : "\n");
+      for (size_t i = 0; i < row.size(); ++i)
+        out += std::string(width[i], '-') + (i + 1 < row.size() ? "  " : "\n");
     }
   }
   if (r.groups > r.rows.size())
@@ -244,8 +276,10 @@ StatusOr<ReportRequest> ParseReportParams(
   std::optional<int64_t> from, to;
   std::string from_s, to_s;
   for (const auto& [k, v] : params) {
-    if (k == "from") from_s = v;
-    else if (k == "to") to_s = v;
+    if (k == "from")
+      from_s = v;
+    else if (k == "to")
+      to_s = v;
     else if (k == "tz") {
       auto tz = ParseTz(v);
       if (!tz) return InvalidArgument("tz", ": must be UTC or an offset like +02:00");
@@ -278,16 +312,23 @@ StatusOr<ReportRequest> ParseReportParams(
       q.click_window_days = *d;
     } else if (k == "view_window" || k == "view_window_days") {
       auto d = ParseDays(v, 0, 28);
-      if (!d) return InvalidArgument(k, ": must be whole days from 0 (off) to 28 (TikTok: 0, 1, 7)");
+      if (!d)
+        return InvalidArgument(k, ": must be whole days from 0 (off) to 28 (TikTok: 0, 1, 7)");
       q.view_window_days = *d;
     } else if (k == "count") {
-      if (v == "every") q.count_mode = CountMode::kEvery;
-      else if (v == "once") q.count_mode = CountMode::kOnce;
-      else return InvalidArgument("count", ": must be every or once");
+      if (v == "every")
+        q.count_mode = CountMode::kEvery;
+      else if (v == "once")
+        q.count_mode = CountMode::kOnce;
+      else
+        return InvalidArgument("count", ": must be every or once");
     } else if (k == "basis") {
-      if (v == "touch" || v == "impression") q.basis = Basis::kTouch;
-      else if (v == "real_time" || v == "conversion") q.basis = Basis::kConversion;
-      else return InvalidArgument("basis", ": must be touch or real_time");
+      if (v == "touch" || v == "impression")
+        q.basis = Basis::kTouch;
+      else if (v == "real_time" || v == "conversion")
+        q.basis = Basis::kConversion;
+      else
+        return InvalidArgument("basis", ": must be touch or real_time");
     } else if (k == "sort") {
       q.sort = v;
     } else if (k == "limit") {
@@ -299,7 +340,8 @@ StatusOr<ReportRequest> ParseReportParams(
       req.format = v;
     } else if (k == "filter" || k.rfind("filter.", 0) == 0) {
       // filter=age:18-24|25-34,country:US   or   filter.age=18-24|25-34
-      std::vector<std::string> clauses = k == "filter" ? Split(v, ',') : std::vector<std::string>{k.substr(7) + ":" + v};
+      std::vector<std::string> clauses =
+          k == "filter" ? Split(v, ',') : std::vector<std::string>{k.substr(7) + ":" + v};
       for (const auto& clause : clauses) {
         size_t colon = clause.find(':');
         if (colon == std::string::npos)
@@ -315,7 +357,8 @@ StatusOr<ReportRequest> ParseReportParams(
   // Default range: the last 30 days up to now (local days).
   if (!to_s.empty()) {
     to = ParseTime(to_s, true);
-    if (!to) return InvalidArgument("to", ": must be YYYY-MM-DD (inclusive), ISO 8601 or Unix seconds");
+    if (!to)
+      return InvalidArgument("to", ": must be YYYY-MM-DD (inclusive), ISO 8601 or Unix seconds");
     if (ParseDateMs(to_s)) *to -= q.tz_offset_ms;
   } else {
     to = now_ms;
@@ -334,9 +377,14 @@ StatusOr<ReportRequest> ParseReportParams(
   if (!metrics.ok()) return metrics.status();
   req.metrics = *metrics;
   // Skip the pass over delivery events when only conversion metrics were asked for.
-  static const std::vector<std::string> kConversionOnly = {
-      "spend", "conversions", "conversions_click", "conversions_view", "conversions_engaged_view",
-      "value", "cpa", "roas"};
+  static const std::vector<std::string> kConversionOnly = {"spend",
+                                                           "conversions",
+                                                           "conversions_click",
+                                                           "conversions_view",
+                                                           "conversions_engaged_view",
+                                                           "value",
+                                                           "cpa",
+                                                           "roas"};
   q.delivery = false;
   for (const auto& m : req.metrics)
     if (std::find(kConversionOnly.begin(), kConversionOnly.end(), m) == kConversionOnly.end())

@@ -217,13 +217,19 @@ TwoProportionTest TwoProportionZTest(int64_t x1, int64_t n1, int64_t x2, int64_t
   const double d = t.p1 - t.p2;
   t.diff = {d - std::sqrt((t.p1 - w1.low) * (t.p1 - w1.low) + (w2.high - t.p2) * (w2.high - t.p2)),
             d + std::sqrt((w1.high - t.p1) * (w1.high - t.p1) + (t.p2 - w2.low) * (t.p2 - w2.low))};
-  if (x1 == 0 && x2 == 0) t.ratio = 1;
-  else if (x2 == 0) t.ratio = kInf;
-  else t.ratio = t.p1 / t.p2;
+  if (x1 == 0 && x2 == 0)
+    t.ratio = 1;
+  else if (x2 == 0)
+    t.ratio = kInf;
+  else
+    t.ratio = t.p1 / t.p2;
   // Katz's log interval; with a zero count, 0.5 is added to both counts and both totals.
   double ca = a, cb = b, cm = m, cn = n;
   if (x1 == 0 || x2 == 0) {
-    ca += 0.5; cb += 0.5; cm += 0.5; cn += 0.5;
+    ca += 0.5;
+    cb += 0.5;
+    cm += 0.5;
+    cn += 0.5;
   }
   const double log_rr = std::log((ca / cm) / (cb / cn));
   const double se_log = std::sqrt(std::max(0.0, 1 / ca - 1 / cm + 1 / cb - 1 / cn));
@@ -252,7 +258,7 @@ double RatioMarginPValue(int64_t x1, int64_t n1, int64_t x2, int64_t n2, double 
   const double z_up = RatioScoreZ(x1, n1, x2, n2, margin);
   const double z_low = RatioScoreZ(x1, n1, x2, n2, 1 / margin);
   if (z_up == 0 && z_low == 0 && x1 + x2 == 0) return 1;
-  const double p_up = 0.5 * std::erfc(z_up / std::sqrt(2.0));    // P(Z >= z_up)
+  const double p_up = 0.5 * std::erfc(z_up / std::sqrt(2.0));     // P(Z >= z_up)
   const double p_low = 0.5 * std::erfc(-z_low / std::sqrt(2.0));  // P(Z <= z_low)
   return std::min(1.0, 2 * std::min(p_up, p_low));
 }
@@ -274,10 +280,18 @@ double ProbBetaGreater(double a1, double b1, double a2, double b2) {
     }
   double r;
   switch (which) {
-    case 0: r = MillerSum(a2, b2, a1, b1); break;
-    case 1: r = 1 - MillerSum(a1, b1, a2, b2); break;
-    case 2: r = MillerSum(b1, a1, b2, a2); break;
-    case 3: r = 1 - MillerSum(b2, a2, b1, a1); break;
+    case 0:
+      r = MillerSum(a2, b2, a1, b1);
+      break;
+    case 1:
+      r = 1 - MillerSum(a1, b1, a2, b2);
+      break;
+    case 2:
+      r = MillerSum(b1, a1, b2, a2);
+      break;
+    case 3:
+      r = 1 - MillerSum(b2, a2, b1, a1);
+      break;
     default: {
       // P(X > Y) = integral of f_X(x) I_x(a2, b2) dx, by Simpson's rule over the range that
       // holds all but 1e-14 of X's mass.

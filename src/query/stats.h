@@ -44,7 +44,8 @@ struct TwoProportionTest {
   double p_value = 1;  // 2 (1 - Phi(|z|))
   Interval diff;       // 95% interval for p1 - p2 (Newcombe's hybrid score, method 10)
   double ratio = 0;    // p1 / p2 (inf when p2 == 0 < p1; 1 when both are 0)
-  Interval ratio_ci;   // 95% interval for p1 / p2 (Katz log; 0.5 added to x and n when x1 or x2 is 0)
+  Interval
+      ratio_ci;  // 95% interval for p1 / p2 (Katz log; 0.5 added to x and n when x1 or x2 is 0)
 };
 TwoProportionTest TwoProportionZTest(int64_t x1, int64_t n1, int64_t x2, int64_t n2);
 
@@ -68,8 +69,8 @@ double ProbBetaGreater(double a1, double b1, double a2, double b2);
 // the total N = observed_a + observed_b, observed_a ~ Binomial(N, pi) with
 // pi0 = expected_a / (expected_a + expected_b) when the arms' rates are equal.
 struct RateRatioTest {
-  double ratio = 1;    // (observed_a / expected_a) / (observed_b / expected_b)
-  Interval ratio_ci;   // 95% equal-tailed posterior interval, Beta(1, 1) prior on pi
+  double ratio = 1;        // (observed_a / expected_a) / (observed_b / expected_b)
+  Interval ratio_ci;       // 95% equal-tailed posterior interval, Beta(1, 1) prior on pi
   double posterior = 0.5;  // P(rate_a > rate_b | data) = P(pi > pi0), Beta(1, 1) prior on pi
   // Exact, two-sided, for the interval null 1/margin <= ratio <= margin:
   // 2 min(P(X >= obs | pi at margin), P(X <= obs | pi at 1/margin)), capped at 1. With margin 1

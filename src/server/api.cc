@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <mutex>
 #include <charconv>
+#include <mutex>
 #include <unordered_map>
 
 #include "core/json_writer.h"
@@ -16,10 +16,10 @@
 #include "ingest/hashing.h"
 #include "ingest/json_fields.h"
 #include "ingest/url.h"
-#include "server/assets.h"
 #include "query/funnel.h"
 #include "query/insights.h"
 #include "query/report_format.h"
+#include "server/assets.h"
 #include "server/http_status.h"
 
 namespace touchpoint::server {
@@ -110,11 +110,10 @@ std::string AssetEtag(const EmbeddedAsset& a) {
 }
 
 // 1x1 transparent GIF.
-constexpr unsigned char kGif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00,
-                                  0x80, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21,
-                                  0xf9, 0x04, 0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00,
-                                  0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44,
-                                  0x01, 0x00, 0x3b};
+constexpr unsigned char kGif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00, 0x01, 0x00, 0x80,
+                                  0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x21, 0xf9, 0x04,
+                                  0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01,
+                                  0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
 void AddCors(const HttpRequest& req, HttpResponse& r) {
   std::string_view origin = req.Header("origin");
@@ -133,8 +132,7 @@ struct BatchTally {
   std::string results;  // JSON array body
 };
 
-void WriteOutcomes(const std::vector<Status>& parse_errors, const WriteResult* wr,
-                   BatchTally& t) {
+void WriteOutcomes(const std::vector<Status>& parse_errors, const WriteResult* wr, BatchTally& t) {
   JsonWriter w(t.results);
   w.BeginArray();
   size_t k = 0;  // index into the write result (only parsed-OK events were written)
@@ -180,8 +178,7 @@ std::optional<int64_t> ParseTimeParam(std::string_view s) {
 
 }  // namespace
 
-Api::Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock,
-         ApiOptions options)
+Api::Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock, ApiOptions options)
     : store_(store), live_(live), clock_(clock), options_(std::move(options)) {}
 
 Api::~Api() = default;
@@ -214,20 +211,32 @@ std::string Api::ClientIp(const HttpRequest& req) const {
 void Api::Handle(HttpRequest request, Responder respond) {
   // Wrap the responder to count every answer by route.
   // Route labels are a fixed set, so /metrics stays bounded whatever paths clients try.
-  static const char* kRoutes[] = {
-      "/open_api/v1.3/event/track/", "/open_api/v1.3/pixel/track/", "/open_api/v1.3/pixel/batch/",
-      "/api/v1/events", "/api/v1/pixel", "/api/v1/pixel.gif", "/api/v1/ad-events",
-      "/api/v1/pixels", "/api/v1/catalog", "/api/v1/spend", "/api/v1/export", "/api/v1/report",
-      "/api/v1/funnel", "/api/v1/insights", "/api/v1/debug/events", "/healthz", "/metrics",
-      "/tp.js"};
+  static const char* kRoutes[] = {"/open_api/v1.3/event/track/",
+                                  "/open_api/v1.3/pixel/track/",
+                                  "/open_api/v1.3/pixel/batch/",
+                                  "/api/v1/events",
+                                  "/api/v1/pixel",
+                                  "/api/v1/pixel.gif",
+                                  "/api/v1/ad-events",
+                                  "/api/v1/pixels",
+                                  "/api/v1/catalog",
+                                  "/api/v1/spend",
+                                  "/api/v1/export",
+                                  "/api/v1/report",
+                                  "/api/v1/funnel",
+                                  "/api/v1/insights",
+                                  "/api/v1/debug/events",
+                                  "/healthz",
+                                  "/metrics",
+                                  "/tp.js"};
   std::string route = "other";
   if (request.path.rfind("/c/", 0) == 0) route = "/c/{ad_id}";
   for (const char* r : kRoutes)
     if (request.path == r) route = r;
   if (route == "other" && FindAsset(request.path == "/" ? "/index.html" : request.path))
     route = "static";
-  Responder counted = [this, route = std::move(route), respond = std::move(respond)](
-                          HttpResponse r) {
+  Responder counted = [this, route = std::move(route),
+                       respond = std::move(respond)](HttpResponse r) {
     metrics_.CountRequest(route, r.status);
     respond(std::move(r));
   };
@@ -292,7 +301,8 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
       } else {
         r.body = std::string(a->data);
       }
-      r.headers.emplace_back("Cache-Control", path == "/tp.js" ? "public, max-age=300" : "no-cache");
+      r.headers.emplace_back("Cache-Control",
+                             path == "/tp.js" ? "public, max-age=300" : "no-cache");
       if (path == "/tp.js") AddCors(req, r);
       if (m == "HEAD") {
         r.headers.emplace_back("X-Content-Length", std::to_string(r.body.size()));
@@ -316,31 +326,38 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   auto owner = store_->FindPixelByToken(token);
   if (!owner) {
     metrics_.CountRejected("auth:bad_token", 1);
-    debugger_.RecordRejected(req.path, "", "Access-Token: not a valid access token", "auth:bad_token");
+    debugger_.RecordRejected(req.path, "", "Access-Token: not a valid access token",
+                             "auth:bad_token");
     return respond(EnvelopeError(Unauthenticated("Access-Token: not a valid access token")));
   }
   auto ctx = Context();
-  StatusOr<ingest::ParsedEventBatch> parsed =
-      version == 2   ? ingest::ParseEventsApi2(req.body, ctx)
-      : version == 1 ? ingest::ParseEventsApi1Track(req.body, ctx)
-                     : ingest::ParseEventsApi1Batch(req.body, ctx);
+  StatusOr<ingest::ParsedEventBatch> parsed = version == 2 ? ingest::ParseEventsApi2(req.body, ctx)
+                                              : version == 1
+                                                  ? ingest::ParseEventsApi1Track(req.body, ctx)
+                                                  : ingest::ParseEventsApi1Batch(req.body, ctx);
   if (!parsed.ok()) {
     metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
-    debugger_.RecordRejected(req.path, "", parsed.status().message(), Metrics::ReasonLabel(parsed.status().message()));
+    debugger_.RecordRejected(req.path, "", parsed.status().message(),
+                             Metrics::ReasonLabel(parsed.status().message()));
     return respond(EnvelopeError(parsed.status()));
   }
   const std::string key = version == 2 ? "event_source_id" : "pixel_code";
   if (!store_->FindPixel(parsed->pixel_id)) {
     metrics_.CountRejected("pixel:unknown", parsed->events.size());
-    debugger_.RecordRejected(req.path, parsed->pixel_id, key + ": unknown pixel " + parsed->pixel_id, "pixel:unknown", parsed->events.size());
+    debugger_.RecordRejected(req.path, parsed->pixel_id,
+                             key + ": unknown pixel " + parsed->pixel_id, "pixel:unknown",
+                             parsed->events.size());
     return respond(EnvelopeError(InvalidArgument(key, ": unknown pixel " + parsed->pixel_id)));
   }
   if (owner->pixel_id != parsed->pixel_id) {
     metrics_.CountRejected("auth:other_pixel", parsed->events.size());
-    debugger_.RecordRejected(req.path, parsed->pixel_id, "No permission to operate pixel code: " + parsed->pixel_id + ". The Access-Token belongs to another pixel.", "auth:other_pixel", parsed->events.size());
-    return respond(EnvelopeError(PermissionDenied(
-        "No permission to operate pixel code: " + parsed->pixel_id +
-        ". The Access-Token belongs to another pixel.")));
+    debugger_.RecordRejected(req.path, parsed->pixel_id,
+                             "No permission to operate pixel code: " + parsed->pixel_id +
+                                 ". The Access-Token belongs to another pixel.",
+                             "auth:other_pixel", parsed->events.size());
+    return respond(
+        EnvelopeError(PermissionDenied("No permission to operate pixel code: " + parsed->pixel_id +
+                                       ". The Access-Token belongs to another pixel.")));
   }
   // TikTok fails the whole batch on one bad event; so do we, so a fixed retry is exact.
   if (const Status* first = parsed->FirstError()) {
@@ -357,23 +374,27 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   for (auto& e : parsed->events) events.emplace_back(std::move(*e.event));
   size_t n = events.size();
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
-  Status st = store_->Submit(std::move(events), [this, respond, n, debug = std::move(debug)](WriteResult wr) {
-    debugger_.RecordWrite(debug, wr);
-    if (!wr.status.ok()) {
-      metrics_.CountRejected("store:error", n);
-      return respond(EnvelopeError(wr.status));
-    }
-    size_t dup = 0;
-    for (auto o : wr.outcomes) dup += o != WriteOutcome::kAccepted;
-    metrics_.CountEvents("accepted", n - dup);
-    metrics_.CountEvents("duplicate", dup);
-    std::string data;
-    JsonWriter w(data);
-    w.BeginObject().Key("events_received").Int(static_cast<int64_t>(n));
-    w.Key("accepted").Int(static_cast<int64_t>(n - dup)).Key("duplicate").Int(static_cast<int64_t>(dup));
-    w.EndObject();
-    respond(Envelope(0, "OK", data));
-  });
+  Status st = store_->Submit(std::move(events),
+                             [this, respond, n, debug = std::move(debug)](WriteResult wr) {
+                               debugger_.RecordWrite(debug, wr);
+                               if (!wr.status.ok()) {
+                                 metrics_.CountRejected("store:error", n);
+                                 return respond(EnvelopeError(wr.status));
+                               }
+                               size_t dup = 0;
+                               for (auto o : wr.outcomes) dup += o != WriteOutcome::kAccepted;
+                               metrics_.CountEvents("accepted", n - dup);
+                               metrics_.CountEvents("duplicate", dup);
+                               std::string data;
+                               JsonWriter w(data);
+                               w.BeginObject().Key("events_received").Int(static_cast<int64_t>(n));
+                               w.Key("accepted")
+                                   .Int(static_cast<int64_t>(n - dup))
+                                   .Key("duplicate")
+                                   .Int(static_cast<int64_t>(dup));
+                               w.EndObject();
+                               respond(Envelope(0, "OK", data));
+                             });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
     debugger_.RecordRejected(req.path, parsed->pixel_id, st.message(), "queue:full", n);
@@ -386,8 +407,11 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
   if (token.empty()) token = BearerToken(req);
   if (token.empty()) {
     metrics_.CountRejected("auth:missing_token", 1);
-    debugger_.RecordRejected(req.path, "", "Access-Token header (or Authorization: Bearer): required", "auth:missing_token");
-    return respond(Error(Unauthenticated("Access-Token header (or Authorization: Bearer): required")));
+    debugger_.RecordRejected(req.path, "",
+                             "Access-Token header (or Authorization: Bearer): required",
+                             "auth:missing_token");
+    return respond(
+        Error(Unauthenticated("Access-Token header (or Authorization: Bearer): required")));
   }
   auto owner = store_->FindPixelByToken(token);
   if (!owner) {
@@ -398,25 +422,33 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParseEventsApi2(req.body, Context());
   if (!parsed.ok()) {
     metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
-    debugger_.RecordRejected(req.path, "", parsed.status().message(), Metrics::ReasonLabel(parsed.status().message()));
+    debugger_.RecordRejected(req.path, "", parsed.status().message(),
+                             Metrics::ReasonLabel(parsed.status().message()));
     return respond(Error(parsed.status()));
   }
   if (!store_->FindPixel(parsed->pixel_id)) {
     metrics_.CountRejected("pixel:unknown", parsed->events.size());
-    debugger_.RecordRejected(req.path, parsed->pixel_id, "event_source_id: unknown pixel " + parsed->pixel_id, "pixel:unknown", parsed->events.size());
+    debugger_.RecordRejected(req.path, parsed->pixel_id,
+                             "event_source_id: unknown pixel " + parsed->pixel_id, "pixel:unknown",
+                             parsed->events.size());
     return respond(Error(NotFound("event_source_id: unknown pixel " + parsed->pixel_id)));
   }
   if (owner->pixel_id != parsed->pixel_id) {
     metrics_.CountRejected("auth:other_pixel", parsed->events.size());
-    debugger_.RecordRejected(req.path, parsed->pixel_id, "access token: not valid for pixel " + parsed->pixel_id, "auth:other_pixel", parsed->events.size());
-    return respond(Error(PermissionDenied("access token: not valid for pixel " + parsed->pixel_id)));
+    debugger_.RecordRejected(req.path, parsed->pixel_id,
+                             "access token: not valid for pixel " + parsed->pixel_id,
+                             "auth:other_pixel", parsed->events.size());
+    return respond(
+        Error(PermissionDenied("access token: not valid for pixel " + parsed->pixel_id)));
   }
   std::vector<Status> errors;
   std::vector<StoredEvent> events;
   for (auto& e : parsed->events) {
     errors.push_back(e.status);
-    if (e.status.ok()) events.emplace_back(std::move(*e.event));
-    else metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
+    if (e.status.ok())
+      events.emplace_back(std::move(*e.event));
+    else
+      metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
   }
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
   if (events.empty()) {
@@ -462,7 +494,9 @@ Status CheckPixel(store::EventStore* store, const HttpRequest& req, const std::s
     }
     bool ok = false;
     for (const auto& o : pixel->allowed_origins) ok |= o == origin;
-    if (!ok) return PermissionDenied("origin " + std::string(origin) + ": not allowed for pixel " + pixel_id);
+    if (!ok)
+      return PermissionDenied("origin " + std::string(origin) + ": not allowed for pixel " +
+                              pixel_id);
   }
   return OkStatus();
 }
@@ -473,10 +507,12 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelBeacon(req.body, Context());
   auto fail = [&](const Status& st, size_t n) {
     std::string reason = st.code() == StatusCode::kResourceExhausted ? "queue:full"
-                         : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
-                                                                       : Metrics::ReasonLabel(st.message());
+                         : st.code() == StatusCode::kPermissionDenied
+                             ? "origin:not_allowed"
+                             : Metrics::ReasonLabel(st.message());
     metrics_.CountRejected(reason, n);
-    debugger_.RecordRejected(req.path, parsed.ok() ? parsed->pixel_id : "", st.message(), reason, n);
+    debugger_.RecordRejected(req.path, parsed.ok() ? parsed->pixel_id : "", st.message(), reason,
+                             n);
     HttpResponse r = Error(st);
     AddCors(req, r);
     respond(std::move(r));
@@ -534,8 +570,9 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelQuery(req.query, Context());
   auto fail = [&](const Status& st) {
     std::string reason = st.code() == StatusCode::kResourceExhausted ? "queue:full"
-                         : st.code() == StatusCode::kPermissionDenied ? "origin:not_allowed"
-                                                                       : Metrics::ReasonLabel(st.message());
+                         : st.code() == StatusCode::kPermissionDenied
+                             ? "origin:not_allowed"
+                             : Metrics::ReasonLabel(st.message());
     metrics_.CountRejected(reason, 1);
     debugger_.RecordRejected(req.path, parsed.ok() ? parsed->pixel_id : "", st.message(), reason);
     respond(Error(st));
@@ -544,11 +581,13 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   if (Status st = CheckPixel(store_, req, parsed->pixel_id); !st.ok()) return fail(st);
   SiteEvent ev = std::move(*parsed->events[0].event);
   if (ev.user.ip.empty()) ev.user.ip = ClientIp(req);
-  if (ev.user.user_agent.empty()) ev.user.user_agent = std::string(req.Header("user-agent")).substr(0, 1024);
+  if (ev.user.user_agent.empty())
+    ev.user.user_agent = std::string(req.Header("user-agent")).substr(0, 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
-  Status st = store_->Submit(std::move(events), [this, respond, debug = std::move(debug)](WriteResult wr) {
+  Status st = store_->Submit(std::move(events), [this, respond,
+                                                 debug = std::move(debug)](WriteResult wr) {
     debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", 1);
@@ -565,19 +604,23 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
 }
 
 void Api::AdEvents(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   auto parsed = ingest::ParseAdEvents(req.body, Context());
   if (!parsed.ok()) {
     metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
-    debugger_.RecordRejected(req.path, "", parsed.status().message(), Metrics::ReasonLabel(parsed.status().message()));
+    debugger_.RecordRejected(req.path, "", parsed.status().message(),
+                             Metrics::ReasonLabel(parsed.status().message()));
     return respond(Error(parsed.status()));
   }
   std::vector<Status> errors;
   std::vector<StoredEvent> events;
   for (auto& e : *parsed) {
     errors.push_back(e.status);
-    if (e.status.ok()) events.emplace_back(std::move(*e.event));
-    else metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
+    if (e.status.ok())
+      events.emplace_back(std::move(*e.event));
+    else
+      metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
   }
   auto debug = debugger_.Prepare(req.path, "", errors, events);
   if (events.empty()) {
@@ -612,7 +655,8 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   auto ref = ad_id ? catalog->FindAd(*ad_id) : std::nullopt;
   if (!ref) {
     metrics_.CountRejected("click:unknown_ad", 1);
-    debugger_.RecordRejected(req.path, "", "ad_id: unknown ad " + ad_id.value_or(""), "click:unknown_ad");
+    debugger_.RecordRejected(req.path, "", "ad_id: unknown ad " + ad_id.value_or(""),
+                             "click:unknown_ad");
     HttpResponse r = Error(NotFound("ad_id: unknown ad " + ad_id.value_or("")));
     return respond(std::move(r));
   }
@@ -631,14 +675,22 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   if (auto q = ingest::ParseQuery(req.query)) {
     for (auto& [k, v] : *q) {
       if (v.size() > 128) continue;
-      if (k == "user_key") ev.user_key = v;
-      else if (k == "age" && ingest::IsAgeBucket(v)) ev.age = v;
-      else if (k == "gender" && ingest::IsGender(v)) ev.gender = v;
-      else if (k == "country") ev.country = v;
-      else if (k == "region") ev.region = v;
-      else if (k == "placement") ev.placement = v;
-      else if (k == "os") ev.os = v;
-      else if (k == "device") ev.device = v;
+      if (k == "user_key")
+        ev.user_key = v;
+      else if (k == "age" && ingest::IsAgeBucket(v))
+        ev.age = v;
+      else if (k == "gender" && ingest::IsGender(v))
+        ev.gender = v;
+      else if (k == "country")
+        ev.country = v;
+      else if (k == "region")
+        ev.region = v;
+      else if (k == "placement")
+        ev.placement = v;
+      else if (k == "os")
+        ev.os = v;
+      else if (k == "device")
+        ev.device = v;
     }
   }
   std::string location = ingest::AddQueryParam(ref->ad->landing_url, "ttclid", click_id);
@@ -655,16 +707,17 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
   auto debug = debugger_.Prepare(req.path, "", {}, events);
-  Status st = store_->Submit(std::move(events), [this, respond, redirect, debug = std::move(debug)](WriteResult wr) {
-    debugger_.RecordWrite(debug, wr, "click:store_error");
-    if (wr.status.ok()) {
-      metrics_.CountEvents("accepted", 1);
-    } else {
-      metrics_.CountRejected("click:store_error", 1);
-      spdlog::error("click not recorded: {}", wr.status.message());
-    }
-    respond(redirect());
-  });
+  Status st = store_->Submit(std::move(events),
+                             [this, respond, redirect, debug = std::move(debug)](WriteResult wr) {
+                               debugger_.RecordWrite(debug, wr, "click:store_error");
+                               if (wr.status.ok()) {
+                                 metrics_.CountEvents("accepted", 1);
+                               } else {
+                                 metrics_.CountRejected("click:store_error", 1);
+                                 spdlog::error("click not recorded: {}", wr.status.message());
+                               }
+                               respond(redirect());
+                             });
   if (!st.ok()) {
     // A person is waiting: send them on even if the click cannot be recorded, and say so.
     metrics_.CountRejected("click:queue_full", 1);
@@ -677,21 +730,26 @@ void Api::Click(HttpRequest& req, Responder& respond) {
 // --- Management --------------------------------------------------------------------------------
 
 void Api::CreatePixel(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  if (auto err = parser.parse(req.body).get(root)) return respond(Error(ingest::JsonSyntaxError(err)));
+  if (auto err = parser.parse(req.body).get(root))
+    return respond(Error(ingest::JsonSyntaxError(err)));
   simdjson::dom::object obj;
-  if (root.get_object().get(obj)) return respond(Error(InvalidArgument("body", ": must be a JSON object")));
+  if (root.get_object().get(obj))
+    return respond(Error(InvalidArgument("body", ": must be a JSON object")));
   std::string name;
-  if (Status st = ingest::ReadString(obj, "name", "", 200, name); !st.ok()) return respond(Error(st));
+  if (Status st = ingest::ReadString(obj, "name", "", 200, name); !st.ok())
+    return respond(Error(st));
   if (name.empty()) return respond(Error(InvalidArgument("name", ": required")));
   std::vector<std::string> origins;
   if (Status st = ingest::ReadStringList(obj, "allowed_origins", "", 200, origins); !st.ok())
     return respond(Error(st));
   for (const auto& o : origins)
     if (!ingest::IsHttpUrl(o) || o.find('/', o.find("://") + 3) != std::string::npos)
-      return respond(Error(InvalidArgument("allowed_origins", ": each must be an origin like https://shop.example")));
+      return respond(Error(InvalidArgument("allowed_origins",
+                                           ": each must be an origin like https://shop.example")));
   auto pixel = store_->CreatePixel(name, origins);
   if (!pixel.ok()) return respond(Error(pixel.status()));
   spdlog::info("created pixel {} ({})", pixel->pixel_id, pixel->name);
@@ -703,7 +761,8 @@ void Api::CreatePixel(HttpRequest& req, Responder& respond) {
 }
 
 void Api::ListPixels(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   std::string body;
   JsonWriter w(body);
   w.BeginObject().Key("pixels").BeginArray();
@@ -719,7 +778,8 @@ void Api::ListPixels(HttpRequest& req, Responder& respond) {
 }
 
 void Api::PutCatalog(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   auto cat = ingest::ParseCatalog(req.body);
   if (!cat.ok()) return respond(Error(cat.status()));
   if (Status st = store_->PutCatalog(*cat); !st.ok()) return respond(Error(st));
@@ -733,12 +793,14 @@ void Api::PutCatalog(HttpRequest& req, Responder& respond) {
 }
 
 void Api::GetCatalog(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   respond(Json(200, ingest::CatalogToJson(*store_->GetCatalog())));
 }
 
 void Api::PutSpend(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   auto rows = ingest::ParseSpend(req.body);
   if (!rows.ok()) return respond(Error(rows.status()));
   if (Status st = store_->PutSpend(*rows); !st.ok()) return respond(Error(st));
@@ -750,7 +812,8 @@ void Api::PutSpend(HttpRequest& req, Responder& respond) {
 }
 
 void Api::Export(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   auto q = ingest::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   store::ExportQuery eq;
@@ -758,11 +821,13 @@ void Api::Export(HttpRequest& req, Responder& respond) {
     if (k == "pixel_id") {
       eq.pixel_id = v;
     } else if (k == "type") {
-      if (v != "site" && v != "ad") return respond(Error(InvalidArgument("type", ": must be site or ad")));
+      if (v != "site" && v != "ad")
+        return respond(Error(InvalidArgument("type", ": must be site or ad")));
       eq.ads = v == "ad";
     } else if (k == "from" || k == "to") {
       auto t = ParseTimeParam(v);
-      if (!t) return respond(Error(InvalidArgument(k, ": must be Unix seconds, YYYY-MM-DD or ISO 8601")));
+      if (!t)
+        return respond(Error(InvalidArgument(k, ": must be Unix seconds, YYYY-MM-DD or ISO 8601")));
       (k == "from" ? eq.from_ms : eq.to_ms) = *t;
     }
   }
@@ -786,15 +851,16 @@ void Api::Export(HttpRequest& req, Responder& respond) {
 }
 
 void Api::Report(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
   auto q = ingest::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseReportParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
   workers_.Post([this, request = std::move(*parsed), respond] {
-    auto result = live_->Read(
-        [&](const query::Dataset& d) { return query::RunReport(d, request.query); });
+    auto result =
+        live_->Read([&](const query::Dataset& d) { return query::RunReport(d, request.query); });
     if (!result.ok()) return respond(Error(result.status()));
     HttpResponse r;
     if (request.format == "csv") {
@@ -808,14 +874,16 @@ void Api::Report(HttpRequest& req, Responder& respond) {
 }
 
 void Api::Funnel(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
   auto q = ingest::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseFunnelParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
   workers_.Post([this, request = std::move(*parsed), respond] {
-    auto result = live_->Read([&](const query::Dataset& d) { return query::RunFunnel(d, request.query); });
+    auto result =
+        live_->Read([&](const query::Dataset& d) { return query::RunFunnel(d, request.query); });
     if (!result.ok()) return respond(Error(result.status()));
     HttpResponse r;
     if (request.format == "table") {
@@ -829,14 +897,16 @@ void Api::Funnel(HttpRequest& req, Responder& respond) {
 }
 
 void Api::Insights(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
   auto q = ingest::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseInsightsParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
   workers_.Post([this, request = std::move(*parsed), respond] {
-    auto result = live_->Read([&](const query::Dataset& d) { return query::RunInsights(d, request.query); });
+    auto result =
+        live_->Read([&](const query::Dataset& d) { return query::RunInsights(d, request.query); });
     if (!result.ok()) return respond(Error(result.status()));
     HttpResponse r;
     if (request.format == "text") {
@@ -850,7 +920,8 @@ void Api::Insights(HttpRequest& req, Responder& respond) {
 }
 
 void Api::DebugEvents(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req)) return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   auto body = debugger_.QueryJson(req.query);
   if (!body.ok()) return respond(Error(body.status()));
   HttpResponse r = Json(200, std::move(*body));

@@ -7,11 +7,11 @@
 
 #include "core/time.h"
 #include "ingest/limits.h"
+#include "query/dataset.h"
 #include "server/event_debugger.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/worker_pool.h"
-#include "query/dataset.h"
 #include "store/event_store.h"
 
 namespace touchpoint::server {
@@ -37,7 +37,8 @@ class Api final : public Handler {
   void Dispatch(HttpRequest& req, Responder& respond);
 
   // Collection
-  void EventsApi(HttpRequest& req, Responder& respond, int version);  // 2 = track, 1 = pixel/track, 11 = pixel/batch
+  void EventsApi(HttpRequest& req, Responder& respond,
+                 int version);  // 2 = track, 1 = pixel/track, 11 = pixel/batch
   void NativeEvents(HttpRequest& req, Responder& respond);
   void PixelBeacon(HttpRequest& req, Responder& respond);
   void PixelGif(HttpRequest& req, Responder& respond);

@@ -22,9 +22,12 @@ std::string Clip(std::string_view s, size_t max) { return std::string(s.substr(0
 std::string NameOf(const store::StoredEvent& ev) {
   if (const auto* site = std::get_if<SiteEvent>(&ev)) return site->event;
   switch (std::get<AdEvent>(ev).type) {
-    case AdEventType::kImpression: return "impression";
-    case AdEventType::kVideoPlay: return "video_play";
-    case AdEventType::kClick: return "click";
+    case AdEventType::kImpression:
+      return "impression";
+    case AdEventType::kVideoPlay:
+      return "video_play";
+    case AdEventType::kClick:
+      return "click";
   }
   return "";
 }
@@ -73,9 +76,12 @@ void WriteEntry(JsonWriter& w, const DebugEntry& e) {
 
 std::string_view DebugOutcomeName(DebugOutcome o) {
   switch (o) {
-    case DebugOutcome::kAccepted: return "accepted";
-    case DebugOutcome::kDuplicate: return "duplicate";
-    case DebugOutcome::kRejected: return "rejected";
+    case DebugOutcome::kAccepted:
+      return "accepted";
+    case DebugOutcome::kDuplicate:
+      return "duplicate";
+    case DebugOutcome::kRejected:
+      return "rejected";
   }
   return "";
 }
@@ -185,8 +191,8 @@ void EventDebugger::RecordWrite(const Pending& pending, const store::WriteResult
       e.reason = std::string(failure_reason);
     } else {
       store::WriteOutcome o = result.outcomes[k];
-      e.outcome = o == store::WriteOutcome::kAccepted ? DebugOutcome::kAccepted
-                                                      : DebugOutcome::kDuplicate;
+      e.outcome =
+          o == store::WriteOutcome::kAccepted ? DebugOutcome::kAccepted : DebugOutcome::kDuplicate;
       e.merged = o == store::WriteOutcome::kMerged;
       e.seq = k < result.seqs.size() ? result.seqs[k] : 0;
       e.event = event;
@@ -205,7 +211,8 @@ std::vector<DebugEntry> EventDebugger::Recent(const DebugQuery& q) const {
     const DebugEntry* next = nullptr;
     bool from_site = false;
     if (want_site && site != site_.rend()) next = &*site, from_site = true;
-    if (want_ads && ad != ads_.rend() && (!next || ad->id > next->id)) next = &*ad, from_site = false;
+    if (want_ads && ad != ads_.rend() && (!next || ad->id > next->id))
+      next = &*ad, from_site = false;
     if (!next || next->id <= q.after_id) break;
     (from_site ? ++site : ++ad);
     if (!q.pixel_id.empty() && next->pixel_id != q.pixel_id) continue;
@@ -223,18 +230,26 @@ StatusOr<std::string> EventDebugger::QueryJson(std::string_view query_string) co
     if (k == "pixel_id") {
       q.pixel_id = v;
     } else if (k == "type") {
-      if (v == "site") q.ad = false;
-      else if (v == "ad") q.ad = true;
-      else if (v != "all" && !v.empty()) return InvalidArgument("type", ": must be site, ad or all");
+      if (v == "site")
+        q.ad = false;
+      else if (v == "ad")
+        q.ad = true;
+      else if (v != "all" && !v.empty())
+        return InvalidArgument("type", ": must be site, ad or all");
     } else if (k == "outcome") {
-      if (v == "accepted") q.outcome = DebugOutcome::kAccepted;
-      else if (v == "duplicate") q.outcome = DebugOutcome::kDuplicate;
-      else if (v == "rejected") q.outcome = DebugOutcome::kRejected;
-      else if (!v.empty()) return InvalidArgument("outcome", ": must be accepted, duplicate or rejected");
+      if (v == "accepted")
+        q.outcome = DebugOutcome::kAccepted;
+      else if (v == "duplicate")
+        q.outcome = DebugOutcome::kDuplicate;
+      else if (v == "rejected")
+        q.outcome = DebugOutcome::kRejected;
+      else if (!v.empty())
+        return InvalidArgument("outcome", ": must be accepted, duplicate or rejected");
     } else if (k == "limit") {
       auto n = ParseUint(v);
       if (!n || *n < 1 || *n > capacity_)
-        return InvalidArgument("limit", ": must be an integer from 1 to " + std::to_string(capacity_));
+        return InvalidArgument("limit",
+                               ": must be an integer from 1 to " + std::to_string(capacity_));
       q.limit = static_cast<size_t>(*n);
     } else if (k == "after") {
       auto n = ParseUint(v);

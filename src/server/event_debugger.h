@@ -35,28 +35,28 @@ enum class DebugOutcome : uint8_t { kAccepted, kDuplicate, kRejected };
 std::string_view DebugOutcomeName(DebugOutcome o);
 
 struct DebugEntry {
-  uint64_t id = 0;              // 1, 2, ... in recording order, across both rings
-  int64_t received_ms = 0;      // when the outcome was known (server clock)
-  bool ad = false;              // ad ring (ad events, clicks) or site ring
-  std::string endpoint;         // the path that received it: "/api/v1/events", "/c/a1", ...
-  std::string pixel_id;         // "" for ad events and when refused before the pixel was known
+  uint64_t id = 0;          // 1, 2, ... in recording order, across both rings
+  int64_t received_ms = 0;  // when the outcome was known (server clock)
+  bool ad = false;          // ad ring (ad events, clicks) or site ring
+  std::string endpoint;     // the path that received it: "/api/v1/events", "/c/a1", ...
+  std::string pixel_id;     // "" for ad events and when refused before the pixel was known
   DebugOutcome outcome = DebugOutcome::kAccepted;
-  int64_t index = -1;           // position in the request's batch; -1: the request as a whole
-  uint64_t events = 1;          // events covered (> 1 only for a whole request refused)
-  bool merged = false;          // duplicate merged into the first copy (within 5 minutes)
-  uint64_t seq = 0;             // accepted: its seq; duplicate: the stored first copy's
-  std::string name;             // event name, or the ad event type; "" when not known
-  std::string error;            // rejected: the message the sender got
-  std::string reason;           // rejected: the bounded label of /metrics
+  int64_t index = -1;   // position in the request's batch; -1: the request as a whole
+  uint64_t events = 1;  // events covered (> 1 only for a whole request refused)
+  bool merged = false;  // duplicate merged into the first copy (within 5 minutes)
+  uint64_t seq = 0;     // accepted: its seq; duplicate: the stored first copy's
+  std::string name;     // event name, or the ad event type; "" when not known
+  std::string error;    // rejected: the message the sender got
+  std::string reason;   // rejected: the bounded label of /metrics
   std::optional<store::StoredEvent> event;  // accepted / duplicate: the normalised event
 };
 
 // What GET /api/v1/debug/events asks for.
 struct DebugQuery {
-  std::string pixel_id;                // "": any
-  std::optional<bool> ad;              // nullopt: both rings
-  std::optional<DebugOutcome> outcome; // nullopt: any
-  uint64_t after_id = 0;               // only entries newer than this id (polling)
+  std::string pixel_id;                 // "": any
+  std::optional<bool> ad;               // nullopt: both rings
+  std::optional<DebugOutcome> outcome;  // nullopt: any
+  uint64_t after_id = 0;                // only entries newer than this id (polling)
   size_t limit = 50;
 };
 
@@ -72,7 +72,7 @@ class EventDebugger {
     std::string endpoint;
     std::string pixel_id;
     bool ad = false;
-    size_t total = 0;                                        // events in the write
+    size_t total = 0;                                            // events in the write
     std::vector<std::pair<int64_t, store::StoredEvent>> events;  // (index in request, event)
   };
 

@@ -16,9 +16,9 @@
 namespace touchpoint::server {
 
 struct HttpRequest {
-  std::string method;   // "GET", "POST", ...
-  std::string path;     // decoded path part of the target, without the query
-  std::string query;    // raw query string, without '?'
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded path part of the target, without the query
+  std::string query;   // raw query string, without '?'
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
   std::string remote_ip;
@@ -45,7 +45,7 @@ class Handler {
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;     // 0: pick a free port (read it back with port())
+  uint16_t port = 8080;  // 0: pick a free port (read it back with port())
   int threads = 2;
   size_t max_body_bytes = 4 << 20;
   int idle_timeout_s = 60;

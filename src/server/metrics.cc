@@ -46,13 +46,20 @@ std::string Metrics::ReasonLabel(std::string_view message) {
   if (colon != std::string_view::npos) {
     // Keep the kind of problem, not its details.
     std::string_view what = message.substr(colon + 2);
-    if (what.rfind("more than", 0) == 0 && what.find("old") != what.npos) out += ":too_old";
-    else if (what.rfind("more than", 0) == 0 && what.find("future") != what.npos) out += ":future";
-    else if (what.rfind("must be", 0) == 0) out += ":type";
-    else if (what.rfind("required", 0) == 0) out += ":missing";
-    else if (what.rfind("longer than", 0) == 0) out += ":too_long";
-    else if (what.rfind("unknown", 0) == 0) out += ":unknown";
-    else out += ":invalid";
+    if (what.rfind("more than", 0) == 0 && what.find("old") != what.npos)
+      out += ":too_old";
+    else if (what.rfind("more than", 0) == 0 && what.find("future") != what.npos)
+      out += ":future";
+    else if (what.rfind("must be", 0) == 0)
+      out += ":type";
+    else if (what.rfind("required", 0) == 0)
+      out += ":missing";
+    else if (what.rfind("longer than", 0) == 0)
+      out += ":too_long";
+    else if (what.rfind("unknown", 0) == 0)
+      out += ":unknown";
+    else
+      out += ":invalid";
   }
   return out.empty() ? "other" : out;
 }

@@ -33,9 +33,12 @@ namespace {
 std::string Slug(std::string_view name) {
   std::string out;
   for (char c : name) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) out += c;
-    else if (c >= 'A' && c <= 'Z') out += static_cast<char>(c - 'A' + 'a');
-    else if (!out.empty() && out.back() != '-') out += '-';
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+      out += c;
+    else if (c >= 'A' && c <= 'Z')
+      out += static_cast<char>(c - 'A' + 'a');
+    else if (!out.empty() && out.back() != '-')
+      out += '-';
   }
   while (!out.empty() && out.back() == '-') out.pop_back();
   return out;
@@ -155,7 +158,8 @@ StatusOr<Advertiser> BuildAdvertiser(const Scenario& scenario, uint64_t seed, in
   const Rates& r = scenario.rates;
   for (auto& sa : adv.ads) {
     sa.ctr = r.ctr;
-    sa.cvr_per_click = sa.objective == Objective::kPurchase ? r.purchase_per_click : r.lead_per_click;
+    sa.cvr_per_click =
+        sa.objective == Objective::kPurchase ? r.purchase_per_click : r.lead_per_click;
     sa.completion = r.video_completion;
   }
   for (const Effect& effect : scenario.effects) {
@@ -166,7 +170,8 @@ StatusOr<Advertiser> BuildAdvertiser(const Scenario& scenario, uint64_t seed, in
       if (!hit)
         return InvalidArgument("effects.broken_landing.ad_id",
                                ": no ad " + e->ad_id + " in a catalog of " +
-                                   std::to_string(campaigns) + " campaigns (ads are named "
+                                   std::to_string(campaigns) +
+                                   " campaigns (ads are named "
                                    "ad-<campaign>-<group 1-3>-<ad 1-3>)");
       if (hit->objective != Objective::kPurchase)
         return InvalidArgument("effects.broken_landing.ad_id",
@@ -183,8 +188,9 @@ StatusOr<Advertiser> BuildAdvertiser(const Scenario& scenario, uint64_t seed, in
       for (const char* s : kStyles) known |= e->tag == s;
       if (!known)
         return InvalidArgument("effects.style_by_age.tag",
-                               ": " + e->tag + " is not a style the catalog uses (humor, "
-                               "straight-pitch, ugc)");
+                               ": " + e->tag +
+                                   " is not a style the catalog uses (humor, "
+                                   "straight-pitch, ugc)");
     } else if (auto* e = std::get_if<RegionCvr>(&effect)) {
       if (FindRegion(e->region) < 0)
         return InvalidArgument("effects.region_cvr.region",

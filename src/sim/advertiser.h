@@ -36,21 +36,21 @@ std::string ProductUrl(size_t product);
 struct SimAd {
   std::string ad_id;
   std::string landing_url;
-  size_t campaign = 0;     // index into Catalog::campaigns
-  size_t adgroup = 0;      // index into the campaign's adgroups
-  size_t ad = 0;           // index into the ad group's ads
+  size_t campaign = 0;  // index into Catalog::campaigns
+  size_t adgroup = 0;   // index into the campaign's adgroups
+  size_t ad = 0;        // index into the ad group's ads
   Objective objective = Objective::kPurchase;
-  std::string style;       // humor, straight-pitch or ugc (also one of the creative's tags)
+  std::string style;  // humor, straight-pitch or ugc (also one of the creative's tags)
   bool video = true;
   int64_t video_ms = 0;
-  uint8_t age_mask = 0;    // bit i: kAgeBuckets[i] is targeted
+  uint8_t age_mask = 0;        // bit i: kAgeBuckets[i] is targeted
   double delivery_weight = 1;  // share of its audience's impressions
   double cpm = 10;             // cost per 1000 impressions
   size_t product = 0;          // featured product (purchase ads)
   // True rates, effects applied (before any audience effect).
   double ctr = 0;
-  double cvr_per_click = 0;    // purchase_per_click or lead_per_click (or the broken ad's)
-  double completion = 0;       // video plays watched to the end
+  double cvr_per_click = 0;  // purchase_per_click or lead_per_click (or the broken ad's)
+  double completion = 0;     // video plays watched to the end
   bool broken_landing = false;
 };
 

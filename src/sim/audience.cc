@@ -9,14 +9,14 @@ namespace touchpoint::sim {
 
 const std::vector<Region>& Regions() {
   static const std::vector<Region> kRegions = {
-      {"California", "US", "USD", 0.11},   {"Texas", "US", "USD", 0.09},
-      {"New York", "US", "USD", 0.07},     {"Florida", "US", "USD", 0.06},
-      {"Illinois", "US", "USD", 0.04},     {"Washington", "US", "USD", 0.03},
-      {"England", "GB", "GBP", 0.13},      {"Scotland", "GB", "GBP", 0.03},
-      {"Wales", "GB", "GBP", 0.02},        {"Bavaria", "DE", "EUR", 0.06},
-      {"Berlin", "DE", "EUR", 0.05},       {"Hamburg", "DE", "EUR", 0.03},
-      {"Ile-de-France", "FR", "EUR", 0.07}, {"Provence", "FR", "EUR", 0.03},
-      {"Ontario", "CA", "CAD", 0.06},      {"Quebec", "CA", "CAD", 0.04},
+      {"California", "US", "USD", 0.11},      {"Texas", "US", "USD", 0.09},
+      {"New York", "US", "USD", 0.07},        {"Florida", "US", "USD", 0.06},
+      {"Illinois", "US", "USD", 0.04},        {"Washington", "US", "USD", 0.03},
+      {"England", "GB", "GBP", 0.13},         {"Scotland", "GB", "GBP", 0.03},
+      {"Wales", "GB", "GBP", 0.02},           {"Bavaria", "DE", "EUR", 0.06},
+      {"Berlin", "DE", "EUR", 0.05},          {"Hamburg", "DE", "EUR", 0.03},
+      {"Ile-de-France", "FR", "EUR", 0.07},   {"Provence", "FR", "EUR", 0.03},
+      {"Ontario", "CA", "CAD", 0.06},         {"Quebec", "CA", "CAD", 0.04},
       {"New South Wales", "AU", "AUD", 0.05}, {"Victoria", "AU", "AUD", 0.03},
   };
   return kRegions;
@@ -37,10 +37,11 @@ const char* const kEmailDomains[] = {"example.com", "example.org", "example.net"
 const char* UserAgent(const char* os, const char* kind, bool in_app) {
   std::string_view o = os;
   if (in_app)
-    return o == "ios" ? "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-                        "(KHTML, like Gecko) Mobile/15E148 musical_ly_34.1.0 BytedanceWebview"
-                      : "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
-                        "Gecko) Version/4.0 Chrome/124.0 Mobile Safari/537.36 musical_ly_2023401030";
+    return o == "ios"
+               ? "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+                 "(KHTML, like Gecko) Mobile/15E148 musical_ly_34.1.0 BytedanceWebview"
+               : "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like "
+                 "Gecko) Version/4.0 Chrome/124.0 Mobile Safari/537.36 musical_ly_2023401030";
   if (o == "ios")
     return std::string_view(kind) == "tablet"
                ? "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
@@ -127,8 +128,8 @@ User MakeUser(uint64_t seed, uint64_t index, double impressions_per_day,
   u.email_sha256 = ingest::HashIdentifier(ingest::IdentifierKind::kEmail, u.email);
   if (rng.Bernoulli(0.3)) {
     char phone_buf[32];
-    std::snprintf(phone_buf, sizeof phone_buf, "+1 555 %03d %04d", static_cast<int>(rng.Below(1000)),
-                  static_cast<int>(rng.Below(10000)));
+    std::snprintf(phone_buf, sizeof phone_buf, "+1 555 %03d %04d",
+                  static_cast<int>(rng.Below(1000)), static_cast<int>(rng.Below(10000)));
     u.phone = phone_buf;
     u.phone_sha256 = ingest::HashIdentifier(ingest::IdentifierKind::kPhone, u.phone);
   }

@@ -24,10 +24,10 @@ const std::vector<Region>& Regions();
 int FindRegion(std::string_view name);
 
 struct Browser {
-  std::string cookie;      // the pixel's first-party cookie (_tp), 27 characters
+  std::string cookie;  // the pixel's first-party cookie (_tp), 27 characters
   std::string user_agent;
   std::string ip;
-  bool in_app = false;     // the ad app's in-app browser: where ad clicks land
+  bool in_app = false;  // the ad app's in-app browser: where ad clicks land
   bool blocks_pixel = false;
   bool logged_in = false;  // identify() runs on every page: events carry email/phone/external_id
   std::string click_id;    // tp.js keeps the last ttclid for 7 days (_tp_clid)
@@ -42,14 +42,14 @@ struct Device {
 
 struct User {
   uint64_t index = 0;
-  std::string id;        // "u000123": names the user in the ground truth
-  size_t age = 0;        // index into kAgeBuckets
+  std::string id;  // "u000123": names the user in the ground truth
+  size_t age = 0;  // index into kAgeBuckets
   const char* gender = "unknown";
-  size_t region = 0;     // index into Regions()
+  size_t region = 0;            // index into Regions()
   std::vector<Device> devices;  // devices[0] is the phone
-  std::string user_key;  // the ad platform's key for this person
+  std::string user_key;         // the ad platform's key for this person
   std::string email, email_sha256;
-  std::string phone, phone_sha256;  // empty when the user gave no phone
+  std::string phone, phone_sha256;              // empty when the user gave no phone
   std::string external_id, external_id_sha256;  // the shop's customer id
   bool platform_knows_email = false;  // the ad platform shares hashed email with ad events
   bool has_account = false;

@@ -17,7 +17,8 @@ std::string DeliverySummary::ToText() const {
   std::string out;
   auto pct = [&](uint64_t n) {
     char buf[32];
-    std::snprintf(buf, sizeof buf, " (%.1f%%)", sent ? 100.0 * static_cast<double>(n) / static_cast<double>(sent) : 0.0);
+    std::snprintf(buf, sizeof buf, " (%.1f%%)",
+                  sent ? 100.0 * static_cast<double>(n) / static_cast<double>(sent) : 0.0);
     return std::string(buf);
   };
   out += "  sent       " + std::to_string(sent) + "\n";
@@ -36,9 +37,9 @@ std::string DeliverySummary::ToText() const {
     out.pop_back();
     out += "\n";
   }
-  if (throttled) out += "  throttled  " + std::to_string(throttled) + " (retried after Retry-After)\n";
-  if (!Balanced())
-    out += "  WARNING: accepted + duplicate + rejected != sent\n";
+  if (throttled)
+    out += "  throttled  " + std::to_string(throttled) + " (retried after Retry-After)\n";
+  if (!Balanced()) out += "  WARNING: accepted + duplicate + rejected != sent\n";
   return out;
 }
 

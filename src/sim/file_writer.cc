@@ -90,7 +90,8 @@ Status FileWriter::Deliver(const Batch& batch) {
     line_ += ',';
     line_.append(e, 1);  // the event object without its '{'
     line_ += '\n';
-    TP_RETURN_IF_ERROR(Write(site ? site_ : ads_, line_, site ? "site_events.ndjson" : "ad_events.ndjson"));
+    TP_RETURN_IF_ERROR(
+        Write(site ? site_ : ads_, line_, site ? "site_events.ndjson" : "ad_events.ndjson"));
   }
   return OkStatus();
 }

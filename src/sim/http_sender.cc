@@ -20,8 +20,10 @@ constexpr int kMaxAttempts = 120;
 std::string ErrorOf(simdjson::dom::parser& parser, const std::string& body, int status) {
   simdjson::dom::element root;
   std::string_view msg;
-  if (!parser.parse(body).get(root) && !root["error"].get_string().get(msg)) return std::string(msg);
-  if (!parser.parse(body).get(root) && !root["message"].get_string().get(msg)) return std::string(msg);
+  if (!parser.parse(body).get(root) && !root["error"].get_string().get(msg))
+    return std::string(msg);
+  if (!parser.parse(body).get(root) && !root["message"].get_string().get(msg))
+    return std::string(msg);
   return "HTTP " + std::to_string(status);
 }
 
@@ -55,8 +57,8 @@ StatusOr<std::unique_ptr<HttpSender>> HttpSender::Connect(HttpSenderOptions opti
     if (p["pixel_id"].get_string().get(id) || p["name"].get_string().get(name) ||
         p["access_token"].get_string().get(token))
       continue;
-    bool match = s->options_.pixel_id.empty() ? name == s->options_.pixel_name
-                                              : id == s->options_.pixel_id;
+    bool match =
+        s->options_.pixel_id.empty() ? name == s->options_.pixel_name : id == s->options_.pixel_id;
     if (match) {
       s->pixel_id_ = std::string(id);
       s->access_token_ = std::string(token);
@@ -87,8 +89,10 @@ StatusOr<server::ClientResponse> HttpSender::Send(std::string_view method, std::
                                                   std::string_view body, bool admin,
                                                   std::string_view content_type) {
   std::vector<std::pair<std::string, std::string>> headers;
-  if (admin) headers.emplace_back("Authorization", "Bearer " + options_.admin_token);
-  else headers.emplace_back("Access-Token", access_token_);
+  if (admin)
+    headers.emplace_back("Authorization", "Bearer " + options_.admin_token);
+  else
+    headers.emplace_back("Access-Token", access_token_);
   if (!content_type.empty()) headers.emplace_back("Content-Type", std::string(content_type));
   summary_.requests[std::string(target)]++;
   for (int attempt = 1;; ++attempt) {
@@ -182,8 +186,8 @@ Status HttpSender::SendSite(const Batch& batch, const std::vector<size_t>& indic
   simdjson::dom::element root;
   int64_t code;
   if (parser_->parse(res->body).get(root) || root["code"].get_int64().get(code))
-    return Internal("Events API: unexpected answer (HTTP " + std::to_string(res->status) + "): " +
-                    res->body);
+    return Internal("Events API: unexpected answer (HTTP " + std::to_string(res->status) +
+                    "): " + res->body);
   if (code == 40001 || code == 40105)
     return Unauthenticated("the server refused the access token: " + res->body);
   if (code != 0) {
@@ -196,8 +200,8 @@ Status HttpSender::SendSite(const Batch& batch, const std::vector<size_t>& indic
   if (root["data"]["accepted"].get_int64().get(accepted) ||
       root["data"]["duplicate"].get_int64().get(duplicate) ||
       static_cast<size_t>(accepted + duplicate) != n)
-    return Internal("Events API: answer does not add up for " + std::to_string(n) + " events: " +
-                    res->body);
+    return Internal("Events API: answer does not add up for " + std::to_string(n) +
+                    " events: " + res->body);
   summary_.accepted += static_cast<uint64_t>(accepted);
   summary_.duplicate += static_cast<uint64_t>(duplicate);
   return OkStatus();
@@ -213,11 +217,14 @@ Status HttpSender::Deliver(const Batch& batch) {
   const Clock* clock = options_.clock ? options_.clock : &system_clock_;
   int64_t recent = clock->NowMs() - options_.beacon_window_ms;
   for (size_t i = 0; i < batch.events.size(); ++i) {
-    bool beacon = batch.channel == Channel::kPixel && !batch.unknown_pixel() &&
-                  (options_.pixel_route == PixelRoute::kBeacon ||
-                   (options_.pixel_route == PixelRoute::kAuto && batch.event_times_ms[i] >= recent));
-    if (beacon) TP_RETURN_IF_ERROR(SendBeacon(batch, i));
-    else via_api.push_back(i);
+    bool beacon =
+        batch.channel == Channel::kPixel && !batch.unknown_pixel() &&
+        (options_.pixel_route == PixelRoute::kBeacon ||
+         (options_.pixel_route == PixelRoute::kAuto && batch.event_times_ms[i] >= recent));
+    if (beacon)
+      TP_RETURN_IF_ERROR(SendBeacon(batch, i));
+    else
+      via_api.push_back(i);
   }
   return SendSite(batch, via_api);
 }

@@ -33,10 +33,10 @@ enum class PixelRoute {
 };
 
 struct HttpSenderOptions {
-  std::string url;          // http://host:port
+  std::string url;  // http://host:port
   std::string admin_token;
   std::string pixel_name = "demo";  // used (or created) when pixel_id is empty
-  std::string pixel_id;     // an existing pixel; its access token is looked up
+  std::string pixel_id;             // an existing pixel; its access token is looked up
   PixelRoute pixel_route = PixelRoute::kAuto;
   int64_t beacon_window_ms = 10 * kMinuteMs;
   const Clock* clock = nullptr;  // for kAuto; nullptr: the system clock

@@ -42,7 +42,8 @@ JourneyContext MakeJourneyContext(const Scenario& scenario, const Advertiser& ad
 namespace {
 
 // Ad impressions by hour of day (UTC): quiet nights, busy evenings.
-constexpr double kDiurnal[24] = {2, 1, 1, 1, 1, 2, 3, 4, 5, 5, 5, 6, 6, 6, 6, 6, 7, 8, 9, 10, 10, 9, 6, 4};
+constexpr double kDiurnal[24] = {2, 1, 1, 1, 1, 2, 3, 4,  5,  5, 5, 6,
+                                 6, 6, 6, 6, 7, 8, 9, 10, 10, 9, 6, 4};
 constexpr double kDiurnalMax = 10;
 constexpr size_t kNone = SIZE_MAX;
 
@@ -99,10 +100,18 @@ class Journey {
       Task t = tasks_.top();
       tasks_.pop();
       switch (t.kind) {
-        case TaskKind::kLanding: Landing(t); break;
-        case TaskKind::kViewVisit: ViewVisit(t); break;
-        case TaskKind::kOrganicVisit: OrganicVisit(t); break;
-        case TaskKind::kReturn: ReturnVisit(t); break;
+        case TaskKind::kLanding:
+          Landing(t);
+          break;
+        case TaskKind::kViewVisit:
+          ViewVisit(t);
+          break;
+        case TaskKind::kOrganicVisit:
+          OrganicVisit(t);
+          break;
+        case TaskKind::kReturn:
+          ReturnVisit(t);
+          break;
       }
     }
   }
@@ -142,8 +151,8 @@ class Journey {
   int64_t Next(int64_t t) { return SiteTime(t + rng_.Between(8, 90) * 1000); }
 
   double ConversionProbability(size_t ad) const {
-    double p = ads_[ad].cvr_per_click * ctx_.ad_age_ratio[ad][user_.age] *
-               ctx_.region_ratio[user_.region];
+    double p =
+        ads_[ad].cvr_per_click * ctx_.ad_age_ratio[ad][user_.age] * ctx_.region_ratio[user_.region];
     return std::min(1.0, p);
   }
 
@@ -178,8 +187,9 @@ class Journey {
     AdEventOut("impression", t, ad, device, placement, "", -1);
     if (ad.video && rng_.Bernoulli(scenario_.rates.video_play_rate)) {
       bool complete = rng_.Bernoulli(ad.completion);
-      int64_t watch = complete ? ad.video_ms
-                               : static_cast<int64_t>(rng_.Uniform() * static_cast<double>(ad.video_ms));
+      int64_t watch = complete
+                          ? ad.video_ms
+                          : static_cast<int64_t>(rng_.Uniform() * static_cast<double>(ad.video_ms));
       AdEventOut("video_play", std::min(t + rng_.Between(100, 600), ctx_.end_ms - 1), ad, device,
                  placement, "", watch);
     }
@@ -308,9 +318,8 @@ class Journey {
     Browser& b = user_.devices[task.device].browsers[task.browser];
     // On another browser, people with an account log in to check out.
     if (task.path != "same_browser" && user_.has_account && rng_.Bernoulli(0.7)) b.logged_in = true;
-    std::string url = ad.objective == Objective::kLead
-                          ? "https://shop.example/newsletter"
-                          : ProductUrl(ad.product);
+    std::string url = ad.objective == Objective::kLead ? "https://shop.example/newsletter"
+                                                       : ProductUrl(ad.product);
     Visit(b, task.time_ms, url, "", ad.objective, ad.product, true,
           Cause{task.ad, "click", task.click_id}, task.path);
   }
@@ -336,11 +345,11 @@ class Journey {
     size_t product = static_cast<size_t>(rng_.Below(Products().size()));
     const char* referrer = rng_.Bernoulli(0.5) ? "https://www.google.com/" : "";
     if (u < p_buy)
-      Visit(b, task.time_ms, "https://shop.example/", referrer, Objective::kPurchase, product,
-            true, Cause{}, "same_session");
+      Visit(b, task.time_ms, "https://shop.example/", referrer, Objective::kPurchase, product, true,
+            Cause{}, "same_session");
     else if (u < p_buy + p_lead)
-      Visit(b, task.time_ms, "https://shop.example/newsletter", referrer, Objective::kLead,
-            product, true, Cause{}, "same_session");
+      Visit(b, task.time_ms, "https://shop.example/newsletter", referrer, Objective::kLead, product,
+            true, Cause{}, "same_session");
     else
       Visit(b, task.time_ms, "https://shop.example/", referrer, Objective::kPurchase, product,
             false, Cause{}, "");
@@ -418,7 +427,9 @@ class Journey {
   // --- Site events ------------------------------------------------------------------------------
 
   // tp.js's own event ids: Date.now() in base 36, a dot, 10 random characters.
-  std::string TpJsEventId(int64_t t) { return Base36(static_cast<uint64_t>(t)) + "." + rng_.Alnum(10); }
+  std::string TpJsEventId(int64_t t) {
+    return Base36(static_cast<uint64_t>(t)) + "." + rng_.Alnum(10);
+  }
 
   void WriteProps(JsonWriter& w, const Props& p) {
     w.Key("properties").BeginObject();
@@ -475,11 +486,14 @@ class Journey {
     w.BeginObject().Key("event").String(event).Key("event_id").String(event_id);
     w.Key("event_time").Int(t / 1000);
     w.Key("user").BeginObject();
-    w.Key("email").String(rng_.Bernoulli(kServerSendsClearEmail) ? user_.email : user_.email_sha256);
+    w.Key("email").String(rng_.Bernoulli(kServerSendsClearEmail) ? user_.email
+                                                                 : user_.email_sha256);
     if (!user_.phone.empty() && rng_.Bernoulli(0.6))
-      w.Key("phone").String(rng_.Bernoulli(kServerSendsClearEmail) ? user_.phone : user_.phone_sha256);
+      w.Key("phone").String(rng_.Bernoulli(kServerSendsClearEmail) ? user_.phone
+                                                                   : user_.phone_sha256);
     if (user_.has_account)
-      w.Key("external_id").String(rng_.Bernoulli(0.5) ? user_.external_id : user_.external_id_sha256);
+      w.Key("external_id")
+          .String(rng_.Bernoulli(0.5) ? user_.external_id : user_.external_id_sha256);
     if (rng_.Bernoulli(kServerSendsCookie)) {
       w.Key("ttp").String(b.cookie);
       if (!b.click_id.empty() && t < b.click_id_expiry_ms) w.Key("ttclid").String(b.click_id);
@@ -490,7 +504,8 @@ class Journey {
     w.Key("page").BeginObject().Key("url").String(url).EndObject();
     w.EndObject();
     int64_t arrival = t + rng_.Between(1000, 60000);
-    if (rng_.Bernoulli(scenario_.mess.late_server_events)) arrival += rng_.Between(kHourMs, 12 * kHourMs);
+    if (rng_.Bernoulli(scenario_.mess.late_server_events))
+      arrival += rng_.Between(kHourMs, 12 * kHourMs);
     Emit(Channel::kEventsApi, t, arrival, std::move(json));
   }
 
@@ -515,13 +530,19 @@ class Journey {
     JsonWriter w(tr.json);
     w.BeginObject().Key("event").String(event).Key("event_id").String(event_id);
     w.Key("pixel_event_id");
-    if (pixel) w.String(pixel_event_id); else w.Null();
+    if (pixel)
+      w.String(pixel_event_id);
+    else
+      w.Null();
     w.StringIf("order_id", props.order_id);
     w.Key("time").Int(t / 1000);
     if (props.value) w.Key("value").Double(*props.value).Key("currency").String(props.currency);
     w.Key("user").String(user_.id);
     w.Key("ad_id");
-    if (cause.ad == kNone) w.Null(); else w.String(ads_[cause.ad].ad_id);
+    if (cause.ad == kNone)
+      w.Null();
+    else
+      w.String(ads_[cause.ad].ad_id);
     w.Key("touch").String(cause.touch);
     w.StringIf("click_id", cause.click_id);
     w.Key("path").String(path);

@@ -13,8 +13,11 @@ std::string Thousands(uint64_t n) {
 }  // namespace
 
 ProgressLine::ProgressLine(std::FILE* out, bool tty, uint64_t total_users)
-    : out_(out), tty_(tty), total_users_(total_users),
-      start_(std::chrono::steady_clock::now()), last_(start_) {}
+    : out_(out),
+      tty_(tty),
+      total_users_(total_users),
+      start_(std::chrono::steady_clock::now()),
+      last_(start_) {}
 
 void ProgressLine::Update(uint64_t users_done, const DeliverySummary* summary,
                           uint64_t events_generated, bool force) {
@@ -23,7 +26,8 @@ void ProgressLine::Update(uint64_t users_done, const DeliverySummary* summary,
   if (!force && since < (tty_ ? std::chrono::milliseconds(100) : std::chrono::seconds(5))) return;
   last_ = now;
   double secs = std::chrono::duration<double>(now - start_).count();
-  double frac = total_users_ ? static_cast<double>(users_done) / static_cast<double>(total_users_) : 1;
+  double frac =
+      total_users_ ? static_cast<double>(users_done) / static_cast<double>(total_users_) : 1;
   uint64_t events = summary ? summary->sent : events_generated;
   std::string line;
   if (tty_) {
@@ -44,7 +48,8 @@ void ProgressLine::Update(uint64_t users_done, const DeliverySummary* summary,
     line += " (accepted " + Thousands(summary->accepted) + ", duplicate " +
             Thousands(summary->duplicate) + ", rejected " + Thousands(summary->rejected) + ")";
   }
-  if (secs > 0.5) line += "  " + Thousands(static_cast<uint64_t>(static_cast<double>(events) / secs)) + "/s";
+  if (secs > 0.5)
+    line += "  " + Thousands(static_cast<uint64_t>(static_cast<double>(events) / secs)) + "/s";
   line += tty_ ? "\x1b[K" : "\n";
   std::fputs(line.c_str(), out_);
   std::fflush(out_);

@@ -41,8 +41,8 @@ Status ReadCount(element e, const std::string& path, int min, int max, int& out)
   int64_t v;
   if (e.get_int64().get(v)) return InvalidArgument(path, ": must be an integer");
   if (v < min || v > max)
-    return InvalidArgument(path, ": must be between " + std::to_string(min) + " and " +
-                                     std::to_string(max));
+    return InvalidArgument(
+        path, ": must be between " + std::to_string(min) + " and " + std::to_string(max));
   out = static_cast<int>(v);
   return OkStatus();
 }
@@ -57,37 +57,59 @@ Status Unknown(const std::string& path) { return InvalidArgument(path, ": unknow
 Status ParseRates(object o, const std::string& path, Rates& r) {
   for (auto [key, value] : o) {
     std::string p = Join(path, key);
-    if (key == "impressions_per_user_day") TP_RETURN_IF_ERROR(ReadNonNegative(value, p, r.impressions_per_user_day));
-    else if (key == "video_play_rate") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.video_play_rate));
-    else if (key == "video_completion") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.video_completion));
-    else if (key == "ctr") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.ctr));
-    else if (key == "landing_pageview_rate") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.landing_pageview_rate));
-    else if (key == "purchase_per_click") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.purchase_per_click));
-    else if (key == "lead_per_click") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.lead_per_click));
-    else if (key == "view_through_visit_rate") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.view_through_visit_rate));
-    else if (key == "organic_visits_per_user_day") TP_RETURN_IF_ERROR(ReadNonNegative(value, p, r.organic_visits_per_user_day));
-    else if (key == "organic_purchase_per_visit") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.organic_purchase_per_visit));
-    else if (key == "organic_lead_per_visit") TP_RETURN_IF_ERROR(ReadProbability(value, p, r.organic_lead_per_visit));
-    else return Unknown(p);
+    if (key == "impressions_per_user_day")
+      TP_RETURN_IF_ERROR(ReadNonNegative(value, p, r.impressions_per_user_day));
+    else if (key == "video_play_rate")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.video_play_rate));
+    else if (key == "video_completion")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.video_completion));
+    else if (key == "ctr")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.ctr));
+    else if (key == "landing_pageview_rate")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.landing_pageview_rate));
+    else if (key == "purchase_per_click")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.purchase_per_click));
+    else if (key == "lead_per_click")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.lead_per_click));
+    else if (key == "view_through_visit_rate")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.view_through_visit_rate));
+    else if (key == "organic_visits_per_user_day")
+      TP_RETURN_IF_ERROR(ReadNonNegative(value, p, r.organic_visits_per_user_day));
+    else if (key == "organic_purchase_per_visit")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.organic_purchase_per_visit));
+    else if (key == "organic_lead_per_visit")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, r.organic_lead_per_visit));
+    else
+      return Unknown(p);
   }
   if (r.organic_purchase_per_visit + r.organic_lead_per_visit > 1)
-    return InvalidArgument(path, ": organic_purchase_per_visit + organic_lead_per_visit must be <= 1");
+    return InvalidArgument(path,
+                           ": organic_purchase_per_visit + organic_lead_per_visit must be <= 1");
   return OkStatus();
 }
 
 Status ParseMess(object o, const std::string& path, Mess& m) {
   for (auto [key, value] : o) {
     std::string p = Join(path, key);
-    if (key == "invalid_share") TP_RETURN_IF_ERROR(ReadProbability(value, p, m.invalid_share));
-    else if (key == "pixel_blocked_browsers") TP_RETURN_IF_ERROR(ReadProbability(value, p, m.pixel_blocked_browsers));
-    else if (key == "server_copy_missing") TP_RETURN_IF_ERROR(ReadProbability(value, p, m.server_copy_missing));
-    else if (key == "unshared_event_id") TP_RETURN_IF_ERROR(ReadProbability(value, p, m.unshared_event_id));
-    else if (key == "retried_batches") TP_RETURN_IF_ERROR(ReadProbability(value, p, m.retried_batches));
-    else if (key == "late_server_events") TP_RETURN_IF_ERROR(ReadProbability(value, p, m.late_server_events));
-    else if (key == "late_ad_logs") TP_RETURN_IF_ERROR(ReadProbability(value, p, m.late_ad_logs));
-    else return Unknown(p);
+    if (key == "invalid_share")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, m.invalid_share));
+    else if (key == "pixel_blocked_browsers")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, m.pixel_blocked_browsers));
+    else if (key == "server_copy_missing")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, m.server_copy_missing));
+    else if (key == "unshared_event_id")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, m.unshared_event_id));
+    else if (key == "retried_batches")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, m.retried_batches));
+    else if (key == "late_server_events")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, m.late_server_events));
+    else if (key == "late_ad_logs")
+      TP_RETURN_IF_ERROR(ReadProbability(value, p, m.late_ad_logs));
+    else
+      return Unknown(p);
   }
-  if (m.invalid_share > 0.5) return InvalidArgument(Join(path, "invalid_share"), ": must be at most 0.5");
+  if (m.invalid_share > 0.5)
+    return InvalidArgument(Join(path, "invalid_share"), ": must be at most 0.5");
   return OkStatus();
 }
 
@@ -105,10 +127,14 @@ Status ParseEffect(object o, const std::string& path, Effect& out) {
     for (auto [key, value] : o) {
       std::string p = Join(path, key);
       if (key == "effect") continue;
-      if (key == "ad_id") TP_RETURN_IF_ERROR(ReadText(value, p, e.ad_id));
-      else if (key == "ctr") TP_RETURN_IF_ERROR(ReadProbability(value, p, e.ctr));
-      else if (key == "purchase_per_click") TP_RETURN_IF_ERROR(ReadProbability(value, p, e.purchase_per_click));
-      else return Unknown(p);
+      if (key == "ad_id")
+        TP_RETURN_IF_ERROR(ReadText(value, p, e.ad_id));
+      else if (key == "ctr")
+        TP_RETURN_IF_ERROR(ReadProbability(value, p, e.ctr));
+      else if (key == "purchase_per_click")
+        TP_RETURN_IF_ERROR(ReadProbability(value, p, e.purchase_per_click));
+      else
+        return Unknown(p);
     }
     if (e.ad_id.empty()) return InvalidArgument(Join(path, "ad_id"), ": required");
     out = e;
@@ -117,14 +143,18 @@ Status ParseEffect(object o, const std::string& path, Effect& out) {
     for (auto [key, value] : o) {
       std::string p = Join(path, key);
       if (key == "effect") continue;
-      if (key == "tag") TP_RETURN_IF_ERROR(ReadText(value, p, e.tag));
-      else if (key == "vs") TP_RETURN_IF_ERROR(ReadText(value, p, e.vs));
+      if (key == "tag")
+        TP_RETURN_IF_ERROR(ReadText(value, p, e.tag));
+      else if (key == "vs")
+        TP_RETURN_IF_ERROR(ReadText(value, p, e.vs));
       else if (key == "cvr_ratio_by_age") {
         object ages;
         TP_RETURN_IF_ERROR(AsObject(value, p, ages));
         for (auto [age, ratio] : ages) {
           std::string ap = Join(p, age);
-          if (!IsAge(age)) return InvalidArgument(ap, ": not an age bucket (13-17, 18-24, 25-34, 35-44, 45-54, 55+)");
+          if (!IsAge(age))
+            return InvalidArgument(ap,
+                                   ": not an age bucket (13-17, 18-24, 25-34, 35-44, 45-54, 55+)");
           double r;
           TP_RETURN_IF_ERROR(ReadNonNegative(ratio, ap, r));
           e.cvr_ratio_by_age[std::string(age)] = r;
@@ -158,9 +188,12 @@ Status ParseEffect(object o, const std::string& path, Effect& out) {
     for (auto [key, value] : o) {
       std::string p = Join(path, key);
       if (key == "effect") continue;
-      if (key == "region") TP_RETURN_IF_ERROR(ReadText(value, p, e.region));
-      else if (key == "cvr_ratio") TP_RETURN_IF_ERROR(ReadNonNegative(value, p, e.cvr_ratio));
-      else return Unknown(p);
+      if (key == "region")
+        TP_RETURN_IF_ERROR(ReadText(value, p, e.region));
+      else if (key == "cvr_ratio")
+        TP_RETURN_IF_ERROR(ReadNonNegative(value, p, e.cvr_ratio));
+      else
+        return Unknown(p);
     }
     if (e.region.empty()) return InvalidArgument(Join(path, "region"), ": required");
     out = e;
@@ -194,10 +227,14 @@ StatusOr<Scenario> ParseScenario(std::string_view json) {
       TP_RETURN_IF_ERROR(AsObject(value, p, o));
       for (auto [k, v] : o) {
         std::string dp = Join(p, k);
-        if (k == "users") TP_RETURN_IF_ERROR(ReadCount(v, dp, 1, 100000000, s.users));
-        else if (k == "days") TP_RETURN_IF_ERROR(ReadCount(v, dp, 1, 3650, s.days));
-        else if (k == "campaigns") TP_RETURN_IF_ERROR(ReadCount(v, dp, 1, 99, s.campaigns));
-        else return Unknown(dp);
+        if (k == "users")
+          TP_RETURN_IF_ERROR(ReadCount(v, dp, 1, 100000000, s.users));
+        else if (k == "days")
+          TP_RETURN_IF_ERROR(ReadCount(v, dp, 1, 3650, s.days));
+        else if (k == "campaigns")
+          TP_RETURN_IF_ERROR(ReadCount(v, dp, 1, 99, s.campaigns));
+        else
+          return Unknown(dp);
       }
     } else if (key == "rates") {
       object o;

@@ -32,13 +32,14 @@ struct Rates {
 
 // The mess of real traffic.
 struct Mess {
-  double invalid_share = 0.01;           // share of sent events that are invalid
-  double pixel_blocked_browsers = 0.12;  // regular (not in-app) browsers whose ad blocker stops the pixel
-  double server_copy_missing = 0.05;     // conversions the server never reports (pixel only)
-  double unshared_event_id = 0.1;        // pixel copies whose event_id differs from the server's
-  double retried_batches = 0.03;         // server batches sent twice (a retry after a timeout)
-  double late_server_events = 0.1;       // server events arriving 1-12 hours late
-  double late_ad_logs = 0.3;             // ad log batches arriving a day late
+  double invalid_share = 0.01;  // share of sent events that are invalid
+  double pixel_blocked_browsers =
+      0.12;  // regular (not in-app) browsers whose ad blocker stops the pixel
+  double server_copy_missing = 0.05;  // conversions the server never reports (pixel only)
+  double unshared_event_id = 0.1;     // pixel copies whose event_id differs from the server's
+  double retried_batches = 0.03;      // server batches sent twice (a retry after a timeout)
+  double late_server_events = 0.1;    // server events arriving 1-12 hours late
+  double late_ad_logs = 0.3;          // ad log batches arriving a day late
   bool operator==(const Mess&) const = default;
 };
 
@@ -80,7 +81,7 @@ using Effect = std::variant<BrokenLanding, StyleByAge, VideoLengthCompletion, Re
 struct Scenario {
   std::string name;
   std::string description;
-  int users = 10000;     // defaults for the command's --users, --days, --campaigns
+  int users = 10000;  // defaults for the command's --users, --days, --campaigns
   int days = 28;
   int campaigns = 3;
   Rates rates;

@@ -13,9 +13,12 @@ namespace touchpoint::sim {
 
 const char* ChannelName(Channel c) {
   switch (c) {
-    case Channel::kEventsApi: return "events_api";
-    case Channel::kPixel: return "pixel";
-    case Channel::kAdEvents: return "ad_events";
+    case Channel::kEventsApi:
+      return "events_api";
+    case Channel::kPixel:
+      return "pixel";
+    case Channel::kAdEvents:
+      return "ad_events";
   }
   return "events_api";
 }
@@ -33,7 +36,8 @@ std::string Batch::Body(std::string_view pixel_id_override) const {
     return body;
   }
   body += R"({"event_source":"web","event_source_id":)";
-  AppendJsonString(body, pixel_id_override.empty() ? std::string_view(pixel_id) : pixel_id_override);
+  AppendJsonString(body,
+                   pixel_id_override.empty() ? std::string_view(pixel_id) : pixel_id_override);
   body += R"(,"data":[)";
   for (size_t i = 0; i < events.size(); ++i) {
     if (i) body += ',';
@@ -125,7 +129,9 @@ std::string InvalidEventJson(const InvalidKind& kind, Rng& rng, int64_t t, int64
   std::string_view name = kind.name;
   if (kind.channel == Channel::kAdEvents) {
     bool play = name == "play_without_watch";
-    w.BeginObject().Key("type").String(name == "bad_type" ? "view" : play ? "video_play" : "impression");
+    w.BeginObject().Key("type").String(name == "bad_type" ? "view"
+                                       : play             ? "video_play"
+                                                          : "impression");
     w.Key("ad_id").String(ad_id).Key("event_time").Raw(FormatSecondsMs(t));
     w.Key("user_key").String("tk" + rng.Hex(16));
     if (play) w.Key("video_ms").Int(15000);
@@ -138,20 +144,30 @@ std::string InvalidEventJson(const InvalidKind& kind, Rng& rng, int64_t t, int64
   bool unknown = kind.unknown_pixel;
   w.BeginObject().Key("event").String(unknown ? "CompletePayment" : "AddToCart");
   std::string id = (unknown ? "stg-" : "bad-") + std::to_string(serial);
-  if (name == "event_id_number") w.Key("event_id").Int(static_cast<int64_t>(1000000 + serial));
-  else w.Key("event_id").String(id);
+  if (name == "event_id_number")
+    w.Key("event_id").Int(static_cast<int64_t>(1000000 + serial));
+  else
+    w.Key("event_id").String(id);
   int64_t secs = t / 1000;
   if (name == "future_time") secs = end_ms / 1000 + 30 * 24 * 3600;
-  if (name == "milliseconds_time") w.Key("event_time").Int(secs * 1000 + rng.Between(0, 999));
-  else w.Key("event_time").Int(secs);
+  if (name == "milliseconds_time")
+    w.Key("event_time").Int(secs * 1000 + rng.Between(0, 999));
+  else
+    w.Key("event_time").Int(secs);
   w.Key("user").BeginObject().Key("ttp").String(rng.Alnum(27)).EndObject();
   w.Key("properties").BeginObject();
-  if (name == "value_string") w.Key("value").String("19.99");
-  else w.Key("value").Double(19.99);
+  if (name == "value_string")
+    w.Key("value").String("19.99");
+  else
+    w.Key("value").Double(19.99);
   w.Key("currency").String(name == "currency_lowercase" ? "usd" : "USD");
   if (unknown) w.Key("order_id").String(id);
   w.EndObject();
-  w.Key("page").BeginObject().Key("url").String("https://staging.shop.example/checkout").EndObject();
+  w.Key("page")
+      .BeginObject()
+      .Key("url")
+      .String("https://staging.shop.example/checkout")
+      .EndObject();
   w.EndObject();
   return json;
 }
@@ -224,7 +240,8 @@ StatusOr<std::unique_ptr<Simulator>> Simulator::Create(SimOptions options) {
   impl.ctx = MakeJourneyContext(sim->options_.scenario, sim->advertiser_, sim->options_.seed,
                                 sim->start_ms_, sim->options_.end_ms);
   impl.days_in_ledger = (sim->options_.end_ms - 1) / kDayMs - impl.ctx.first_day + 1;
-  impl.impressions.assign(static_cast<size_t>(impl.days_in_ledger) * sim->advertiser_.ads.size(), 0);
+  impl.impressions.assign(static_cast<size_t>(impl.days_in_ledger) * sim->advertiser_.ads.size(),
+                          0);
   impl.ctx.impressions = &impl.impressions;
   return sim;
 }
@@ -313,7 +330,8 @@ Status Simulator::Run(DeliverySink& sink, const std::function<void(uint64_t)>& o
       if (rec.channel == Channel::kEventsApi && !open[0].events.empty() &&
           rec.arrival_ms - server_batch_opened > kEventsApiBatchSpanMs)
         TP_RETURN_IF_ERROR(flush(0));
-      TP_RETURN_IF_ERROR(add(static_cast<int>(rec.channel), std::move(rec.json), t, rec.arrival_ms, ""));
+      TP_RETURN_IF_ERROR(
+          add(static_cast<int>(rec.channel), std::move(rec.json), t, rec.arrival_ms, ""));
       if (q > 0 && rng.Bernoulli(q)) {
         bool ad = rec.channel == Channel::kAdEvents;
         const InvalidKind& kind = kInvalidKinds[rng.Weighted(ad ? ad_kinds : site_kinds)];
@@ -391,10 +409,16 @@ std::string Simulator::TruthHead() const {
     a.Key("objective").String(ObjectiveName(ad.objective)).Key("style").String(ad.style);
     a.Key("format").String(ad.video ? "video" : "image").Key("video_ms").Int(ad.video_ms);
     a.Key("length");
-    if (ad.video) a.String(ad.video_ms <= short_max_ms ? "short" : "long"); else a.Null();
+    if (ad.video)
+      a.String(ad.video_ms <= short_max_ms ? "short" : "long");
+    else
+      a.Null();
     a.Key("ctr").Double(ad.ctr).Key("cvr_per_click").Double(ad.cvr_per_click);
     a.Key("completion");
-    if (ad.video) a.Double(ad.completion); else a.Null();
+    if (ad.video)
+      a.Double(ad.completion);
+    else
+      a.Null();
     a.Key("broken_landing").Bool(ad.broken_landing).EndObject();
   }
   out += "],\n\"effects\":[\n";

@@ -36,10 +36,10 @@ inline constexpr const char* kUnknownPixelId = "TPUNKNOWNSIMPIXEL000";
 struct SimOptions {
   Scenario scenario;
   uint64_t seed = 1;
-  int users = 0;      // 0: the scenario's default
-  int days = 0;       // 0: the scenario's default
-  int campaigns = 0;  // 0: the scenario's default
-  int64_t end_ms = 0; // the simulated period is [end - days, end)
+  int users = 0;       // 0: the scenario's default
+  int days = 0;        // 0: the scenario's default
+  int campaigns = 0;   // 0: the scenario's default
+  int64_t end_ms = 0;  // the simulated period is [end - days, end)
   std::string pixel_id = "SIMPIXEL";
 };
 
@@ -52,11 +52,11 @@ const char* ChannelName(Channel c);
 
 // One request's worth of events.
 struct Batch {
-  uint64_t number = 0;        // 1, 2, ... in delivery order (a retry repeats the number)
+  uint64_t number = 0;  // 1, 2, ... in delivery order (a retry repeats the number)
   Channel channel = Channel::kEventsApi;
-  std::string pixel_id;       // site channels: SimOptions::pixel_id or kUnknownPixelId
-  bool retry = false;         // a second send of the batch before it
-  bool has_invalid = false;   // holds deliberately invalid events
+  std::string pixel_id;      // site channels: SimOptions::pixel_id or kUnknownPixelId
+  bool retry = false;        // a second send of the batch before it
+  bool has_invalid = false;  // holds deliberately invalid events
   // JSON objects: Events API 2.0 data[] elements (site channels) or ad events.
   std::vector<std::string> events;
   std::vector<int64_t> event_times_ms;  // as simulated (invalid events: their garbled time)
@@ -105,8 +105,8 @@ struct SimTotals {
   uint64_t events = 0;  // everything handed to sinks, retries included
   std::map<std::string, uint64_t> events_by_channel;
   uint64_t retried_events = 0;
-  uint64_t invalid_events = 0;  // retries included
-  std::map<std::string, uint64_t> expected_rejections;  // reason -> count, retries included
+  uint64_t invalid_events = 0;                           // retries included
+  std::map<std::string, uint64_t> expected_rejections;   // reason -> count, retries included
   std::map<std::string, uint64_t> conversions_by_touch;  // click, view, none (primary only)
   std::map<std::string, uint64_t> conversions_by_event;
 };

@@ -25,11 +25,13 @@ class Dictionary {
 
  private:
   std::vector<std::string> strings_;
-  std::unordered_map<std::string_view, uint32_t> index_;  // views into strings_ (stable: deque-like growth avoided by reserve)
+  std::unordered_map<std::string_view, uint32_t>
+      index_;  // views into strings_ (stable: deque-like growth avoided by reserve)
 };
 
 // Age buckets and genders as codes; 0 = unknown.
-inline constexpr std::string_view kAgeNames[] = {"", "13-17", "18-24", "25-34", "35-44", "45-54", "55+"};
+inline constexpr std::string_view kAgeNames[] = {"",      "13-17", "18-24", "25-34",
+                                                 "35-44", "45-54", "55+"};
 inline constexpr std::string_view kGenderNames[] = {"", "female", "male", "unknown"};
 uint8_t AgeCode(std::string_view age);
 uint8_t GenderCode(std::string_view gender);
@@ -38,15 +40,15 @@ inline constexpr uint32_t kNoNode = UINT32_MAX;
 
 // Ad events (touchpoints). 36 bytes per row.
 struct AdColumns {
-  std::vector<uint8_t> type;        // AdEventType
-  std::vector<uint8_t> age;         // AgeCode
-  std::vector<uint8_t> gender;      // GenderCode
-  std::vector<uint8_t> placement;   // placement dictionary code (few values)
-  std::vector<uint32_t> ad;         // ad dictionary code
+  std::vector<uint8_t> type;       // AdEventType
+  std::vector<uint8_t> age;        // AgeCode
+  std::vector<uint8_t> gender;     // GenderCode
+  std::vector<uint8_t> placement;  // placement dictionary code (few values)
+  std::vector<uint32_t> ad;        // ad dictionary code
   std::vector<int64_t> time_ms;
-  std::vector<uint32_t> node;       // identity node, kNoNode when the event has no identifier
-  std::vector<uint32_t> watch_ms;   // video plays
-  std::vector<uint32_t> video_ms;   // video plays
+  std::vector<uint32_t> node;      // identity node, kNoNode when the event has no identifier
+  std::vector<uint32_t> watch_ms;  // video plays
+  std::vector<uint32_t> video_ms;  // video plays
   std::vector<uint16_t> country, region, os, device;
 
   size_t size() const { return time_ms.size(); }
@@ -58,14 +60,14 @@ struct AdColumns {
 
 // Site events (conversions and page views). 36 bytes per row.
 struct SiteColumns {
-  std::vector<uint64_t> seq;        // store sequence number (ascending)
-  std::vector<uint16_t> pixel;      // pixel dictionary code
-  std::vector<uint16_t> event;      // event-name dictionary code
+  std::vector<uint64_t> seq;    // store sequence number (ascending)
+  std::vector<uint16_t> pixel;  // pixel dictionary code
+  std::vector<uint16_t> event;  // event-name dictionary code
   std::vector<uint16_t> currency;
-  std::vector<uint8_t> is_test;     // carried a test_event_code: excluded from reports
+  std::vector<uint8_t> is_test;  // carried a test_event_code: excluded from reports
   std::vector<int64_t> time_ms;
   std::vector<uint32_t> node;
-  std::vector<double> value;        // NaN when absent
+  std::vector<double> value;  // NaN when absent
 
   size_t size() const { return time_ms.size(); }
   void Reserve(size_t n);

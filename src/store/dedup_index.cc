@@ -41,8 +41,7 @@ void DedupIndex::Expire(int64_t now_ms) {
   while (!by_time_.empty() && now_ms - by_time_.front().first > kDedupWindowMs) {
     auto it = map_.find(by_time_.front().second);
     // Only erase if this queue entry is the live one (a key can be re-inserted after expiry).
-    if (it != map_.end() && it->second.first_received_ms == by_time_.front().first)
-      map_.erase(it);
+    if (it != map_.end() && it->second.first_received_ms == by_time_.front().first) map_.erase(it);
     by_time_.pop_front();
   }
 }

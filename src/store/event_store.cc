@@ -15,9 +15,12 @@ namespace touchpoint::store {
 
 const char* WriteOutcomeName(WriteOutcome o) {
   switch (o) {
-    case WriteOutcome::kAccepted: return "accepted";
-    case WriteOutcome::kDuplicate: return "duplicate";
-    case WriteOutcome::kMerged: return "duplicate";
+    case WriteOutcome::kAccepted:
+      return "accepted";
+    case WriteOutcome::kDuplicate:
+      return "duplicate";
+    case WriteOutcome::kMerged:
+      return "duplicate";
   }
   return "accepted";
 }
@@ -176,7 +179,8 @@ Status EventStore::RecoverDedup() {
 }
 
 Status EventStore::LoadPixels() {
-  auto q = db_.Prepare("SELECT pixel_id, name, access_token, created_ms, allowed_origins FROM pixels");
+  auto q =
+      db_.Prepare("SELECT pixel_id, name, access_token, created_ms, allowed_origins FROM pixels");
   if (!q.ok()) return q.status();
   std::lock_guard lock(mu_cache_);
   Status st;
@@ -210,8 +214,10 @@ Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback done) {
   // Serialize here, on the caller's (HTTP) thread: the single writer only binds and inserts.
   std::vector<std::string> bodies(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
-    if (const auto* site = std::get_if<SiteEvent>(&events[i])) ingest::AppendSiteEventJson(*site, 0, 0, bodies[i]);
-    else ingest::AppendAdEventJson(std::get<AdEvent>(events[i]), 0, 0, bodies[i]);
+    if (const auto* site = std::get_if<SiteEvent>(&events[i]))
+      ingest::AppendSiteEventJson(*site, 0, 0, bodies[i]);
+    else
+      ingest::AppendAdEventJson(std::get<AdEvent>(events[i]), 0, 0, bodies[i]);
   }
   {
     std::lock_guard lock(mu_);
@@ -228,7 +234,8 @@ Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback done) {
 WriteResult EventStore::Write(std::vector<StoredEvent> events) {
   std::promise<WriteResult> promise;
   auto future = promise.get_future();
-  Status st = Submit(std::move(events), [&promise](WriteResult r) { promise.set_value(std::move(r)); });
+  Status st =
+      Submit(std::move(events), [&promise](WriteResult r) { promise.set_value(std::move(r)); });
   if (!st.ok()) return WriteResult{st, {}, {}};
   return future.get();
 }
@@ -298,9 +305,15 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       }
       uint64_t seq = next_seq_++;
       insert_.Bind(1, static_cast<int64_t>(seq)).Bind(2, static_cast<int64_t>(kind));
-      if (pixel.empty()) insert_.BindNull(3); else insert_.Bind(3, pixel);
+      if (pixel.empty())
+        insert_.BindNull(3);
+      else
+        insert_.Bind(3, pixel);
       insert_.Bind(4, name);
-      if (key.empty()) insert_.BindNull(5); else insert_.Bind(5, key);
+      if (key.empty())
+        insert_.BindNull(5);
+      else
+        insert_.Bind(5, key);
       insert_.Bind(6, event_time).Bind(7, now).BindStatic(8, body);  // body outlives Run()
       st = insert_.Run();
       if (!st.ok()) break;
@@ -320,8 +333,8 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     for (const auto& k : inserted_keys) dedup_.Erase(k);
     next_seq_ = seq_before;
   }
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                  .count();
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   {
     std::lock_guard lock(mu_);
     queued_events_ -= n_events;
@@ -346,8 +359,8 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       for (size_t i = 0; i < events.size() && i < results[b].outcomes.size(); ++i) {
         WriteOutcome o = results[b].outcomes[i];
         if (o == WriteOutcome::kDuplicate) continue;
-        committed.push_back(CommittedEvent{results[b].seqs[i], std::move(events[i]),
-                                           o == WriteOutcome::kMerged});
+        committed.push_back(
+            CommittedEvent{results[b].seqs[i], std::move(events[i]), o == WriteOutcome::kMerged});
       }
     }
     listener(std::move(committed));
@@ -408,9 +421,9 @@ std::vector<Pixel> EventStore::ListPixels() const {
   std::lock_guard lock(mu_cache_);
   std::vector<Pixel> out;
   for (const auto& [id, p] : pixels_) out.push_back(p);
-  std::sort(out.begin(), out.end(),
-            [](const Pixel& a, const Pixel& b) { return a.created_ms < b.created_ms ||
-                                                        (a.created_ms == b.created_ms && a.pixel_id < b.pixel_id); });
+  std::sort(out.begin(), out.end(), [](const Pixel& a, const Pixel& b) {
+    return a.created_ms < b.created_ms || (a.created_ms == b.created_ms && a.pixel_id < b.pixel_id);
+  });
   return out;
 }
 
@@ -451,8 +464,8 @@ std::shared_ptr<const Catalog> EventStore::GetCatalog() const {
 Status EventStore::PutSpend(const std::vector<SpendRow>& rows) {
   std::lock_guard lock(mu_db_);
   TP_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
-  auto q = db_.Prepare(
-      "INSERT OR REPLACE INTO spend(day_ms, ad_id, spend, currency) VALUES (?,?,?,?)");
+  auto q =
+      db_.Prepare("INSERT OR REPLACE INTO spend(day_ms, ad_id, spend, currency) VALUES (?,?,?,?)");
   if (!q.ok()) {
     (void)db_.Exec("ROLLBACK");
     return q.status();
@@ -475,7 +488,8 @@ StatusOr<std::vector<SpendRow>> EventStore::GetSpend() const {
   std::vector<SpendRow> out;
   Status st;
   while (q->Step(&st))
-    out.push_back(SpendRow{q->Int(0), std::string(q->Text(1)), q->Double(2), std::string(q->Text(3))});
+    out.push_back(
+        SpendRow{q->Int(0), std::string(q->Text(1)), q->Double(2), std::string(q->Text(3))});
   if (!st.ok()) return st;
   return out;
 }
@@ -522,11 +536,13 @@ Status EventStore::ScanAll(
   while (q->Step(&st)) {
     if (q->Int(2) == kKindSite) {
       auto ev = ingest::SiteEventFromJson(q->Text(3));
-      if (!ev.ok()) return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
+      if (!ev.ok())
+        return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
       visit(static_cast<uint64_t>(q->Int(0)), q->Int(1), StoredEvent(std::move(*ev)));
     } else {
       auto ev = ingest::AdEventFromJson(q->Text(3));
-      if (!ev.ok()) return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
+      if (!ev.ok())
+        return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
       visit(static_cast<uint64_t>(q->Int(0)), q->Int(1), StoredEvent(std::move(*ev)));
     }
   }

@@ -34,8 +34,8 @@ namespace touchpoint::store {
 
 struct StoreOptions {
   std::string data_dir;
-  bool synchronous_full = true;      // fsync at every commit (survives power loss)
-  size_t max_queued_events = 100000; // beyond this, Submit() answers "retry later"
+  bool synchronous_full = true;       // fsync at every commit (survives power loss)
+  size_t max_queued_events = 100000;  // beyond this, Submit() answers "retry later"
   // Tests only: runs on the writer thread before each group is written (to hold the writer).
   std::function<void()> before_group_for_testing;
 };
@@ -67,16 +67,16 @@ struct CommittedEvent {
 using CommitListener = std::function<void(std::vector<CommittedEvent>)>;
 
 struct WriteResult {
-  Status status;                      // not OK: nothing of the batch was stored
-  std::vector<WriteOutcome> outcomes; // one per event, in order
-  std::vector<uint64_t> seqs;         // seq of the stored copy (the first copy for duplicates)
+  Status status;                       // not OK: nothing of the batch was stored
+  std::vector<WriteOutcome> outcomes;  // one per event, in order
+  std::vector<uint64_t> seqs;          // seq of the stored copy (the first copy for duplicates)
 };
 using WriteCallback = std::function<void(WriteResult)>;
 
 // Read-side filters for Export().
 struct ExportQuery {
-  std::string pixel_id;  // site events of this pixel; empty + ads=false: all site events
-  bool ads = false;      // ad events instead of site events
+  std::string pixel_id;         // site events of this pixel; empty + ads=false: all site events
+  bool ads = false;             // ad events instead of site events
   int64_t from_ms = INT64_MIN;  // event time, inclusive
   int64_t to_ms = INT64_MAX;    // event time, exclusive
 };
@@ -175,8 +175,8 @@ class EventStore {
   CommitListener listener_;  // guarded by mu_
 
   mutable std::mutex mu_cache_;
-  std::unordered_map<std::string, Pixel> pixels_;          // by id
-  std::unordered_map<std::string, std::string> tokens_;    // token -> pixel id
+  std::unordered_map<std::string, Pixel> pixels_;        // by id
+  std::unordered_map<std::string, std::string> tokens_;  // token -> pixel id
   std::shared_ptr<const Catalog> catalog_;
 };
 

@@ -73,9 +73,9 @@ Database::~Database() {
 
 StatusOr<Database> Database::Open(const std::string& path, bool synchronous_full) {
   Database d;
-  int rc = sqlite3_open_v2(path.c_str(), &d.db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &d.db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = d.db_ ? sqlite3_errmsg(d.db_) : "out of memory";
     return Internal("sqlite: cannot open " + path + ": " + msg);

@@ -1,15 +1,14 @@
 // Integration tests over real loopback HTTP: every endpoint's happy path, every rejection with
 // its error text, de-duplication across pixel and server, the click redirect, and auth.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <latch>
 #include <thread>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "ingest/hashing.h"
 #include "support/test_server.h"
@@ -29,7 +28,8 @@ class ApiTest : public ::testing::Test {
  protected:
   PixelInfo CreatePixel(const std::string& name, const std::string& extra = "") {
     auto c = srv_.Client();
-    auto r = c.Request("POST", "/api/v1/pixels", R"({"name":")" + name + "\"" + extra + "}", Admin());
+    auto r =
+        c.Request("POST", "/api/v1/pixels", R"({"name":")" + name + "\"" + extra + "}", Admin());
     EXPECT_TRUE(r.ok());
     EXPECT_EQ(r->status, 201) << r->body;
     Json j(r->body);
@@ -37,7 +37,8 @@ class ApiTest : public ::testing::Test {
             std::string(j["access_token"].get_string().value())};
   }
   std::string Track(const PixelInfo& p, const std::string& events, const std::string& token) {
-    std::string body = R"({"event_source":"web","event_source_id":")" + p.id + R"(","data":[)" + events + "]}";
+    std::string body =
+        R"({"event_source":"web","event_source_id":")" + p.id + R"(","data":[)" + events + "]}";
     auto r = srv_.Client().Request("POST", "/open_api/v1.3/event/track/", body,
                                    {{"Access-Token", token}, {"Content-Type", "application/json"}});
     EXPECT_TRUE(r.ok());
@@ -57,7 +58,8 @@ class ApiTest : public ::testing::Test {
     }
     return lines;
   }
-  std::string Event(const std::string& name, const std::string& event_id, const std::string& extra = "") {
+  std::string Event(const std::string& name, const std::string& event_id,
+                    const std::string& extra = "") {
     return R"({"event":")" + name + R"(","event_time":)" + std::to_string(srv_.now_s() - 60) +
            (event_id.empty() ? "" : R"(,"event_id":")" + event_id + "\"") + extra + "}";
   }
@@ -90,7 +92,8 @@ TEST_F(ApiTest, PixelsAreCreatedAndListedWithAdminTokenOnly) {
   EXPECT_NE(list->body.find(p.id), std::string::npos);
   auto anon = c.Request("GET", "/api/v1/pixels");
   EXPECT_EQ(anon->status, 401);
-  auto wrong = c.Request("POST", "/api/v1/pixels", R"({"name":"x"})", {{"Authorization", "Bearer nope"}});
+  auto wrong =
+      c.Request("POST", "/api/v1/pixels", R"({"name":"x"})", {{"Authorization", "Bearer nope"}});
   EXPECT_EQ(wrong->status, 401);
   auto noname = c.Request("POST", "/api/v1/pixels", R"({})", Admin());
   EXPECT_EQ(noname->status, 400);
@@ -99,9 +102,12 @@ TEST_F(ApiTest, PixelsAreCreatedAndListedWithAdminTokenOnly) {
 
 TEST_F(ApiTest, EventsApi2AcceptsTikTokBodyAndExportShowsIt) {
   auto p = CreatePixel("shop");
-  std::string body = Track(p, Event("CompletePayment", "order_789",
-                                    R"(,"user":{"email":"Jane@Example.com","ttp":"c1"},"properties":{"value":46,"currency":"USD","contents":[{"content_id":"1077218","price":23,"quantity":2}]},"page":{"url":"https://s.example/thanks?ttclid=CLK1"})"),
-                           p.token);
+  std::string body = Track(
+      p,
+      Event(
+          "CompletePayment", "order_789",
+          R"(,"user":{"email":"Jane@Example.com","ttp":"c1"},"properties":{"value":46,"currency":"USD","contents":[{"content_id":"1077218","price":23,"quantity":2}]},"page":{"url":"https://s.example/thanks?ttclid=CLK1"})"),
+      p.token);
   EXPECT_EQ(last_status_, 200);
   EXPECT_EQ(Code(body), 0) << body;
   EXPECT_EQ(Message(body), "OK");
@@ -122,11 +128,14 @@ TEST_F(ApiTest, EventsApiRejectionsNameTheField) {
   struct Case {
     std::string events, message;
   } cases[] = {
-      {R"({"event":"Purchase","event_time":1699999000,"event_id":123})", "data[0].event_id: must be a string"},
+      {R"({"event":"Purchase","event_time":1699999000,"event_id":123})",
+       "data[0].event_id: must be a string"},
       {R"({"event":"Purchase","event_time":1699999000,"properties":{"contents":[{"content_id":7}]}})",
        "data[0].properties.contents[0].content_id: must be a string"},
-      {Event("A", "") + "," + R"({"event":"B","event_time":1600000000})", "data[1].event_time: more than 28 days old"},
-      {R"({"event":"B","event_time":1700000700})", "data[0].event_time: more than 10 minutes in the future"},
+      {Event("A", "") + "," + R"({"event":"B","event_time":1600000000})",
+       "data[1].event_time: more than 28 days old"},
+      {R"({"event":"B","event_time":1700000700})",
+       "data[0].event_time: more than 10 minutes in the future"},
       {R"({"event":"B","event_time":"soon"})", "data[0].event_time: must be Unix seconds"},
       {R"({"event_time":1699999000})", "data[0].event: required"},
       {R"({"event":"B","event_time":1699999000,"user":{"ttp":")" + std::string(300, 'x') + "\"}}",
@@ -147,7 +156,8 @@ TEST_F(ApiTest, EventsApiRejectionsNameTheField) {
 TEST_F(ApiTest, MalformedJsonAndOversizedBatchAndBody) {
   auto p = CreatePixel("shop");
   auto c = srv_.Client();
-  auto bad = c.Request("POST", "/open_api/v1.3/event/track/", R"({"event_source_id":)", {{"Access-Token", p.token}});
+  auto bad = c.Request("POST", "/open_api/v1.3/event/track/", R"({"event_source_id":)",
+                       {{"Access-Token", p.token}});
   EXPECT_EQ(Code(bad->body), 40002);
   EXPECT_EQ(Message(bad->body).rfind("body: malformed JSON", 0), 0u) << bad->body;
   std::string many;
@@ -166,11 +176,13 @@ TEST_F(ApiTest, BodyOverLimitGets413) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(srv_.url().substr(srv_.url().rfind(':') + 1))));
+  addr.sin_port =
+      htons(static_cast<uint16_t>(std::stoi(srv_.url().substr(srv_.url().rfind(':') + 1))));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  std::string head = "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: " +
-                     std::to_string(5 << 20) + "\r\n\r\n{";
+  std::string head =
+      "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(5 << 20) +
+      "\r\n\r\n{";
   ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
   std::string response;
   char buf[4096];
@@ -185,7 +197,8 @@ TEST_F(ApiTest, AuthNoTokenWrongTokenAndAnotherPixelsToken) {
   auto a = CreatePixel("a");
   auto b = CreatePixel("b");
   auto c = srv_.Client();
-  std::string body = R"({"event_source":"web","event_source_id":")" + a.id + R"(","data":[)" + Event("A", "1") + "]}";
+  std::string body = R"({"event_source":"web","event_source_id":")" + a.id + R"(","data":[)" +
+                     Event("A", "1") + "]}";
   auto none = c.Request("POST", "/open_api/v1.3/event/track/", body);
   EXPECT_EQ(Code(none->body), 40001);
   EXPECT_EQ(Message(none->body), "Access-Token header: required");
@@ -199,21 +212,31 @@ TEST_F(ApiTest, AuthNoTokenWrongTokenAndAnotherPixelsToken) {
   EXPECT_EQ(c.Request("POST", "/api/v1/events", body)->status, 401);
   EXPECT_EQ(c.Request("POST", "/api/v1/events", body, {{"Access-Token", "nope"}})->status, 401);
   EXPECT_EQ(c.Request("POST", "/api/v1/events", body, {{"Access-Token", b.token}})->status, 403);
-  EXPECT_EQ(c.Request("POST", "/api/v1/events", body, {{"Authorization", "Bearer " + a.token}})->status, 200);
+  EXPECT_EQ(
+      c.Request("POST", "/api/v1/events", body, {{"Authorization", "Bearer " + a.token}})->status,
+      200);
   // Unknown pixel, with a valid token.
-  std::string ghost = R"({"event_source":"web","event_source_id":"TPNOSUCHPIXEL","data":[)" + Event("A", "1") + "]}";
-  auto unknown = c.Request("POST", "/open_api/v1.3/event/track/", ghost, {{"Access-Token", a.token}});
+  std::string ghost = R"({"event_source":"web","event_source_id":"TPNOSUCHPIXEL","data":[)" +
+                      Event("A", "1") + "]}";
+  auto unknown =
+      c.Request("POST", "/open_api/v1.3/event/track/", ghost, {{"Access-Token", a.token}});
   EXPECT_EQ(Code(unknown->body), 40002);
   EXPECT_EQ(Message(unknown->body), "event_source_id: unknown pixel TPNOSUCHPIXEL");
   // Admin-only endpoints refuse pixel tokens.
-  EXPECT_EQ(c.Request("GET", "/api/v1/export?pixel_id=" + a.id, "", {{"Authorization", "Bearer " + a.token}})->status, 401);
-  EXPECT_EQ(c.Request("POST", "/api/v1/ad-events", "[]", {{"Authorization", "Bearer " + a.token}})->status, 401);
+  EXPECT_EQ(c.Request("GET", "/api/v1/export?pixel_id=" + a.id, "",
+                      {{"Authorization", "Bearer " + a.token}})
+                ->status,
+            401);
+  EXPECT_EQ(c.Request("POST", "/api/v1/ad-events", "[]", {{"Authorization", "Bearer " + a.token}})
+                ->status,
+            401);
 }
 
 TEST_F(ApiTest, NativeEventsReportsPerEventResults) {
   auto p = CreatePixel("shop");
   std::string body = R"({"event_source_id":")" + p.id + R"(","data":[)" + Event("A", "e1") + "," +
-                     R"({"event":"B","event_time":1699999000,"event_id":5})" + "," + Event("A", "e1") + "]}";
+                     R"({"event":"B","event_time":1699999000,"event_id":5})" + "," +
+                     Event("A", "e1") + "]}";
   auto r = srv_.Client().Request("POST", "/api/v1/events", body, {{"Access-Token", p.token}});
   EXPECT_EQ(r->status, 200);
   Json j(r->body);
@@ -222,23 +245,28 @@ TEST_F(ApiTest, NativeEventsReportsPerEventResults) {
   EXPECT_EQ(j["rejected"].get_int64().value(), 1);
   EXPECT_EQ(j["results"].at(1)["error"].get_string().value(), "data[1].event_id: must be a string");
   EXPECT_EQ(j["results"].at(2)["status"].get_string().value(), "duplicate");
-  auto all_bad = srv_.Client().Request(
-      "POST", "/api/v1/events",
-      R"({"event_source_id":")" + p.id + R"(","data":[{"event":"B","event_time":1699999000,"event_id":5}]})",
-      {{"Access-Token", p.token}});
+  auto all_bad =
+      srv_.Client().Request("POST", "/api/v1/events",
+                            R"({"event_source_id":")" + p.id +
+                                R"(","data":[{"event":"B","event_time":1699999000,"event_id":5}]})",
+                            {{"Access-Token", p.token}});
   EXPECT_EQ(all_bad->status, 400);
 }
 
 TEST_F(ApiTest, EventsApi1TrackAndBatch) {
   auto p = CreatePixel("shop");
   auto c = srv_.Client();
-  auto t = c.Request("POST", "/open_api/v1.3/pixel/track/",
-                     R"({"pixel_code":")" + p.id + R"(","event":"CompletePayment","event_id":"v1-1","timestamp":"2023-11-14T22:00:00Z","context":{"ad":{"callback":"CLK9"},"user":{"phone_number":"+1 650 555 1212"}},"properties":{"value":5,"currency":"EUR"}})",
-                     {{"Access-Token", p.token}});
+  auto t = c.Request(
+      "POST", "/open_api/v1.3/pixel/track/",
+      R"({"pixel_code":")" + p.id +
+          R"(","event":"CompletePayment","event_id":"v1-1","timestamp":"2023-11-14T22:00:00Z","context":{"ad":{"callback":"CLK9"},"user":{"phone_number":"+1 650 555 1212"}},"properties":{"value":5,"currency":"EUR"}})",
+      {{"Access-Token", p.token}});
   EXPECT_EQ(Code(t->body), 0) << t->body;
-  auto b = c.Request("POST", "/open_api/v1.3/pixel/batch/",
-                     R"({"pixel_code":")" + p.id + R"(","batch":[{"type":"track","event":"ViewContent","event_id":"v1-2","timestamp":"2023-11-14T22:01:00Z"},{"type":"track","event":"AddToCart","event_id":"v1-3"}]})",
-                     {{"Access-Token", p.token}});
+  auto b = c.Request(
+      "POST", "/open_api/v1.3/pixel/batch/",
+      R"({"pixel_code":")" + p.id +
+          R"(","batch":[{"type":"track","event":"ViewContent","event_id":"v1-2","timestamp":"2023-11-14T22:01:00Z"},{"type":"track","event":"AddToCart","event_id":"v1-3"}]})",
+      {{"Access-Token", p.token}});
   EXPECT_EQ(Code(b->body), 0) << b->body;
   auto lines = Export("pixel_id=" + p.id);
   ASSERT_EQ(lines.size(), 3u);
@@ -252,16 +280,21 @@ TEST_F(ApiTest, PixelAndServerCopiesOfOnePurchaseAreStoredOnceWithMergedKeys) {
   auto p = CreatePixel("shop");
   auto c = srv_.Client();
   // Browser first: cookie and click id.
-  auto beacon = c.Request("POST", "/api/v1/pixel",
-                          R"({"pixel_id":")" + p.id + R"(","event":"CompletePayment","event_id":"order-1","user":{"ttp":"cookieA","ttclid":"CLK1"},"properties":{"value":42,"currency":"USD"}})",
-                          {{"Content-Type", "text/plain;charset=UTF-8"}, {"Origin", "https://shop.example"}});
+  auto beacon = c.Request(
+      "POST", "/api/v1/pixel",
+      R"({"pixel_id":")" + p.id +
+          R"(","event":"CompletePayment","event_id":"order-1","user":{"ttp":"cookieA","ttclid":"CLK1"},"properties":{"value":42,"currency":"USD"}})",
+      {{"Content-Type", "text/plain;charset=UTF-8"}, {"Origin", "https://shop.example"}});
   EXPECT_EQ(beacon->status, 200) << beacon->body;
   EXPECT_EQ(beacon->Header("access-control-allow-origin"), "https://shop.example");
   // Server copy two minutes later: hashed email and external id.
   srv_.clock().Advance(2 * kMinuteMs);
-  std::string body = Track(p, Event("CompletePayment", "order-1",
-                                    R"(,"user":{"email":"buyer@example.com","external_id":"cust-7"},"properties":{"value":42,"currency":"USD"})"),
-                           p.token);
+  std::string body = Track(
+      p,
+      Event(
+          "CompletePayment", "order-1",
+          R"(,"user":{"email":"buyer@example.com","external_id":"cust-7"},"properties":{"value":42,"currency":"USD"})"),
+      p.token);
   EXPECT_EQ(Code(body), 0);
   EXPECT_EQ(Json(body)["data"]["duplicate"].get_int64().value(), 1);
   auto lines = Export("pixel_id=" + p.id);
@@ -287,8 +320,10 @@ TEST_F(ApiTest, PurchaseWithoutEventIdDeduplicatesOnOrderId) {
 
 TEST_F(ApiTest, PixelGifStoresEventAndAnswersGif) {
   auto p = CreatePixel("shop");
-  auto r = srv_.Client().Request("GET", "/api/v1/pixel.gif?pixel_id=" + p.id +
-                                            "&event=PageView&event_id=pv1&ttclid=abc&ttp=c9&url=https%3A%2F%2Fs.example%2F%3Fttclid%3Dabc&value=1.5&currency=USD",
+  auto r = srv_.Client().Request("GET",
+                                 "/api/v1/pixel.gif?pixel_id=" + p.id +
+                                     "&event=PageView&event_id=pv1&ttclid=abc&ttp=c9&url=https%3A%"
+                                     "2F%2Fs.example%2F%3Fttclid%3Dabc&value=1.5&currency=USD",
                                  "", {{"User-Agent", "TestBrowser/1"}});
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->Header("content-type"), "image/gif");
@@ -312,7 +347,8 @@ TEST_F(ApiTest, BeaconFromDisallowedOriginIsRefused) {
   EXPECT_EQ(ok->status, 200);
   auto evil = c.Request("POST", "/api/v1/pixel", body, {{"Origin", "https://evil.example"}});
   EXPECT_EQ(evil->status, 403);
-  EXPECT_EQ(evil->body, R"({"error":"origin https://evil.example: not allowed for pixel )" + p.id + "\"}");
+  EXPECT_EQ(evil->body,
+            R"({"error":"origin https://evil.example: not allowed for pixel )" + p.id + "\"}");
   auto pre = c.Request("OPTIONS", "/api/v1/pixel", "", {{"Origin", "https://shop.example"}});
   EXPECT_EQ(pre->status, 204);
   EXPECT_EQ(pre->Header("access-control-allow-origin"), "https://shop.example");
@@ -329,15 +365,20 @@ TEST_F(ApiTest, CatalogPutGetAndClickRedirectOnlyToLandingUrl) {
   EXPECT_EQ(put->status, 200) << put->body;
   EXPECT_EQ(put->body, R"({"campaigns":1,"ads":1})");
   auto get = c.Request("GET", "/api/v1/catalog", "", Admin());
-  EXPECT_NE(get->body.find("\"landing_url\":\"https://shop.example/p?x=1#top\""), std::string::npos);
+  EXPECT_NE(get->body.find("\"landing_url\":\"https://shop.example/p?x=1#top\""),
+            std::string::npos);
 
-  auto click = c.Request("GET", "/c/a1?user_key=u42&age=18-24&url=https%3A%2F%2Fevil.example%2F&redirect=https://evil.example");
+  auto click =
+      c.Request("GET",
+                "/c/a1?user_key=u42&age=18-24&url=https%3A%2F%2Fevil.example%2F&redirect=https://"
+                "evil.example");
   EXPECT_EQ(click->status, 302);
   std::string loc = click->Header("location");
   EXPECT_EQ(loc.rfind("https://shop.example/p?x=1&ttclid=TPC.", 0), 0u) << loc;
   EXPECT_EQ(loc.substr(loc.size() - 4), "#top");
   EXPECT_EQ(loc.find("evil"), std::string::npos);
-  std::string click_id = loc.substr(loc.find("ttclid=") + 7, loc.find('#') - loc.find("ttclid=") - 7);
+  std::string click_id =
+      loc.substr(loc.find("ttclid=") + 7, loc.find('#') - loc.find("ttclid=") - 7);
   auto ads = Export("type=ad");
   ASSERT_EQ(ads.size(), 1u);
   Json e(ads[0]);
@@ -356,33 +397,44 @@ TEST_F(ApiTest, CatalogPutGetAndClickRedirectOnlyToLandingUrl) {
     EXPECT_EQ(r->Header("location"), "") << path;
   }
   // A catalog with a non-http landing URL is refused, so it can never be a redirect target.
-  auto bad = c.Request("PUT", "/api/v1/catalog",
-                       R"json({"campaigns":[{"campaign_id":"c","adgroups":[{"adgroup_id":"g","ads":[{"ad_id":"x","landing_url":"javascript:alert(1)"}]}]}]})json",
-                       Admin());
+  auto bad = c.Request(
+      "PUT", "/api/v1/catalog",
+      R"json({"campaigns":[{"campaign_id":"c","adgroups":[{"adgroup_id":"g","ads":[{"ad_id":"x","landing_url":"javascript:alert(1)"}]}]}]})json",
+      Admin());
   EXPECT_EQ(bad->status, 400);
-  EXPECT_EQ(bad->body, R"json({"error":"campaigns[0].adgroups[0].ads[0].landing_url: must be an absolute http(s) URL"})json");
+  EXPECT_EQ(
+      bad->body,
+      R"json({"error":"campaigns[0].adgroups[0].ads[0].landing_url: must be an absolute http(s) URL"})json");
 }
 
 TEST_F(ApiTest, AdEventsBatchesJsonAndNdjson) {
   auto c = srv_.Client();
   std::string t = std::to_string(srv_.now_s() - 100);
-  auto arr = c.Request("POST", "/api/v1/ad-events",
-                       R"([{"type":"impression","ad_id":"a1","event_time":)" + t + R"(,"user_key":"u1","age":"25-34","gender":"male","country":"US","placement":"tiktok","os":"android","device":"phone"},
-                           {"type":"video_play","ad_id":"a1","event_time":)" + t + R"(,"user_key":"u1","watch_ms":7000,"video_ms":15000}])",
-                       Admin());
+  auto arr = c.Request(
+      "POST", "/api/v1/ad-events",
+      R"([{"type":"impression","ad_id":"a1","event_time":)" + t +
+          R"(,"user_key":"u1","age":"25-34","gender":"male","country":"US","placement":"tiktok","os":"android","device":"phone"},
+                           {"type":"video_play","ad_id":"a1","event_time":)" +
+          t + R"(,"user_key":"u1","watch_ms":7000,"video_ms":15000}])",
+      Admin());
   EXPECT_EQ(arr->status, 200) << arr->body;
   EXPECT_EQ(Json(arr->body)["accepted"].get_int64().value(), 2);
   auto nd = c.Request("POST", "/api/v1/ad-events",
-                      "{\"type\":\"click\",\"ad_id\":\"a1\",\"event_time\":" + t + ",\"user_key\":\"u1\",\"click_id\":\"K1\",\"event_id\":\"clk-1\"}\n"
-                      "{\"type\":\"click\",\"ad_id\":\"a1\",\"event_time\":" + t + ",\"user_key\":\"u1\",\"click_id\":\"K1\",\"event_id\":\"clk-1\"}\n"
-                      "{\"type\":\"video_play\",\"ad_id\":\"a1\",\"event_time\":" + t + "}\n",
+                      "{\"type\":\"click\",\"ad_id\":\"a1\",\"event_time\":" + t +
+                          ",\"user_key\":\"u1\",\"click_id\":\"K1\",\"event_id\":\"clk-1\"}\n"
+                          "{\"type\":\"click\",\"ad_id\":\"a1\",\"event_time\":" +
+                          t +
+                          ",\"user_key\":\"u1\",\"click_id\":\"K1\",\"event_id\":\"clk-1\"}\n"
+                          "{\"type\":\"video_play\",\"ad_id\":\"a1\",\"event_time\":" +
+                          t + "}\n",
                       Admin());
   EXPECT_EQ(nd->status, 200) << nd->body;
   Json j(nd->body);
   EXPECT_EQ(j["accepted"].get_int64().value(), 1);
   EXPECT_EQ(j["duplicate"].get_int64().value(), 1);
   EXPECT_EQ(j["rejected"].get_int64().value(), 1);
-  EXPECT_EQ(j["results"].at(2)["error"].get_string().value(), "events[2].watch_ms: required for a video_play");
+  EXPECT_EQ(j["results"].at(2)["error"].get_string().value(),
+            "events[2].watch_ms: required for a video_play");
   EXPECT_EQ(Export("type=ad").size(), 3u);
 }
 
@@ -392,7 +444,8 @@ TEST_F(ApiTest, SpendImportAndExportTimeFilters) {
   EXPECT_EQ(s->status, 200) << s->body;
   EXPECT_EQ(srv_.store().GetSpend()->size(), 1u);
   auto p = CreatePixel("shop");
-  Track(p, R"({"event":"A","event_time":1699990000},{"event":"B","event_time":1699995000})", p.token);
+  Track(p, R"({"event":"A","event_time":1699990000},{"event":"B","event_time":1699995000})",
+        p.token);
   EXPECT_EQ(Export("pixel_id=" + p.id + "&from=1699994000").size(), 1u);
   EXPECT_EQ(Export("pixel_id=" + p.id + "&to=2023-11-14T19:30:00Z").size(), 1u);
   auto bad = c.Request("GET", "/api/v1/export?pixel_id=" + p.id + "&from=yesterday", "", Admin());
@@ -448,9 +501,10 @@ TEST(ApiOverload, FullCommitQueueAnswers503WithRetryAfter) {
     auto c = srv.Client();
     std::string body = R"({"event_source":"web","event_source_id":")" + pixel->pixel_id +
                        R"(","data":[{"event":"A","event_id":"e)" + std::to_string(i) +
-                       R"(","event_time":1699999000},{"event":"A","event_id":"f)" + std::to_string(i) +
-                       R"(","event_time":1699999000}]})";
-    return c.Request("POST", "/open_api/v1.3/event/track/", body, {{"Access-Token", pixel->access_token}});
+                       R"(","event_time":1699999000},{"event":"A","event_id":"f)" +
+                       std::to_string(i) + R"(","event_time":1699999000}]})";
+    return c.Request("POST", "/open_api/v1.3/event/track/", body,
+                     {{"Access-Token", pixel->access_token}});
   };
   // First request: taken by the writer, which then blocks in the hook.
   std::thread first([&] { EXPECT_EQ(send(0)->status, 200); });

@@ -1,7 +1,7 @@
 // Crash test: clients send events while the server is killed with SIGKILL at random moments,
 // several times. After restart, every acknowledged event is in the export exactly once.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -30,9 +30,9 @@ class ServerProcess {
     port_file_ = (data / "port").string();
     fs::remove(port_file_);
     std::string log = (data / "server.log").string();
-    std::vector<std::string> args = {binary, "serve", "--data", data.string(), "--listen",
-                                     "127.0.0.1:0", "--port-file", port_file_, "--admin-token",
-                                     kAdminToken};
+    std::vector<std::string> args = {binary,          "serve",       "--data",      data.string(),
+                                     "--listen",      "127.0.0.1:0", "--port-file", port_file_,
+                                     "--admin-token", kAdminToken};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -87,7 +87,8 @@ std::string EventId(std::string_view line) {
 }
 
 TEST(Crash, EveryAcknowledgedEventSurvivesSigkillExactlyOnce) {
-  fs::path data = fs::temp_directory_path() / ("tp_crash_" + std::to_string(std::random_device{}()));
+  fs::path data =
+      fs::temp_directory_path() / ("tp_crash_" + std::to_string(std::random_device{}()));
   fs::create_directories(data);
   std::mt19937 rng(20261126);  // seeded: the kill moments are reproducible in distribution
   std::string pixel_id, token;
@@ -112,10 +113,12 @@ TEST(Crash, EveryAcknowledgedEventSurvivesSigkillExactlyOnce) {
       clients.emplace_back([&, t] {
         server::HttpClient c(server.url());
         int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
         for (int n = 0; !stop; ++n) {
           std::vector<std::string> ids;
-          std::string body = R"({"event_source":"web","event_source_id":")" + pixel_id + R"(","data":[)";
+          std::string body =
+              R"({"event_source":"web","event_source_id":")" + pixel_id + R"(","data":[)";
           for (int i = 0; i < 10; ++i) {
             ids.push_back("r" + std::to_string(round) + "-t" + std::to_string(t) + "-" +
                           std::to_string(n) + "-" + std::to_string(i));
@@ -159,8 +162,8 @@ TEST(Crash, EveryAcknowledgedEventSurvivesSigkillExactlyOnce) {
   // A clean stop on SIGTERM exits 0.
   server.Kill(SIGTERM);
   EXPECT_TRUE(WIFEXITED(server.exit_status()) && WEXITSTATUS(server.exit_status()) == 0);
-  std::cout << "acknowledged " << acked.size() << " events over " << kRounds
-            << " SIGKILLs; stored " << seen.size() << ", lost 0\n";
+  std::cout << "acknowledged " << acked.size() << " events over " << kRounds << " SIGKILLs; stored "
+            << seen.size() << ", lost 0\n";
   fs::remove_all(data);
 }
 

@@ -61,8 +61,11 @@ TEST_F(DebuggerTest, NativeBatchShowsEachOutcomeNewestFirstWithHashedKeysOnly) {
   std::string events =
       R"({"event":"CompletePayment","event_id":"o-1","event_time":)" + Now() +
       R"(,"user":{"email":" Jane@Example.com ","phone":"+1 555 010 0000"},"properties":{"value":42,"currency":"USD"}},)"
-      R"({"event":"AddToCart","event_time":)" + Now() + R"(,"properties":{"value":"12"}},)"
-      R"({"event":"CompletePayment","event_id":"o-1","event_time":)" + Now() + R"(,"user":{"ttp":"c-1"}})";
+      R"({"event":"AddToCart","event_time":)" +
+      Now() +
+      R"(,"properties":{"value":"12"}},)"
+      R"({"event":"CompletePayment","event_id":"o-1","event_time":)" +
+      Now() + R"(,"user":{"ttp":"c-1"}})";
   auto r = c.Request("POST", "/api/v1/events", Body(pixel_, events), {{"Access-Token", token_}});
   ASSERT_EQ(r->status, 200) << r->body;
 
@@ -114,15 +117,18 @@ TEST_F(DebuggerTest, NativeBatchShowsEachOutcomeNewestFirstWithHashedKeysOnly) {
 }
 
 TEST_F(DebuggerTest, TikTokBatchRefusedWholeNamesTheBadEventAndTheInnocentOnes) {
-  std::string events = R"({"event":"ViewContent","event_time":)" + Now() + R"(},)"
-                       R"({"event":"Purchase","event_time":)" + std::to_string(srv_.now_s() - 40 * 86400) + "}";
+  std::string events = R"({"event":"ViewContent","event_time":)" + Now() +
+                       R"(},)"
+                       R"({"event":"Purchase","event_time":)" +
+                       std::to_string(srv_.now_s() - 40 * 86400) + "}";
   auto r = srv_.Client().Request("POST", "/open_api/v1.3/event/track/", Body(pixel_, events),
                                  {{"Access-Token", token_}});
   ASSERT_EQ(Json(r->body)["code"].get_int64().value(), 40002) << r->body;
   Json j(Debug("pixel_id=" + pixel_));
   auto e = Entries(j);
   ASSERT_EQ(e.size(), 2u);
-  std::map<int64_t, simdjson::dom::element> by_index = {{Int(e[0], "index"), e[0]}, {Int(e[1], "index"), e[1]}};
+  std::map<int64_t, simdjson::dom::element> by_index = {{Int(e[0], "index"), e[0]},
+                                                        {Int(e[1], "index"), e[1]}};
   EXPECT_EQ(Str(by_index[1], "error"), "data[1].event_time: more than 28 days old");
   EXPECT_EQ(Str(by_index[1], "reason"), "data[].event_time:too_old");
   EXPECT_EQ(Str(by_index[0], "outcome"), "rejected");
@@ -137,8 +143,13 @@ TEST_F(DebuggerTest, RequestsRefusedWholeAreOneEntryWithTheirReason) {
   std::string one = R"({"event":"Lead","event_time":)" + Now() + "}";
   EXPECT_EQ(c.Request("POST", "/api/v1/events", Body(pixel_, one))->status, 401);  // no token
   EXPECT_EQ(c.Request("POST", "/api/v1/events", Body("TPNOSUCHPIXEL", one + "," + one),
-                      {{"Access-Token", token_}})->status, 404);
-  EXPECT_EQ(c.Request("POST", "/open_api/v1.3/event/track/", "{not json", {{"Access-Token", token_}})->status, 200);
+                      {{"Access-Token", token_}})
+                ->status,
+            404);
+  EXPECT_EQ(
+      c.Request("POST", "/open_api/v1.3/event/track/", "{not json", {{"Access-Token", token_}})
+          ->status,
+      200);
   Json j(Debug("type=site"));
   auto e = Entries(j);
   ASSERT_EQ(e.size(), 3u) << j.root;
@@ -159,14 +170,25 @@ TEST_F(DebuggerTest, RequestsRefusedWholeAreOneEntryWithTheirReason) {
 TEST_F(DebuggerTest, BeaconGifAdEventsAndClicksAreRecordedInTheirRings) {
   auto c = srv_.Client();
   ASSERT_EQ(c.Request("PUT", "/api/v1/catalog", R"({"campaigns":[{"campaign_id":"c1","adgroups":[
-      {"adgroup_id":"g1","ads":[{"ad_id":"a1","landing_url":"https://shop.example/a"}]}]}]})", Admin())->status, 200);
-  auto beacon = c.Request("POST", "/api/v1/pixel",
-      R"({"pixel_id":")" + pixel_ + R"(","events":[{"event":"PageView","user":{"ttp":"c.1"}},{"event":""}]})");
+      {"adgroup_id":"g1","ads":[{"ad_id":"a1","landing_url":"https://shop.example/a"}]}]}]})",
+                      Admin())
+                ->status,
+            200);
+  auto beacon =
+      c.Request("POST", "/api/v1/pixel",
+                R"({"pixel_id":")" + pixel_ +
+                    R"(","events":[{"event":"PageView","user":{"ttp":"c.1"}},{"event":""}]})");
   ASSERT_EQ(beacon->status, 200) << beacon->body;
-  ASSERT_EQ(c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + pixel_ + "&event=ViewContent&email=a%40b.c")->status, 200);
+  ASSERT_EQ(
+      c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + pixel_ + "&event=ViewContent&email=a%40b.c")
+          ->status,
+      200);
   auto ads = c.Request("POST", "/api/v1/ad-events",
-      "{\"type\":\"impression\",\"ad_id\":\"a1\",\"event_time\":" + Now() + ",\"user_key\":\"u1\"}\n"
-      "{\"type\":\"video_play\",\"ad_id\":\"a1\",\"event_time\":" + Now() + "}\n", Admin());
+                       "{\"type\":\"impression\",\"ad_id\":\"a1\",\"event_time\":" + Now() +
+                           ",\"user_key\":\"u1\"}\n"
+                           "{\"type\":\"video_play\",\"ad_id\":\"a1\",\"event_time\":" +
+                           Now() + "}\n",
+                       Admin());
   ASSERT_EQ(ads->status, 200) << ads->body;
   ASSERT_EQ(c.Request("GET", "/c/a1?user_key=u1")->status, 302);
   ASSERT_EQ(c.Request("GET", "/c/nope")->status, 404);
@@ -215,8 +237,10 @@ TEST_F(DebuggerTest, KeepsOnlyTheNewestEntriesOfABigBatch) {
   for (int i = 0; i < 250; ++i)
     events += (i ? "," : "") + (R"({"event":"PageView","event_id":"pv-)" + std::to_string(i) +
                                 R"(","event_time":)" + Now() + "}");
-  ASSERT_EQ(srv_.Client().Request("POST", "/api/v1/events", Body(pixel_, events),
-                                  {{"Access-Token", token_}})->status, 200);
+  ASSERT_EQ(srv_.Client()
+                .Request("POST", "/api/v1/events", Body(pixel_, events), {{"Access-Token", token_}})
+                ->status,
+            200);
   Json j(Debug("limit=200"));
   auto e = Entries(j);
   ASSERT_EQ(e.size(), 200u);
@@ -229,8 +253,12 @@ TEST_F(DebuggerTest, NeedsTheAdminTokenAndValidParameters) {
   auto c = srv_.Client();
   auto r = c.Request("GET", "/api/v1/debug/events");
   EXPECT_EQ(r->status, 401);
-  EXPECT_EQ(c.Request("GET", "/api/v1/debug/events", "", {{"Authorization", "Bearer " + token_}})->status, 401);
-  auto bad = [&](const std::string& q) { return c.Request("GET", "/api/v1/debug/events?" + q, "", Admin())->body; };
+  EXPECT_EQ(
+      c.Request("GET", "/api/v1/debug/events", "", {{"Authorization", "Bearer " + token_}})->status,
+      401);
+  auto bad = [&](const std::string& q) {
+    return c.Request("GET", "/api/v1/debug/events?" + q, "", Admin())->body;
+  };
   EXPECT_EQ(bad("limit=0"), R"({"error":"limit: must be an integer from 1 to 200"})");
   EXPECT_EQ(bad("limit=201"), R"({"error":"limit: must be an integer from 1 to 200"})");
   EXPECT_EQ(bad("type=pixel"), R"({"error":"type: must be site, ad or all"})");

@@ -12,37 +12,66 @@ Headers Admin() { return {{"Authorization", std::string("Bearer ") + kAdminToken
 
 // 2023-11-14T00:00:00Z = 1699920000.
 constexpr int64_t kDay = 1699920000;
-std::string At(int hour, int minute = 0) { return std::to_string(kDay + hour * 3600 + minute * 60); }
+std::string At(int hour, int minute = 0) {
+  return std::to_string(kDay + hour * 3600 + minute * 60);
+}
 
 class ReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     auto c = srv_.Client();
-    ASSERT_EQ(c.Request("PUT", "/api/v1/catalog", R"({"campaigns":[{"campaign_id":"c1","name":"Launch","adgroups":[
+    ASSERT_EQ(c.Request("PUT", "/api/v1/catalog",
+                        R"({"campaigns":[{"campaign_id":"c1","name":"Launch","adgroups":[
       {"adgroup_id":"g1","click_window_days":7,"view_window_days":1,"ads":[
         {"ad_id":"a1","landing_url":"https://shop.example/a","creative":{"format":"video","video_ms":15000,"tags":["humor"]}},
         {"ad_id":"a2","landing_url":"https://shop.example/b","creative":{"format":"image","tags":["straight-pitch"]}}]}]}]})",
-                        Admin())->status, 200);
-    ASSERT_EQ(c.Request("PUT", "/api/v1/spend", "date,ad_id,spend\n2023-11-14,a1,100\n2023-11-14,a2,50\n2023-11-13,a1,999\n", Admin())->status, 200);
+                        Admin())
+                  ->status,
+              200);
+    ASSERT_EQ(
+        c.Request("PUT", "/api/v1/spend",
+                  "date,ad_id,spend\n2023-11-14,a1,100\n2023-11-14,a2,50\n2023-11-13,a1,999\n",
+                  Admin())
+            ->status,
+        200);
     auto pr = c.Request("POST", "/api/v1/pixels", R"({"name":"shop"})", Admin());
     Json p(pr->body);
     pixel_ = std::string(p["pixel_id"].get_string().value());
     token_ = std::string(p["access_token"].get_string().value());
     const std::string e2 = ingest::Sha256Hex("two@example.com");
-    auto ads = c.Request("POST", "/api/v1/ad-events",
-        "{\"type\":\"impression\",\"ad_id\":\"a1\",\"event_time\":" + At(10) + ",\"user_key\":\"u1\",\"age\":\"18-24\",\"gender\":\"female\"}\n"
-        "{\"type\":\"click\",\"ad_id\":\"a1\",\"event_time\":" + At(10, 1) + ",\"user_key\":\"u1\",\"click_id\":\"K1\",\"age\":\"18-24\",\"gender\":\"female\"}\n"
-        "{\"type\":\"impression\",\"ad_id\":\"a1\",\"event_time\":" + At(10) + ",\"user_key\":\"u2\",\"age\":\"25-34\",\"gender\":\"male\",\"email\":\"" + e2 + "\"}\n"
-        "{\"type\":\"video_play\",\"ad_id\":\"a1\",\"event_time\":" + At(10) + ",\"user_key\":\"u2\",\"watch_ms\":7000,\"video_ms\":15000,\"age\":\"25-34\",\"gender\":\"male\"}\n"
-        "{\"type\":\"impression\",\"ad_id\":\"a2\",\"event_time\":" + At(11) + ",\"user_key\":\"u3\",\"age\":\"18-24\",\"gender\":\"female\"}\n"
-        "{\"type\":\"impression\",\"ad_id\":\"a2\",\"event_time\":" + At(11, 30) + ",\"user_key\":\"u3\",\"age\":\"18-24\",\"gender\":\"female\"}\n",
+    auto ads = c.Request(
+        "POST", "/api/v1/ad-events",
+        "{\"type\":\"impression\",\"ad_id\":\"a1\",\"event_time\":" + At(10) +
+            ",\"user_key\":\"u1\",\"age\":\"18-24\",\"gender\":\"female\"}\n"
+            "{\"type\":\"click\",\"ad_id\":\"a1\",\"event_time\":" +
+            At(10, 1) +
+            ",\"user_key\":\"u1\",\"click_id\":\"K1\",\"age\":\"18-24\",\"gender\":\"female\"}\n"
+            "{\"type\":\"impression\",\"ad_id\":\"a1\",\"event_time\":" +
+            At(10) + ",\"user_key\":\"u2\",\"age\":\"25-34\",\"gender\":\"male\",\"email\":\"" +
+            e2 +
+            "\"}\n"
+            "{\"type\":\"video_play\",\"ad_id\":\"a1\",\"event_time\":" +
+            At(10) +
+            ",\"user_key\":\"u2\",\"watch_ms\":7000,\"video_ms\":15000,\"age\":\"25-34\","
+            "\"gender\":\"male\"}\n"
+            "{\"type\":\"impression\",\"ad_id\":\"a2\",\"event_time\":" +
+            At(11) +
+            ",\"user_key\":\"u3\",\"age\":\"18-24\",\"gender\":\"female\"}\n"
+            "{\"type\":\"impression\",\"ad_id\":\"a2\",\"event_time\":" +
+            At(11, 30) + ",\"user_key\":\"u3\",\"age\":\"18-24\",\"gender\":\"female\"}\n",
         Admin());
     ASSERT_EQ(Json(ads->body)["accepted"].get_int64().value(), 6) << ads->body;
-    std::string body = R"({"event_source":"web","event_source_id":")" + pixel_ + R"(","data":[
-      {"event":"PageView","event_time":)" + At(10, 2) + R"(,"user":{"ttp":"c1"},"page":{"url":"https://shop.example/a?ttclid=K1"}},
-      {"event":"CompletePayment","event_id":"o1","event_time":)" + At(12) + R"(,"user":{"ttp":"c1"},"properties":{"value":40,"currency":"USD"}},
-      {"event":"CompletePayment","event_id":"o2","event_time":)" + At(12) + R"(,"user":{"ttp":"c2","email":"two@example.com"},"properties":{"value":20,"currency":"USD"}},
-      {"event":"CompletePayment","event_id":"o3","event_time":)" + At(12) + R"(,"user":{"ttp":"c3"},"properties":{"value":99,"currency":"USD"}}]})";
+    std::string body =
+        R"({"event_source":"web","event_source_id":")" + pixel_ + R"(","data":[
+      {"event":"PageView","event_time":)" +
+        At(10, 2) + R"(,"user":{"ttp":"c1"},"page":{"url":"https://shop.example/a?ttclid=K1"}},
+      {"event":"CompletePayment","event_id":"o1","event_time":)" +
+        At(12) + R"(,"user":{"ttp":"c1"},"properties":{"value":40,"currency":"USD"}},
+      {"event":"CompletePayment","event_id":"o2","event_time":)" +
+        At(12) +
+        R"(,"user":{"ttp":"c2","email":"two@example.com"},"properties":{"value":20,"currency":"USD"}},
+      {"event":"CompletePayment","event_id":"o3","event_time":)" +
+        At(12) + R"(,"user":{"ttp":"c3"},"properties":{"value":99,"currency":"USD"}}]})";
     auto tr = c.Request("POST", "/open_api/v1.3/event/track/", body, {{"Access-Token", token_}});
     ASSERT_EQ(Json(tr->body)["code"].get_int64().value(), 0) << tr->body;
   }
@@ -112,7 +141,9 @@ TEST_F(ReportTest, AudienceSplitAllocatesSpendByImpressionShare) {
 }
 
 TEST_F(ReportTest, ChangingModelWindowsAndBasisIsEchoedAndApplied) {
-  Json j = Report("from=2023-11-14&to=2023-11-14&dimensions=ad&model=linear&click_window=1&view_window=0&basis=real_time");
+  Json j = Report(
+      "from=2023-11-14&to=2023-11-14&dimensions=ad&model=linear&click_window=1&view_window=0&basis="
+      "real_time");
   EXPECT_EQ(j["model"].get_string().value(), "linear");
   EXPECT_EQ(j["click_window_days"].get_int64().value(), 1);
   EXPECT_EQ(j["view_window_days"].get_int64().value(), 0);
@@ -123,14 +154,20 @@ TEST_F(ReportTest, ChangingModelWindowsAndBasisIsEchoedAndApplied) {
 }
 
 TEST_F(ReportTest, CsvHasTheSameNumbers) {
-  auto r = srv_.Client().Request("GET", "/api/v1/report?from=2023-11-14&to=2023-11-14&dimensions=ad&metrics=impressions,spend,conversions,value,cpa&sort=ad&format=csv", "", Admin());
+  auto r = srv_.Client().Request("GET",
+                                 "/api/v1/"
+                                 "report?from=2023-11-14&to=2023-11-14&dimensions=ad&metrics="
+                                 "impressions,spend,conversions,value,cpa&sort=ad&format=csv",
+                                 "", Admin());
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(r->Header("content-type"), "text/csv; charset=utf-8");
-  EXPECT_EQ(r->body, "ad,impressions,spend,conversions,value,cpa\na1,2,100,2,60,50\na2,2,50,0,0,\n");
+  EXPECT_EQ(r->body,
+            "ad,impressions,spend,conversions,value,cpa\na1,2,100,2,60,50\na2,2,50,0,0,\n");
 }
 
 TEST_F(ReportTest, CreativeTagsAndBadParameters) {
-  Json j = Report("from=2023-11-14&to=2023-11-14&dimensions=tag&metrics=conversions,impressions&sort=tag");
+  Json j = Report(
+      "from=2023-11-14&to=2023-11-14&dimensions=tag&metrics=conversions,impressions&sort=tag");
   auto rows = j["rows"].get_array().value();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows.at(0).value()["dimensions"]["tag"].get_string().value(), "humor");
@@ -139,8 +176,9 @@ TEST_F(ReportTest, CreativeTagsAndBadParameters) {
   auto bad = c.Request("GET", "/api/v1/report?dimensions=colour", "", Admin());
   EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(bad->body, R"({"error":"dimensions: unknown dimension colour"})");
-  EXPECT_EQ(c.Request("GET", "/api/v1/report?model=magic", "", Admin())->body,
-            R"({"error":"model: must be one of last_touch, first_touch, linear, time_decay, position_based"})");
+  EXPECT_EQ(
+      c.Request("GET", "/api/v1/report?model=magic", "", Admin())->body,
+      R"({"error":"model: must be one of last_touch, first_touch, linear, time_decay, position_based"})");
   EXPECT_EQ(c.Request("GET", "/api/v1/report?click_window=0", "", Admin())->status, 400);
   EXPECT_EQ(c.Request("GET", "/api/v1/report")->status, 401);
 }
@@ -150,10 +188,12 @@ TEST_F(ReportTest, LateClickRestatesTheReportAtOnce) {
   EXPECT_EQ(before["unattributed_conversions"].get_double().value(), 1);
   // The ad log for c3's click arrives late: a click with the click id that c3's landing carried.
   std::string body = R"({"event_source":"web","event_source_id":")" + pixel_ + R"(","data":[
-      {"event":"PageView","event_time":)" + At(9) + R"(,"user":{"ttp":"c3","ttclid":"K3"}}]})";
+      {"event":"PageView","event_time":)" +
+                     At(9) + R"(,"user":{"ttp":"c3","ttclid":"K3"}}]})";
   srv_.Client().Request("POST", "/open_api/v1.3/event/track/", body, {{"Access-Token", token_}});
   srv_.Client().Request("POST", "/api/v1/ad-events",
-                        "{\"type\":\"click\",\"ad_id\":\"a2\",\"event_time\":" + At(8, 59) + ",\"user_key\":\"u3\",\"click_id\":\"K3\"}\n",
+                        "{\"type\":\"click\",\"ad_id\":\"a2\",\"event_time\":" + At(8, 59) +
+                            ",\"user_key\":\"u3\",\"click_id\":\"K3\"}\n",
                         Admin());
   Json after = Report("from=2023-11-14&to=2023-11-14&dimensions=ad&sort=ad");
   EXPECT_EQ(after["unattributed_conversions"].get_double().value(), 0);

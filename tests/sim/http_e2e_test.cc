@@ -94,10 +94,10 @@ TEST(SimulateOverHttp, EverythingSentIsAccountedForAndPurchasesAreStoredOnce) {
   // Exactly the planted invalid events were rejected, each for the planted reason.
   EXPECT_EQ(s.rejected, t.invalid_events) << s.ToText();
   EXPECT_EQ(s.rejected_by_reason, t.expected_rejections) << s.ToText();
-  for (const char* reason : {"data[N].event_time: more than 10 minutes in the future",
-                             "data[N].event_id: must be a string",
-                             "event_source_id: unknown pixel TPUNKNOWNSIMPIXEL000",
-                             "events[N].age: must be one of 13-17, 18-24, 25-34, 35-44, 45-54, 55+"})
+  for (const char* reason :
+       {"data[N].event_time: more than 10 minutes in the future",
+        "data[N].event_id: must be a string", "event_source_id: unknown pixel TPUNKNOWNSIMPIXEL000",
+        "events[N].age: must be one of 13-17, 18-24, 25-34, 35-44, 45-54, 55+"})
     EXPECT_GT(s.rejected_by_reason.count(reason), 0u) << reason << "\n" << s.ToText();
   EXPECT_GT(s.requests.at("/open_api/v1.3/event/track/"), 0u);
   EXPECT_GT(s.requests.at("/api/v1/events"), 0u);
@@ -117,12 +117,14 @@ TEST(SimulateOverHttp, EverythingSentIsAccountedForAndPurchasesAreStoredOnce) {
     purchases[std::string(e["event_id"].get_string().value())]++;
     ++stored;
   }
-  for (const auto& [id, n] : purchases) EXPECT_EQ(n, 1) << "purchase " << id << " stored " << n << " times";
+  for (const auto& [id, n] : purchases)
+    EXPECT_EQ(n, 1) << "purchase " << id << " stored " << n << " times";
   size_t expected = 0;
   for (const auto& line : recorded.truth) {
     simdjson::dom::element c = parser.parse(line).value();
     if (c["event"].get_string().value() != "CompletePayment") continue;
-    bool twice = c["copies"].get_string().value() == "pixel+server" && !c["shared_event_id"].get_bool().value();
+    bool twice = c["copies"].get_string().value() == "pixel+server" &&
+                 !c["shared_event_id"].get_bool().value();
     expected += twice ? 2 : 1;
   }
   EXPECT_GT(expected, 2u);

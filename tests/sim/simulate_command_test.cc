@@ -19,8 +19,8 @@ constexpr const char* kFiles[] = {"catalog.json", "spend.csv", "site_events.ndjs
 
 std::vector<std::string> Simulate(const std::string& bin, std::vector<std::string> extra,
                                   const char* users = "400", const char* days = "5") {
-  std::vector<std::string> argv = {bin, "simulate", "--users", users, "--days", days,
-                                   "--end", "2024-06-01", "--quiet"};
+  std::vector<std::string> argv = {bin,  "simulate", "--users",    users,    "--days",
+                                   days, "--end",    "2024-06-01", "--quiet"};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return argv;
 }
@@ -29,9 +29,12 @@ TEST(SimulateCommand, SameSeedAndScenarioGiveByteIdenticalFiles) {
   std::string bin = TouchpointBinary();
   if (bin.empty()) GTEST_SKIP() << "TP_BINARY not set";
   TempDir d;
-  ASSERT_EQ(testing::Run(Simulate(bin, {"--out", d / "a", "--seed", "3"}), d / "log"), 0) << ReadFile(d / "log");
-  ASSERT_EQ(testing::Run(Simulate(bin, {"--out", d / "b", "--seed", "3"}), d / "log"), 0) << ReadFile(d / "log");
-  ASSERT_EQ(testing::Run(Simulate(bin, {"--out", d / "c", "--seed", "4"}), d / "log"), 0) << ReadFile(d / "log");
+  ASSERT_EQ(testing::Run(Simulate(bin, {"--out", d / "a", "--seed", "3"}), d / "log"), 0)
+      << ReadFile(d / "log");
+  ASSERT_EQ(testing::Run(Simulate(bin, {"--out", d / "b", "--seed", "3"}), d / "log"), 0)
+      << ReadFile(d / "log");
+  ASSERT_EQ(testing::Run(Simulate(bin, {"--out", d / "c", "--seed", "4"}), d / "log"), 0)
+      << ReadFile(d / "log");
   const char* src = std::getenv("TP_SOURCE_DIR");
   ASSERT_NE(src, nullptr);
   ASSERT_EQ(testing::Run(Simulate(bin, {"--out", d / "f", "--seed", "3", "--scenario",
@@ -43,7 +46,8 @@ TEST(SimulateCommand, SameSeedAndScenarioGiveByteIdenticalFiles) {
     std::string a = ReadFile(d / (std::string("a/") + f));
     EXPECT_FALSE(a.empty()) << f;
     EXPECT_TRUE(a == ReadFile(d / (std::string("b/") + f))) << f << ": same seed, different bytes";
-    EXPECT_TRUE(a == ReadFile(d / (std::string("f/") + f))) << f << ": scenarios/demo.json differs from the built-in demo";
+    EXPECT_TRUE(a == ReadFile(d / (std::string("f/") + f)))
+        << f << ": scenarios/demo.json differs from the built-in demo";
   }
   EXPECT_NE(ReadFile(d / "a/site_events.ndjson"), ReadFile(d / "c/site_events.ndjson"));
 }
@@ -53,14 +57,18 @@ TEST(SimulateCommand, RefusesToRunWithoutADestination) {
   if (bin.empty()) GTEST_SKIP() << "TP_BINARY not set";
   TempDir d;
   EXPECT_EQ(testing::Run({bin, "simulate", "--users", "10"}, d / "log"), 2);
-  EXPECT_NE(ReadFile(d / "log").find("--out DIR, --to-data DIR and/or --to-server URL"), std::string::npos);
+  EXPECT_NE(ReadFile(d / "log").find("--out DIR, --to-data DIR and/or --to-server URL"),
+            std::string::npos);
 }
 
 TEST(SimulateCommand, BulkLoadStoresWhatTheTruthSaysAndRejectsTheInvalidOnes) {
   std::string bin = TouchpointBinary();
   if (bin.empty()) GTEST_SKIP() << "TP_BINARY not set";
   TempDir d;
-  ASSERT_EQ(testing::Run(Simulate(bin, {"--to-data", d / "data", "--out", d / "files"}, "2000", "7"), d / "log"), 0)
+  ASSERT_EQ(
+      testing::Run(Simulate(bin, {"--to-data", d / "data", "--out", d / "files"}, "2000", "7"),
+                   d / "log"),
+      0)
       << ReadFile(d / "log");
   std::string log = ReadFile(d / "log");
   simdjson::dom::parser parser;
@@ -85,20 +93,22 @@ TEST(SimulateCommand, BulkLoadStoresWhatTheTruthSaysAndRejectsTheInvalidOnes) {
   std::map<std::string, int> purchases;
   size_t stored_purchases = 0;
   simdjson::dom::parser line_parser;  // `truth` lives in `parser`
-  Status st = (*store)->Export(store::ExportQuery{.pixel_id = pixels[0].pixel_id}, [&](std::string_view line) {
-    simdjson::dom::element e = line_parser.parse(line).value();
-    if (e["event"].get_string().value() == "CompletePayment") {
-      purchases[std::string(e["event_id"].get_string().value())]++;
-      ++stored_purchases;
-    }
-    return true;
-  });
+  Status st = (*store)->Export(store::ExportQuery{.pixel_id = pixels[0].pixel_id},
+                               [&](std::string_view line) {
+                                 simdjson::dom::element e = line_parser.parse(line).value();
+                                 if (e["event"].get_string().value() == "CompletePayment") {
+                                   purchases[std::string(e["event_id"].get_string().value())]++;
+                                   ++stored_purchases;
+                                 }
+                                 return true;
+                               });
   ASSERT_TRUE(st.ok()) << st.message();
   for (const auto& [id, n] : purchases) EXPECT_EQ(n, 1) << id;
   size_t expected = 0;
   for (simdjson::dom::element c : truth["conversions"].get_array()) {
     if (c["event"].get_string().value() != "CompletePayment") continue;
-    bool twice = c["copies"].get_string().value() == "pixel+server" && !c["shared_event_id"].get_bool().value();
+    bool twice = c["copies"].get_string().value() == "pixel+server" &&
+                 !c["shared_event_id"].get_bool().value();
     expected += twice ? 2 : 1;
   }
   EXPECT_GT(expected, 10u);

@@ -71,7 +71,8 @@ struct World {
   std::unordered_map<std::string, int> click_conversions;  // click_id -> primary conversions
   std::vector<std::string> truth;
 
-  explicit World(const Simulator& sim, const RecordingSink& sink) : scenario(&sim.options().scenario) {
+  explicit World(const Simulator& sim, const RecordingSink& sink)
+      : scenario(&sim.options().scenario) {
     for (const auto& c : sim.catalog().campaigns)
       for (const auto& g : c.adgroups)
         for (const auto& a : g.ads) ads[a.ad_id] = &a;
@@ -192,12 +193,13 @@ void CheckPlantedRates(const Simulator& sim, const RecordingSink& sink, const st
   // Conversions per click, by the segments the effects are about.
   auto check = [&](const std::string& what, const World::Group& g) {
     ASSERT_GT(g.clicks, 0) << what;
-    ExpectWithin99(label + " conversions per click, " + what + " (clicks=" +
-                       std::to_string(static_cast<int64_t>(g.clicks)) + ")",
+    ExpectWithin99(label + " conversions per click, " + what +
+                       " (clicks=" + std::to_string(static_cast<int64_t>(g.clicks)) + ")",
                    g.conversions, g.expected, g.variance);
   };
   std::string broken_ad = broken ? broken->ad_id : "ad-01-1-3";
-  check("the broken-landing ad", w.ClickGroup([&](const ClickInfo& c) { return c.ad_id == broken_ad; }));
+  check("the broken-landing ad",
+        w.ClickGroup([&](const ClickInfo& c) { return c.ad_id == broken_ad; }));
   check("humor, 18-24", w.ClickGroup([&](const ClickInfo& c) {
     return c.age == "18-24" && w.HasTag(c.ad_id, "humor") && c.region != "Texas";
   }));
@@ -226,11 +228,15 @@ TEST(Simulator, DemoRealisesEveryPlantedRate) {
   // And the effects are visible, not just consistent: humor beats straight pitch for 18-24,
   // Texas converts at about twice the rate of elsewhere, the broken ad sells almost nothing.
   World w(**sim, sink);
-  auto humor = w.ClickGroup([&](const ClickInfo& c) { return c.age == "18-24" && w.HasTag(c.ad_id, "humor"); });
-  auto pitch = w.ClickGroup([&](const ClickInfo& c) { return c.age == "18-24" && w.HasTag(c.ad_id, "straight-pitch"); });
+  auto humor = w.ClickGroup(
+      [&](const ClickInfo& c) { return c.age == "18-24" && w.HasTag(c.ad_id, "humor"); });
+  auto pitch = w.ClickGroup(
+      [&](const ClickInfo& c) { return c.age == "18-24" && w.HasTag(c.ad_id, "straight-pitch"); });
   EXPECT_GT(humor.Rate(), 1.2 * pitch.Rate());
-  auto texas = w.ClickGroup([&](const ClickInfo& c) { return c.region == "Texas" && c.ad_id != "ad-01-1-3"; });
-  auto rest = w.ClickGroup([&](const ClickInfo& c) { return c.region != "Texas" && c.ad_id != "ad-01-1-3"; });
+  auto texas = w.ClickGroup(
+      [&](const ClickInfo& c) { return c.region == "Texas" && c.ad_id != "ad-01-1-3"; });
+  auto rest = w.ClickGroup(
+      [&](const ClickInfo& c) { return c.region != "Texas" && c.ad_id != "ad-01-1-3"; });
   EXPECT_GT(texas.Rate(), 1.5 * rest.Rate());
   auto broken = w.ClickGroup([&](const ClickInfo& c) { return c.ad_id == "ad-01-1-3"; });
   EXPECT_GT(broken.clicks, 1.5 * w.clicks["ad-01-1-1"]);
@@ -275,7 +281,8 @@ TEST(Simulator, SameInputsGiveByteIdenticalFiles) {
     auto writer = FileWriter::Open(d3.path());
     ASSERT_TRUE((*sim)->Run(**writer).ok());
   }
-  for (const char* f : {"catalog.json", "spend.csv", "site_events.ndjson", "ad_events.ndjson", "truth.json"}) {
+  for (const char* f :
+       {"catalog.json", "spend.csv", "site_events.ndjson", "ad_events.ndjson", "truth.json"}) {
     std::string a = ReadFile(d1 / f), b = ReadFile(d2 / f);
     EXPECT_GT(a.size(), 100u) << f;
     EXPECT_TRUE(a == b) << f << " differs between two runs with the same seed";
@@ -310,7 +317,8 @@ TEST(Simulator, InvalidEventsComeInTheirShareAndFailTheRealParsersAsAnnounced) {
           invalid++;
         }
     } else if (b.unknown_pixel()) {
-      rejections[std::string("event_source_id: unknown pixel ") + kUnknownPixelId] += b.events.size();
+      rejections[std::string("event_source_id: unknown pixel ") + kUnknownPixelId] +=
+          b.events.size();
       invalid += static_cast<double>(b.events.size());
     } else {
       auto parsed = ingest::ParseEventsApi2(b.Body(), ctx);
@@ -372,10 +380,12 @@ TEST(Simulator, IdentityLinksHoldAsTheyWouldInReality) {
     std::string event(t["event"].get_string().value());
     std::string copies(t["copies"].get_string().value());
     if (copies != "pixel") {
-      EXPECT_TRUE(server_ids.count({event, std::string(t["event_id"].get_string().value())})) << line;
+      EXPECT_TRUE(server_ids.count({event, std::string(t["event_id"].get_string().value())}))
+          << line;
     }
     if (copies != "server") {
-      EXPECT_TRUE(pixel_ids.count({event, std::string(t["pixel_event_id"].get_string().value())})) << line;
+      EXPECT_TRUE(pixel_ids.count({event, std::string(t["pixel_event_id"].get_string().value())}))
+          << line;
     }
     if (t["touch"].get_string().value() != "click") continue;
     std::string click(t["click_id"].get_string().value());

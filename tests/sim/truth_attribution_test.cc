@@ -9,13 +9,13 @@
 #include <set>
 #include <unordered_map>
 
-#include "ingest/ad_events.h"
-#include "ingest/events_api.h"
-#include "ingest/catalog_file.h"
-#include "server/http_client.h"
 #include "child_process.h"
-#include "sim_test_support.h"
+#include "ingest/ad_events.h"
+#include "ingest/catalog_file.h"
+#include "ingest/events_api.h"
+#include "server/http_client.h"
 #include "sim/simulator.h"
+#include "sim_test_support.h"
 #include "store/dedup_index.h"
 
 namespace touchpoint {
@@ -82,8 +82,8 @@ TEST(SimulatedTruth, LastTouchCreditsTheTrueAdWhenTheCauseIsUnambiguous) {
     return a.user_key == b.user_key || (!a.email.empty() && a.email == b.email) ||
            (!a.phone.empty() && a.phone == b.phone);
   };
-  std::set<std::string> keep_ids;          // event ids / order ids of the unambiguous conversions
-  std::map<std::string, int> expected;     // ad -> unambiguous conversions
+  std::set<std::string> keep_ids;       // event ids / order ids of the unambiguous conversions
+  std::map<std::string, int> expected;  // ad -> unambiguous conversions
   simdjson::dom::parser parser;
   for (const auto& line : rec.truth) {
     simdjson::dom::element t;
@@ -102,7 +102,8 @@ TEST(SimulatedTruth, LastTouchCreditsTheTrueAdWhenTheCauseIsUnambiguous) {
     const int64_t conv_ms = time_s * 1000;
     int in_window = 0;
     for (const auto& [id, c] : rec.clicks)
-      in_window += same_person(c, it->second) && c.time_ms <= conv_ms && conv_ms - c.time_ms <= 7 * kDayMs;
+      in_window +=
+          same_person(c, it->second) && c.time_ms <= conv_ms && conv_ms - c.time_ms <= 7 * kDayMs;
     if (in_window != 1) continue;
     if (!t["event_id"].get(event_id)) keep_ids.insert(std::string(event_id));
     if (!t["pixel_event_id"].get(pixel_event_id)) keep_ids.insert(std::string(pixel_event_id));
@@ -128,14 +129,16 @@ TEST(SimulatedTruth, LastTouchCreditsTheTrueAdWhenTheCauseIsUnambiguous) {
   std::string port = sim::testing::WaitForFile(dir / "port", std::chrono::seconds(30));
   ASSERT_FALSE(port.empty()) << "server did not start";
   server::HttpClient http("http://127.0.0.1:" + port);
-  const std::vector<std::pair<std::string, std::string>> admin = {{"Authorization", "Bearer truth-admin"}};
+  const std::vector<std::pair<std::string, std::string>> admin = {
+      {"Authorization", "Bearer truth-admin"}};
   auto px = http.Request("POST", "/api/v1/pixels", R"({"name":"truth"})", admin);
   ASSERT_TRUE(px.ok() && px->status == 201);
   simdjson::dom::element pj;
   ASSERT_FALSE(parser.parse(px->body).get(pj));
   std::string pixel_id(pj["pixel_id"].get_string().value());
   std::string token(pj["access_token"].get_string().value());
-  auto cat = http.Request("PUT", "/api/v1/catalog", ingest::CatalogToJson((*simulator)->catalog()), admin);
+  auto cat =
+      http.Request("PUT", "/api/v1/catalog", ingest::CatalogToJson((*simulator)->catalog()), admin);
   ASSERT_EQ(cat->status, 200) << cat->body;
   size_t kept_conversions = 0;
   for (const auto& batch : rec.batches) {
@@ -158,17 +161,18 @@ TEST(SimulatedTruth, LastTouchCreditsTheTrueAdWhenTheCauseIsUnambiguous) {
       data += (data.empty() ? "" : ",") + ev;
     }
     if (data.empty()) continue;
-    auto r = http.Request("POST", "/api/v1/events",
-                          R"({"event_source":"web","event_source_id":")" + pixel_id + R"(","data":[)" + data + "]}",
-                          {{"Access-Token", token}});
+    auto r = http.Request(
+        "POST", "/api/v1/events",
+        R"({"event_source":"web","event_source_id":")" + pixel_id + R"(","data":[)" + data + "]}",
+        {{"Access-Token", token}});
     ASSERT_TRUE(r.ok());
   }
   ASSERT_GT(kept_conversions, 0u);
   auto from = std::to_string((opts.end_ms - (opts.days + 1) * kDayMs) / 1000);
   auto to = std::to_string((opts.end_ms + kDayMs) / 1000);
   auto rep = http.Request("GET",
-                          "/api/v1/report?from=" + from + "&to=" + to + "&dimensions=ad&events=" +
-                              conversion_events +
+                          "/api/v1/report?from=" + from + "&to=" + to +
+                              "&dimensions=ad&events=" + conversion_events +
                               "&model=last_touch&click_window=7&view_window=0&basis=real_time"
                               "&metrics=conversions_click,conversions&sort=ad",
                           "", admin);
@@ -188,7 +192,8 @@ TEST(SimulatedTruth, LastTouchCreditsTheTrueAdWhenTheCauseIsUnambiguous) {
   EXPECT_EQ(rj["unattributed_conversions"].get_double().value(), 0);
   server.Signal(SIGTERM);
   EXPECT_EQ(server.Wait(), 0);
-  std::printf("unambiguous conversions checked: %d over %zu ads\n", total_expected, expected.size());
+  std::printf("unambiguous conversions checked: %d over %zu ads\n", total_expected,
+              expected.size());
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ class TestServer {
     if (!s.ok()) throw std::runtime_error(s.status().message());
     store_ = std::move(*s);
     live_ = std::make_unique<query::LiveDataset>();
-    store_->SetCommitListener([this](std::vector<store::CommittedEvent> e) { live_->OnCommit(std::move(e)); });
+    store_->SetCommitListener(
+        [this](std::vector<store::CommittedEvent> e) { live_->OnCommit(std::move(e)); });
     Status loaded = live_->LoadFrom(*store_);
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
     server::ApiOptions aopts;

@@ -52,8 +52,10 @@ SiteEvent Site(std::string name, int64_t t, std::string ttp, std::string ttclid 
 
 Catalog TwoAdCatalog(CountMode mode = CountMode::kEvery) {
   Catalog c;
-  AdGroup g{"g1", "G1", 7, 1, mode,
-            {Ad{"a1", "A1", "https://x.example/1", {}}, Ad{"a2", "A2", "https://x.example/2", {}}}};
+  AdGroup g{
+      "g1", "G1",
+      7,    1,
+      mode, {Ad{"a1", "A1", "https://x.example/1", {}}, Ad{"a2", "A2", "https://x.example/2", {}}}};
   AdGroup h{"g2", "G2", 7, 1, mode, {Ad{"b1", "B1", "https://x.example/3", {}}}};
   c.campaigns.push_back(Campaign{"c1", "C1", {g, h}});
   return c;
@@ -106,7 +108,8 @@ TEST_F(AttributionTest, ViewThroughOnlyInsideViewWindow) {
   Add(Site("PageView", kT0 - 10 * kDayMs, "c2", "K2"));
   Add(Site("CompletePayment", kT0 + 25 * kHourMs, "c2"));
   auto by_ad = ByAd();
-  EXPECT_DOUBLE_EQ(by_ad["a2"].conversions_view, 0) << "the click was in the 7 d window: click wins";
+  EXPECT_DOUBLE_EQ(by_ad["a2"].conversions_view, 0)
+      << "the click was in the 7 d window: click wins";
   EXPECT_DOUBLE_EQ(by_ad["a2"].conversions_click, 1);
   EXPECT_DOUBLE_EQ(by_ad["a1"].conversions(), 0);
   EXPECT_DOUBLE_EQ(last_.unattributed_conversions, 2);  // c9, and u2 (view 25 h before)
@@ -199,8 +202,8 @@ TEST_F(AttributionTest, CountOnceCountsTheFirstConversionPerPersonAndAdGroup) {
 
 TEST_F(AttributionTest, IdentityMergeBringsCrossDeviceClickIntoTheJourney) {
   const std::string email(64, 'a');
-  Add(Click("a1", kT0, "u1", "K1"));                                   // phone: ad click
-  Add(Site("PageView", kT0 + kMinuteMs, "phone-cookie", "K1"));        // phone: landing
+  Add(Click("a1", kT0, "u1", "K1"));                                           // phone: ad click
+  Add(Site("PageView", kT0 + kMinuteMs, "phone-cookie", "K1"));                // phone: landing
   Add(Site("CompletePayment", kT0 + kDayMs, "laptop-cookie", "", 50, email));  // laptop
   EXPECT_DOUBLE_EQ(ByAd()["a1"].conversions(), 0);
   EXPECT_DOUBLE_EQ(last_.unattributed_conversions, 1);
@@ -276,7 +279,8 @@ TEST(AttributionProperty, CreditsSumToOneAndStayInsideWindows) {
     for (size_t i = 0; i < n; ++i) {
       t[i] = static_cast<int64_t>(rng() % (40 * kDayMs));
       click[i] = rng() % 3 == 0;
-      w[i] = {(1 + static_cast<int64_t>(rng() % 28)) * kDayMs, static_cast<int64_t>(rng() % 8) * kDayMs};
+      w[i] = {(1 + static_cast<int64_t>(rng() % 28)) * kDayMs,
+              static_cast<int64_t>(rng() % 8) * kDayMs};
     }
     std::sort(t.begin(), t.end());
     int64_t conv = static_cast<int64_t>(rng() % (45 * kDayMs));
@@ -333,12 +337,14 @@ TEST(AttributionProperty, TotalsDoNotDependOnTheDimensionsChosen) {
       data.Append(++seq, e);
     }
     if (rng() % 2)
-      data.Append(++seq, Site("CompletePayment", kT0 + static_cast<int64_t>(rng() % (25 * kDayMs)), cookie, "", 10));
+      data.Append(++seq, Site("CompletePayment", kT0 + static_cast<int64_t>(rng() % (25 * kDayMs)),
+                              cookie, "", 10));
   }
   data.Cluster();
   for (const auto& model : attribution::ModelNames()) {
     std::optional<query::Metrics> first;
-    for (auto dims : std::vector<std::vector<Dim>>{{}, {Dim::kAd}, {Dim::kAge, Dim::kGender}, {Dim::kCampaign, Dim::kDay}}) {
+    for (auto dims : std::vector<std::vector<Dim>>{
+             {}, {Dim::kAd}, {Dim::kAge, Dim::kGender}, {Dim::kCampaign, Dim::kDay}}) {
       ReportQuery q;
       q.model = model;
       q.dims = dims;

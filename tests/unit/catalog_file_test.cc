@@ -10,7 +10,8 @@ TEST(CatalogFile, CsvAndJsonGiveTheSameCatalog) {
       "campaign_id,campaign_name,adgroup_id,adgroup_name,click_window_days,view_window_days,"
       "count_mode,ad_id,ad_name,landing_url,format,video_ms,call_to_action,tags\n"
       "c1,Spring,g1,Young,7,1,every,a1,Funny,https://s.example/a,video,15000,shop_now,humor|ugc\n"
-      "c1,Spring,g1,Young,7,1,every,a2,\"Plain, direct\",https://s.example/b,image,,shop_now,straight-pitch\n");
+      "c1,Spring,g1,Young,7,1,every,a2,\"Plain, "
+      "direct\",https://s.example/b,image,,shop_now,straight-pitch\n");
   ASSERT_TRUE(csv.ok()) << csv.status().message();
   auto json = ParseCatalogJson(CatalogToJson(*csv));
   ASSERT_TRUE(json.ok()) << json.status().message();
@@ -27,13 +28,15 @@ TEST(CatalogFile, RejectsForeignSchemesAndDuplicateAds) {
   EXPECT_EQ(bad.status().message(),
             "campaigns[0].adgroups[0].ads[0].landing_url: must be an absolute http(s) URL");
   auto dup = ParseCatalogCsv(
-      "campaign_id,adgroup_id,ad_id,landing_url\nc,g,a,https://x.example\nc,g,a,https://y.example\n");
+      "campaign_id,adgroup_id,ad_id,landing_url\nc,g,a,https://x.example\nc,g,a,https://"
+      "y.example\n");
   EXPECT_EQ(dup.status().message(), "campaigns[0].adgroups[0].ads[1].ad_id: duplicate id a");
 }
 
 TEST(CatalogFile, CsvErrorsNameTheLine) {
   auto r = ParseCatalogCsv(
-      "campaign_id,adgroup_id,ad_id,landing_url,click_window_days\nc,g,a,https://x.example,seven\n");
+      "campaign_id,adgroup_id,ad_id,landing_url,click_window_days\nc,g,a,https://"
+      "x.example,seven\n");
   EXPECT_EQ(r.status().message(), "line 2.click_window_days: must be an integer");
   auto missing = ParseCatalogCsv("campaign_id,ad_id\nc,a\n");
   EXPECT_EQ(missing.status().message(), "header: missing column adgroup_id");
@@ -46,7 +49,8 @@ TEST(SpendFile, CsvAndJson) {
   ASSERT_TRUE(csv.ok()) << csv.status().message();
   ASSERT_EQ(csv->size(), 1u);
   EXPECT_DOUBLE_EQ((*csv)[0].spend, 12.5);
-  auto json = ParseSpendJson(R"([{"date":"2024-05-01","ad_id":"a1","spend":12.5,"currency":"USD"}])");
+  auto json =
+      ParseSpendJson(R"([{"date":"2024-05-01","ad_id":"a1","spend":12.5,"currency":"USD"}])");
   ASSERT_TRUE(json.ok());
   EXPECT_EQ(*csv, *json);
   EXPECT_EQ(ParseSpendCsv("date,ad_id,spend\n2024-5-1,a,1\n").status().message(),

@@ -109,8 +109,10 @@ TEST_F(EventStoreTest, PixelsCatalogAndSpendSurviveRestart) {
   auto p = store_->CreatePixel("shop", {});
   ASSERT_TRUE(p.ok());
   Catalog cat;
-  cat.campaigns.push_back(Campaign{"c1", "C", {AdGroup{"g1", "G", 7, 1, CountMode::kOnce,
-                                                       {Ad{"a1", "A", "https://x.example", {}}}}}});
+  cat.campaigns.push_back(Campaign{
+      "c1",
+      "C",
+      {AdGroup{"g1", "G", 7, 1, CountMode::kOnce, {Ad{"a1", "A", "https://x.example", {}}}}}});
   ASSERT_TRUE(store_->PutCatalog(cat).ok());
   ASSERT_TRUE(store_->PutSpend({SpendRow{0, "a1", 10, "USD"}}).ok());
   Reopen();
@@ -134,8 +136,10 @@ TEST_F(EventStoreTest, FullQueueRefusesWithRetryLater) {
     std::vector<StoredEvent> batch;
     for (int j = 0; j < 5; ++j) batch.emplace_back(Purchase(std::to_string(i * 10 + j)));
     Status st = store_->Submit(std::move(batch), [&done](WriteResult) { done++; });
-    if (st.code() == StatusCode::kResourceExhausted) ++refused;
-    else if (st.ok()) ++submitted;
+    if (st.code() == StatusCode::kResourceExhausted)
+      ++refused;
+    else if (st.ok())
+      ++submitted;
   }
   store_->Close();
   EXPECT_GT(refused, 0);

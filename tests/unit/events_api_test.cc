@@ -92,10 +92,12 @@ TEST(EventsApi2, EventOlderThan28DaysIsRejected) {
 }
 
 TEST(EventsApi2, EventMoreThanTenMinutesAheadIsRejected) {
-  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(kNowS + 601) + "}")),
-            "data[0].event_time: more than 10 minutes in the future");
-  EXPECT_EQ(FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(kNowS + 600) + "}")),
-            "");
+  EXPECT_EQ(
+      FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(kNowS + 601) + "}")),
+      "data[0].event_time: more than 10 minutes in the future");
+  EXPECT_EQ(
+      FirstError(Body(R"({"event":"Purchase","event_time":)" + std::to_string(kNowS + 600) + "}")),
+      "");
 }
 
 TEST(EventsApi2, MalformedJsonFailsTheBody) {
@@ -106,7 +108,8 @@ TEST(EventsApi2, MalformedJsonFailsTheBody) {
 
 TEST(EventsApi2, BatchOver1000EventsIsRejected) {
   std::string data;
-  for (int i = 0; i < 1001; ++i) data += (i ? "," : "") + std::string(R"({"event":"A","event_time":1699999000})");
+  for (int i = 0; i < 1001; ++i)
+    data += (i ? "," : "") + std::string(R"({"event":"A","event_time":1699999000})");
   auto b = ParseEventsApi2(Body(data), Ctx());
   ASSERT_FALSE(b.ok());
   EXPECT_EQ(b.status().message(), "data: more than 1000 events in one request");
@@ -115,7 +118,8 @@ TEST(EventsApi2, BatchOver1000EventsIsRejected) {
 
 TEST(EventsApi2, OverlongStringsAreRejectedWithTheirField) {
   std::string ua(2000, 'x');
-  EXPECT_EQ(FirstError(Body(R"({"event":"A","event_time":1699999000,"user":{"user_agent":")" + ua + "\"}}")),
+  EXPECT_EQ(FirstError(Body(R"({"event":"A","event_time":1699999000,"user":{"user_agent":")" + ua +
+                            "\"}}")),
             "data[0].user.user_agent: longer than 1024 bytes");
 }
 
@@ -188,7 +192,8 @@ TEST(PixelBeacon, UsesServerTimeAndHashesIdentify) {
 
 TEST(PixelQuery, ParsesImgFallback) {
   auto b = ParsePixelQuery(
-      "pixel_id=PIX1&event=CompletePayment&event_id=o1&ttclid=k&ttp=c&url=https%3A%2F%2Fs.example%2F&value=12.5&currency=USD",
+      "pixel_id=PIX1&event=CompletePayment&event_id=o1&ttclid=k&ttp=c&url=https%3A%2F%2Fs.example%"
+      "2F&value=12.5&currency=USD",
       Ctx());
   ASSERT_TRUE(b.ok()) << b.status().message();
   const SiteEvent& e = *b->events[0].event;

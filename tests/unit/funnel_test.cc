@@ -15,7 +15,8 @@ using query::FunnelResult;
 
 constexpr int64_t kT0 = 1700000000000;  // 2023-11-14T22:13:20Z, a whole second
 
-AdEvent Touch(AdEventType type, std::string ad, int64_t t, std::string user, std::string click_id = "") {
+AdEvent Touch(AdEventType type, std::string ad, int64_t t, std::string user,
+              std::string click_id = "") {
   AdEvent e;
   e.type = type;
   e.ad_id = std::move(ad);
@@ -51,7 +52,8 @@ Catalog TwoAds() {
   Catalog c;
   Ad a1{"a1", "A1", "https://x.example/1", {"video", 15000, "shop_now", {"humor", "music"}}};
   Ad a2{"a2", "A2", "https://x.example/2", {"video", 40000, "shop_now", {"straight-pitch"}}};
-  c.campaigns.push_back(Campaign{"c1", "C1", {AdGroup{"g1", "G1", 7, 1, CountMode::kEvery, {a1, a2}}}});
+  c.campaigns.push_back(
+      Campaign{"c1", "C1", {AdGroup{"g1", "G1", 7, 1, CountMode::kEvery, {a1, a2}}}});
   return c;
 }
 
@@ -118,12 +120,20 @@ TEST_F(FunnelTest, CountsConversionsAndMediansByHand) {
   EXPECT_DOUBLE_EQ(*s[3].median_ms, (3'587'000.0 + 10'760'000.0) / 2);
   EXPECT_TRUE(r.groups.empty());
   // The JSON carries step and overall conversion and drop-off: 3/4, 3/3, 2/3; 2/4 overall.
-  std::string json = query::FunnelToJson(Query({"impression", "click", "PageView", "CompletePayment"}), r);
-  EXPECT_NE(json.find(R"("step":"click","count":3,"step_conversion":0.75,"overall_conversion":0.75,"drop_off":1)"),
-            std::string::npos) << json;
-  EXPECT_NE(json.find(R"("step":"CompletePayment","count":2,"step_conversion":0.666666)"), std::string::npos) << json;
-  EXPECT_NE(json.find(R"("overall_conversion":0.5,"drop_off":1,"median_ms_from_previous":7173500})"),
-            std::string::npos) << json;
+  std::string json =
+      query::FunnelToJson(Query({"impression", "click", "PageView", "CompletePayment"}), r);
+  EXPECT_NE(
+      json.find(
+          R"("step":"click","count":3,"step_conversion":0.75,"overall_conversion":0.75,"drop_off":1)"),
+      std::string::npos)
+      << json;
+  EXPECT_NE(json.find(R"("step":"CompletePayment","count":2,"step_conversion":0.666666)"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(
+      json.find(R"("overall_conversion":0.5,"drop_off":1,"median_ms_from_previous":7173500})"),
+      std::string::npos)
+      << json;
 }
 
 TEST_F(FunnelTest, BreakdownByAdAndByTagTakesTheEntryTouch) {
@@ -214,9 +224,11 @@ TEST_F(FunnelTest, EqualTimesCountButOneEventFillsOneStep) {
   EXPECT_DOUBLE_EQ(*r.total.steps[1].median_ms, 0);
   EXPECT_DOUBLE_EQ(*r.total.steps[4].median_ms, 0);
   // A repeated step needs a second event: one PageView cannot be both.
-  EXPECT_EQ(Counts(Run(Query({"click", "PageView", "PageView"})).total), (std::vector<int64_t>{1, 1, 0}));
+  EXPECT_EQ(Counts(Run(Query({"click", "PageView", "PageView"})).total),
+            (std::vector<int64_t>{1, 1, 0}));
   Add(Site("PageView", kT0 + 5000, "c11"));
-  EXPECT_EQ(Counts(Run(Query({"click", "PageView", "PageView"})).total), (std::vector<int64_t>{1, 1, 1}));
+  EXPECT_EQ(Counts(Run(Query({"click", "PageView", "PageView"})).total),
+            (std::vector<int64_t>{1, 1, 1}));
 }
 
 TEST_F(FunnelTest, SiteStepInTheClicksSecondFollowsIt) {
@@ -252,11 +264,13 @@ TEST_F(FunnelTest, VideoViewThresholdsFollowTheReportsDefinition) {
   Add(Imp("a1", kT0, "v1"));
   Add(Play("a1", kT0 + 100, "v1", 5999, 15000));  // under 6 s of a 15 s video: no 6 s view
   Add(Imp("a1", kT0, "v2"));
-  Add(Play("a1", kT0 + 100, "v2", 5000, 5000));   // a 5 s video watched to the end: a 6 s view
+  Add(Play("a1", kT0 + 100, "v2", 5000, 5000));  // a 5 s video watched to the end: a 6 s view
   Add(Imp("a1", kT0, "v3"));
   Add(Play("a1", kT0 + 100, "v3", 2000, 15000));  // exactly 2 s: a 2 s view, not a 6 s one
-  EXPECT_EQ(Counts(Run(Query({"impression", "video_view_6s"})).total), (std::vector<int64_t>{3, 1}));
-  EXPECT_EQ(Counts(Run(Query({"impression", "video_view_2s"})).total), (std::vector<int64_t>{3, 3}));
+  EXPECT_EQ(Counts(Run(Query({"impression", "video_view_6s"})).total),
+            (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(Counts(Run(Query({"impression", "video_view_2s"})).total),
+            (std::vector<int64_t>{3, 3}));
   EXPECT_EQ(Counts(Run(Query({"impression", "video_play"})).total), (std::vector<int64_t>{3, 3}));
 }
 
@@ -315,7 +329,8 @@ TEST_F(FunnelTest, TestEventsOtherPixelsAndAlternativesInAStep) {
   q.pixel_id = "P";
   EXPECT_EQ(Counts(Run(q).total), (std::vector<int64_t>{3, 0}));
   q.pixel_id = "";
-  EXPECT_EQ(Counts(Run(Query({"click", "CompletePayment|Purchase"})).total), (std::vector<int64_t>{3, 1}));
+  EXPECT_EQ(Counts(Run(Query({"click", "CompletePayment|Purchase"})).total),
+            (std::vector<int64_t>{3, 1}));
   q.pixel_id = "NOPE";
   data_.Cluster();
   EXPECT_FALSE(query::RunFunnel(data_, q).ok());
@@ -323,10 +338,13 @@ TEST_F(FunnelTest, TestEventsOtherPixelsAndAlternativesInAStep) {
 
 TEST(FunnelParams, ParsesAndRejectsClearly) {
   const int64_t now = kT0;
-  auto r = query::ParseFunnelParams({{"steps", "impression,video_view_6s,click,PageView,AddToCart|AddPaymentInfo"},
-                                     {"window", "36h"}, {"breakdown", "age"},
-                                     {"from", "2023-11-01"}, {"to", "2023-11-07"}},
-                                    now);
+  auto r = query::ParseFunnelParams(
+      {{"steps", "impression,video_view_6s,click,PageView,AddToCart|AddPaymentInfo"},
+       {"window", "36h"},
+       {"breakdown", "age"},
+       {"from", "2023-11-01"},
+       {"to", "2023-11-07"}},
+      now);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->query.steps.size(), 5u);
   EXPECT_EQ(r->query.steps[1].kind, query::StepKind::kVideoView6s);
@@ -335,7 +353,8 @@ TEST(FunnelParams, ParsesAndRejectsClearly) {
   EXPECT_EQ(r->query.breakdown, Dim::kAge);
   EXPECT_EQ(r->query.from_ms, *ParseDateMs("2023-11-01"));
   EXPECT_EQ(r->query.to_ms, *ParseDateMs("2023-11-08"));  // to is an inclusive date
-  EXPECT_EQ(query::ParseFunnelParams({{"steps", "click,PageView"}, {"window", "7"}}, now)->query.window_ms,
+  EXPECT_EQ(query::ParseFunnelParams({{"steps", "click,PageView"}, {"window", "7"}}, now)
+                ->query.window_ms,
             7 * kDayMs);
   auto bad = [&](std::vector<std::pair<std::string, std::string>> p, std::string_view field) {
     auto res = query::ParseFunnelParams(p, now);

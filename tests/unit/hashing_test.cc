@@ -20,8 +20,7 @@ TEST(Hashing, PhoneBecomesE164WithPlus) {
   EXPECT_EQ(NormalizePhone("(650) 555-1212"), "+6505551212");
   EXPECT_EQ(NormalizePhone("+1 650-555-1212"), "+16505551212");
   EXPECT_EQ(NormalizePhone("0044 20 7946 0000"), "+442079460000");
-  EXPECT_EQ(HashIdentifier(IdentifierKind::kPhone, "+1 (650) 555-1212"),
-            Sha256Hex("+16505551212"));
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kPhone, "+1 (650) 555-1212"), Sha256Hex("+16505551212"));
 }
 
 TEST(Hashing, AlreadyHashedValuesPassThroughLowercased) {

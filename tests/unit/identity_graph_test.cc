@@ -29,7 +29,7 @@ TEST(IdentityGraph, RunawayClusterStopsMergingAtTheLimit) {
   uint32_t shared = g.Intern(100);
   int joined = 0;
   for (uint64_t i = 0; i < 20; ++i) joined += g.Union(shared, g.Intern(200 + i));
-  EXPECT_EQ(joined, 4);                  // 1 + 4 = 5 identifiers, then it stops
+  EXPECT_EQ(joined, 4);  // 1 + 4 = 5 identifiers, then it stops
   EXPECT_EQ(g.ClusterSize(shared), 5u);
   EXPECT_EQ(g.refused_merges(), 16u);
   // Growing through a member is refused too.

@@ -133,7 +133,8 @@ std::string Entity(const query::Finding& f, std::string_view key) {
 }
 bool HasTag(const query::Finding& f, std::string_view tag) {
   for (const auto& [k, v] : f.entity)
-    if ((k == "tag" && v == tag) || (k == "same_ads_as" && v == "tag " + std::string(tag))) return true;
+    if ((k == "tag" && v == tag) || (k == "same_ads_as" && v == "tag " + std::string(tag)))
+      return true;
   return false;
 }
 
@@ -187,7 +188,8 @@ class InsightsSim : public ::testing::Test {
       for (int job; (job = next++) < 2 * seeds;) {
         const bool is_null = job % 2 == 1;
         const int s = job / 2;
-        World w = Simulate(is_null ? "null" : "demo", static_cast<uint64_t>((is_null ? 101 : 1) + s), users);
+        World w = Simulate(is_null ? "null" : "demo",
+                           static_cast<uint64_t>((is_null ? 101 : 1) + s), users);
         (is_null ? null_ : demo_)[static_cast<size_t>(s)] = Insights(w);
       }
     };
@@ -221,8 +223,9 @@ TEST_F(InsightsSim, FindsEveryPlantedEffectOfTheDemoWorld) {
       std::printf("  demo seed %d: %s%s\n", s + 1, explained ? "" : "(other) ", f.title.c_str());
     }
   }
-  std::printf("recall %d/%d = %.3f over %d seeds; %zu findings, %zu of them name a planted effect\n",
-              found, planted, static_cast<double>(found) / planted, seeds, findings, named);
+  std::printf(
+      "recall %d/%d = %.3f over %d seeds; %zu findings, %zu of them name a planted effect\n", found,
+      planted, static_cast<double>(found) / planted, seeds, findings, named);
   RecordProperty("recall", std::to_string(static_cast<double>(found) / planted));
   EXPECT_EQ(found, planted);
 }
@@ -240,8 +243,9 @@ TEST_F(InsightsSim, NullWorldsStayWithinTheFalseDiscoveryRate) {
     for (const auto& f : r.findings) std::printf("  null seed %d: %s\n", 101 + s, f.title.c_str());
   }
   const double share = static_cast<double>(runs_with_findings) / seeds;
-  std::printf("null worlds: %d of %d runs with any finding (%.3f); %zu findings in %zu comparisons\n",
-              runs_with_findings, seeds, share, findings, comparisons);
+  std::printf(
+      "null worlds: %d of %d runs with any finding (%.3f); %zu findings in %zu comparisons\n",
+      runs_with_findings, seeds, share, findings, comparisons);
   RecordProperty("null_runs_with_findings", std::to_string(share));
   // With nothing planted every finding is false, so the false discovery rate is the share of
   // runs with any finding; it must stay within q = 0.05. Over a handful of seeds that means no

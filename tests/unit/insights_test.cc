@@ -31,7 +31,8 @@ struct Person {
 };
 
 Ad MakeAd(std::string id, std::vector<std::string> tags, int64_t video_ms = 15000) {
-  return Ad{id, "Ad " + id, "https://x.example/" + id, {"video", video_ms, "shop_now", std::move(tags)}};
+  return Ad{
+      id, "Ad " + id, "https://x.example/" + id, {"video", video_ms, "shop_now", std::move(tags)}};
 }
 
 class InsightsTest : public ::testing::Test {
@@ -40,9 +41,19 @@ class InsightsTest : public ::testing::Test {
   // fallbacks).
   void SetUp() override {
     Catalog c;
-    AdGroup g1{"g1", "G1", 7, 0, CountMode::kEvery,
-               {MakeAd("a1", {"humor"}), MakeAd("a2", {"straight-pitch"}), MakeAd("a3", {"straight-pitch"})}};
-    AdGroup g2{"g2", "G2", 7, 0, CountMode::kEvery, {MakeAd("b1", {"humor"}), MakeAd("b2", {"straight-pitch"})}};
+    AdGroup g1{"g1",
+               "G1",
+               7,
+               0,
+               CountMode::kEvery,
+               {MakeAd("a1", {"humor"}), MakeAd("a2", {"straight-pitch"}),
+                MakeAd("a3", {"straight-pitch"})}};
+    AdGroup g2{"g2",
+               "G2",
+               7,
+               0,
+               CountMode::kEvery,
+               {MakeAd("b1", {"humor"}), MakeAd("b2", {"straight-pitch"})}};
     c.campaigns.push_back(Campaign{"c1", "C1", {g1, g2}});
     data_.SetCatalog(std::make_shared<Catalog>(c));
   }
@@ -146,14 +157,14 @@ TEST_F(InsightsTest, AdWithClicksButNoPurchasesAgainstItsAdGroup) {
   EXPECT_DOUBLE_EQ(Number(*f, "cvr_click"), 0.02);
   EXPECT_DOUBLE_EQ(Number(*f, "peer_cvr_click"), 0.2);
   EXPECT_DOUBLE_EQ(Number(*f, "expected_conversions"), 20);  // 100 clicks at 20%
-  EXPECT_NEAR(f->effect, 0.1, 1e-12);                          // 2% / 20%
+  EXPECT_NEAR(f->effect, 0.1, 1e-12);                        // 2% / 20%
   EXPECT_LT(f->ci_high, 0.8);
   // The p-value: both gaps beyond the 1.25x margin (the larger of the two tests' p-values).
   EXPECT_DOUBLE_EQ(f->p_value, std::max(query::stats::RatioMarginPValue(100, 2000, 80, 4000, 1.25),
                                         query::stats::RatioMarginPValue(2, 100, 16, 80, 1.25)));
   EXPECT_GE(f->p_adjusted, f->p_value);
   EXPECT_LE(f->p_adjusted, 0.05);
-  EXPECT_GT(*f->posterior, 0.999);  // P(a1's conversion rate is below its peers')
+  EXPECT_GT(*f->posterior, 0.999);                 // P(a1's conversion rate is below its peers')
   EXPECT_DOUBLE_EQ(f->money_at_stake, 120 * 0.9);  // spend x (1 - 0.1)
   EXPECT_NE(f->title.find("a1"), std::string::npos);
   EXPECT_NE(f->title.find("landing page"), std::string::npos);
@@ -199,8 +210,8 @@ TEST_F(InsightsTest, OneOddPeerDoesNotMakeTheOthersLookBad) {
   r = Run();
   const Finding* f = Find(r, "watched_not_clicked", {"ad", "b1"});
   ASSERT_NE(f, nullptr);
-  EXPECT_NEAR(f->effect, 0.25, 1e-12);                    // 1% / 4%
-  EXPECT_DOUBLE_EQ(Number(*f, "watch_half_rate"), 1.0);   // 9 s of 15 s: past half
+  EXPECT_NEAR(f->effect, 0.25, 1e-12);                        // 1% / 4%
+  EXPECT_DOUBLE_EQ(Number(*f, "watch_half_rate"), 1.0);       // 9 s of 15 s: past half
   EXPECT_DOUBLE_EQ(Number(*f, "peer_watch_half_rate"), 0.0);  // 5 s of 15 s
 }
 
@@ -324,9 +335,14 @@ TEST_F(InsightsTest, NothingDiffersNothingFound) {
 }
 
 TEST(InsightsParams, ParsesAndRejectsClearly) {
-  auto r = query::ParseInsightsParams({{"from", "2023-11-01"}, {"to", "2023-11-30"}, {"model", "linear"},
-                                       {"fdr", "0.1"}, {"min_ratio", "1.5"}, {"min_clicks", "50"},
-                                       {"limit", "5"}, {"format", "text"}},
+  auto r = query::ParseInsightsParams({{"from", "2023-11-01"},
+                                       {"to", "2023-11-30"},
+                                       {"model", "linear"},
+                                       {"fdr", "0.1"},
+                                       {"min_ratio", "1.5"},
+                                       {"min_clicks", "50"},
+                                       {"limit", "5"},
+                                       {"format", "text"}},
                                       kT0);
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->query.report.model, "linear");
@@ -355,10 +371,11 @@ TEST_F(InsightsTest, JsonCarriesEveryFieldOfAFinding) {
   auto r = Run(q);
   ASSERT_FALSE(r.findings.empty());
   std::string json = query::InsightsToJson(q, r);
-  for (const char* key : {"\"kind\":", "\"title\":", "\"detail\":", "\"entity\":{\"ad\":\"a1\"", "\"metric\":",
-                          "\"effect\":{\"measure\":\"ratio\",\"value\":", "\"ci_low\":", "\"ci_high\":",
-                          "\"p_value\":", "\"p_adjusted\":", "\"posterior\":", "\"money_at_stake\":",
-                          "\"numbers\":{", "\"comparisons\":"})
+  for (const char* key :
+       {"\"kind\":", "\"title\":", "\"detail\":", "\"entity\":{\"ad\":\"a1\"", "\"metric\":",
+        "\"effect\":{\"measure\":\"ratio\",\"value\":", "\"ci_low\":", "\"ci_high\":",
+        "\"p_value\":", "\"p_adjusted\":", "\"posterior\":", "\"money_at_stake\":", "\"numbers\":{",
+        "\"comparisons\":"})
     EXPECT_NE(json.find(key), std::string::npos) << key << " in " << json;
 }
 

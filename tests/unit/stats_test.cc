@@ -66,7 +66,7 @@ TEST(Tails, BinomialAndPoissonByHand) {
   // Poisson(3): P(X <= 2) = e^-3 (1 + 3 + 9/2).
   EXPECT_NEAR(PoissonCdf(2, 3), 8.5 * std::exp(-3.0), 1e-15);
   EXPECT_NEAR(PoissonCdf(0, 7.5), std::exp(-7.5), 1e-18);
-  EXPECT_NEAR(PoissonCdf(10, 4.2), 0.99593119695982936, 1e-14);  // mpmath direct sum
+  EXPECT_NEAR(PoissonCdf(10, 4.2), 0.99593119695982936, 1e-14);   // mpmath direct sum
   EXPECT_NEAR(PoissonCdf(150, 120), 0.99644803489476473, 1e-13);  // mpmath direct sum
 }
 
@@ -109,7 +109,7 @@ TEST(TwoProportion, PooledZByHand) {
   EXPECT_NEAR(t.diff.high, 0.3339, 5e-5);
   // Katz: RR = 4/3, ln RR +- 1.96 sqrt(1/56 - 1/70 + 1/48 - 1/80) = 0.28768 +- 0.21385.
   EXPECT_NEAR(t.ratio, 4.0 / 3, 1e-15);
-  EXPECT_NEAR(t.ratio_ci.low, 1.0766264227631927, 1e-12);   // mpmath
+  EXPECT_NEAR(t.ratio_ci.low, 1.0766264227631927, 1e-12);  // mpmath
   EXPECT_NEAR(t.ratio_ci.high, 1.6512485112663870, 1e-12);
 }
 
@@ -230,18 +230,19 @@ TEST(BenjaminiHochberg, PaperExampleRejectsFour) {
   for (size_t i = 0; i < p.size(); ++i) EXPECT_EQ(rejected[i], i < 4) << i;
   // Adjusted p by hand: min over j >= i of 15 p_(j) / j.
   auto adj = BenjaminiHochbergAdjust(p);
-  EXPECT_NEAR(adj[0], 0.0015, 1e-15);          // min(15 * 0.0001 / 1, 0.003, ...)
-  EXPECT_NEAR(adj[1], 0.003, 1e-15);           // 15 * 0.0004 / 2
-  EXPECT_NEAR(adj[3], 15 * 0.0095 / 4, 1e-15); // 0.035625
-  EXPECT_NEAR(adj[4], 15 * 0.0201 / 5, 1e-15); // 0.0603, below every later 15 p_(j) / j
-  EXPECT_NEAR(adj[5], 15 * 0.0298 / 7, 1e-15); // step-up: 0.06386 from rank 7 < 0.0695 (own)
+  EXPECT_NEAR(adj[0], 0.0015, 1e-15);           // min(15 * 0.0001 / 1, 0.003, ...)
+  EXPECT_NEAR(adj[1], 0.003, 1e-15);            // 15 * 0.0004 / 2
+  EXPECT_NEAR(adj[3], 15 * 0.0095 / 4, 1e-15);  // 0.035625
+  EXPECT_NEAR(adj[4], 15 * 0.0201 / 5, 1e-15);  // 0.0603, below every later 15 p_(j) / j
+  EXPECT_NEAR(adj[5], 15 * 0.0298 / 7, 1e-15);  // step-up: 0.06386 from rank 7 < 0.0695 (own)
   EXPECT_NEAR(adj[14], 1, 1e-15);
 }
 
 TEST(BenjaminiHochberg, OrderDoesNotMatter) {
   std::vector<double> p = {0.04, 0.001, 0.5, 0.03};
   auto adj = BenjaminiHochbergAdjust(p);
-  // Sorted: 0.001 (r1), 0.03 (r2), 0.04 (r3), 0.5 (r4): 0.004, 0.06 -> min(0.06, 0.0533), 0.0533, 0.5.
+  // Sorted: 0.001 (r1), 0.03 (r2), 0.04 (r3), 0.5 (r4): 0.004, 0.06 -> min(0.06, 0.0533), 0.0533,
+  // 0.5.
   EXPECT_NEAR(adj[1], 0.004, 1e-15);
   EXPECT_NEAR(adj[3], 0.16 / 3, 1e-15);
   EXPECT_NEAR(adj[0], 0.16 / 3, 1e-15);

@@ -6,7 +6,8 @@ namespace touchpoint::ingest {
 namespace {
 
 TEST(Url, AddsClickIdBeforeFragment) {
-  EXPECT_EQ(AddQueryParam("https://s.example/p", "ttclid", "C.1"), "https://s.example/p?ttclid=C.1");
+  EXPECT_EQ(AddQueryParam("https://s.example/p", "ttclid", "C.1"),
+            "https://s.example/p?ttclid=C.1");
   EXPECT_EQ(AddQueryParam("https://s.example/p?a=b#top", "ttclid", "x y"),
             "https://s.example/p?a=b&ttclid=x%20y#top");
 }
