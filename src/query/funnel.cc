@@ -34,39 +34,6 @@ std::vector<std::string> Split(std::string_view s, char sep) {
 bool IsAdLevel(Dim d) { return d <= Dim::kTag; }
 bool IsRowLevel(Dim d) { return d >= Dim::kAge && d <= Dim::kDevice; }
 
-// The values of an ad-level dimension for an ad, as the report engine names them (several for
-// tags). Kept in step with report.cc's AdValues: short videos are up to 15 s.
-std::vector<std::string> AdLevelValues(const Dataset& d, uint32_t ad_code, Dim dim) {
-  const Ad* ad = d.CatalogAd(ad_code);
-  switch (dim) {
-    case Dim::kCampaign: {
-      const Campaign* c = d.CatalogCampaign(ad_code);
-      return {c ? c->campaign_id : ""};
-    }
-    case Dim::kAdGroup: {
-      const AdGroup* g = d.CatalogAdGroup(ad_code);
-      return {g ? g->adgroup_id : ""};
-    }
-    case Dim::kAd:
-      return {std::string(d.ad_ids().Get(ad_code))};
-    case Dim::kFormat:
-      return {ad ? ad->creative.format : ""};
-    case Dim::kLength: {
-      if (!ad) return {""};
-      if (ad->creative.video_ms <= 0) return {ad->creative.format.empty() ? "" : "image"};
-      return {ad->creative.video_ms <= 15000 ? "short" : "long"};
-    }
-    case Dim::kCta:
-      return {ad ? ad->creative.call_to_action : ""};
-    case Dim::kTag: {
-      if (!ad || ad->creative.tags.empty()) return {""};
-      return ad->creative.tags;
-    }
-    default:
-      return {""};
-  }
-}
-
 std::string RowLevelValue(const Dataset& d, size_t r, Dim dim) {
   const auto& a = d.ads();
   switch (dim) {
@@ -263,7 +230,7 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
   if (q.breakdown && IsAdLevel(*q.breakdown)) {
     ad_values.resize(d.ad_ids().size());
     for (uint32_t a = 0; a < ad_values.size(); ++a)
-      ad_values[a] = AdLevelValues(d, a, *q.breakdown);
+      ad_values[a] = AdDimensionValues(d, a, *q.breakdown);
   }
 
   GroupAcc total;

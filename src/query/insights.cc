@@ -595,10 +595,7 @@ void Analysis::AttributeRules() {
   };
   std::vector<Arm> arms;
   std::map<std::vector<uint8_t>, size_t> seen;
-  auto length_of = [](const Ad& ad) -> std::string {
-    if (ad.creative.video_ms <= 0) return ad.creative.format.empty() ? "" : "image";
-    return ad.creative.video_ms <= 15000 ? "short" : "long";
-  };
+  auto length_of = [](const Ad& ad) { return std::string(CreativeLength(&ad)); };
   for (const char* dim : {"length", "format", "cta", "tag"}) {
     std::map<std::string, std::vector<uint8_t>> values;
     for (size_t i = 0; i < ads_.size(); ++i) {

@@ -319,6 +319,12 @@ std::optional<Dim> ParseDim(std::string_view name) {
   return std::nullopt;
 }
 
+std::vector<std::string> AdDimensionValues(const Dataset& d, uint32_t ad_code, Dim dim) {
+  return AdValues(d, ad_code, dim);
+}
+
+std::string_view CreativeLength(const Ad* ad) { return LengthName(LengthCode(ad)); }
+
 std::string_view DimName(Dim d) { return kDimNames[static_cast<size_t>(d)]; }
 
 const std::vector<std::string>& MetricNames() {

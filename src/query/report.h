@@ -90,4 +90,10 @@ struct ReportResult {
 
 StatusOr<ReportResult> RunReport(const Dataset& data, const ReportQuery& query);
 
+// The values of one ad-level dimension (campaign ... tag) for an ad dictionary code, as reports
+// name them: several for tags, "" when unknown. Funnels and insights use the same naming.
+std::vector<std::string> AdDimensionValues(const Dataset& data, uint32_t ad_code, Dim dim);
+// A creative's length class: "image", "short" (video up to 15 s), "long", or "" when unknown.
+std::string_view CreativeLength(const Ad* ad);
+
 }  // namespace touchpoint::query
