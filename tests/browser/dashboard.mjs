@@ -19,6 +19,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { check, fatal, finish, sleep, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'dashboard');
@@ -28,35 +29,6 @@ const ADMIN = 'dashboard-test-admin-' + crypto.randomBytes(8).toString('hex');
 const UPDATE_DOCS = process.argv.includes('--docs') || process.env.TP_UPDATE_DOCS === '1';
 const WIDE = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
-
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${!ok && detail ? `  -- ${detail}` : ''}`);
-  return ok;
-}
-function finish(code) {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(code ?? (failed ? 1 : 0));
-}
-function fatal(msg) {
-  console.error(`error: ${msg}`);
-  failed++;
-  finish(2);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function waitFor(fn, { timeoutMs = 15000, everyMs = 50 } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last || Date.now() > deadline) return last;
-    await sleep(everyMs);
-  }
-}
 
 // Numbers from the DOM (data-value strings) against the API's (numbers or null).
 function same(dom, api) {

@@ -15,42 +15,13 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { check, fatal, finish, sleep, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ADMIN = 'browser-test-admin-' + crypto.randomBytes(8).toString('hex');
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
-
-let passed = 0;
-let failed = 0;
-function check(name, ok, detail = '') {
-  if (ok) passed++;
-  else failed++;
-  console.log(`${ok ? 'PASS' : 'FAIL'}  ${name}${!ok && detail ? `  -- ${detail}` : ''}`);
-  return ok;
-}
-function finish(code) {
-  console.log(`${passed} passed, ${failed} failed`);
-  process.exit(code ?? (failed ? 1 : 0));
-}
-function fatal(msg) {
-  console.error(`error: ${msg}`);
-  failed++;
-  finish(2);
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Polls fn() until it returns a truthy value or the deadline passes (then returns the last value).
-async function waitFor(fn, { timeoutMs = 15000, everyMs = 50 } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    last = await fn();
-    if (last || Date.now() > deadline) return last;
-    await sleep(everyMs);
-  }
-}
 
 // --- Preconditions ------------------------------------------------------------------------------
 
