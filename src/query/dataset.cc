@@ -273,20 +273,16 @@ void LiveDataset::OnCommit(std::vector<store::CommittedEvent> events) {
   bool wake;
   {
     std::lock_guard lock(pending_mu_);
-    if (pending_.empty()) {
-      pending_.swap(events);  // the common case: no copy at all
-    } else {
-      pending_.reserve(pending_.size() + events.size());
-      for (auto& e : events) pending_.push_back(std::move(e));
-    }
-    wake = pending_.size() >= kApplyBatch;
+    pending_events_ += events.size();
+    pending_.push_back(std::move(events));  // moves the batch's buffer, not its events
+    wake = pending_events_ >= kApplyBatch;
   }
   if (wake) pending_cv_.notify_one();
 }
 
 size_t LiveDataset::pending() const {
   std::lock_guard lock(pending_mu_);
-  return pending_.size();
+  return pending_events_;
 }
 
 void LiveDataset::ApplierLoop() {
@@ -294,7 +290,7 @@ void LiveDataset::ApplierLoop() {
     {
       std::unique_lock lock(pending_mu_);
       pending_cv_.wait_for(lock, std::chrono::milliseconds(200),
-                           [&] { return stopping_ || pending_.size() >= kApplyBatch; });
+                           [&] { return stopping_ || pending_events_ >= kApplyBatch; });
       if (stopping_) return;
       if (pending_.empty() && !pending_catalog_ && !pending_spend_) continue;
     }
@@ -314,23 +310,26 @@ void LiveDataset::SetSpend(std::vector<SpendRow> spend) {
 }
 
 void LiveDataset::Drain() {
-  std::vector<store::CommittedEvent> events;
+  std::vector<std::vector<store::CommittedEvent>> batches;
   std::shared_ptr<const Catalog> catalog;
   std::optional<std::vector<SpendRow>> spend;
   {
     std::lock_guard lock(pending_mu_);
-    events.swap(pending_);
+    batches.swap(pending_);
+    pending_events_ = 0;
     catalog.swap(pending_catalog_);
     spend.swap(pending_spend_);
   }
   if (catalog) data_.SetCatalog(std::move(catalog));
   if (spend) data_.SetSpend(std::move(*spend));
   const uint64_t refused_before = data_.Stats().refused_merges;
-  for (auto& e : events) {
-    if (e.merged) {
-      if (const auto* site = std::get_if<SiteEvent>(&e.event)) data_.LinkMerged(e.seq, *site);
-    } else if (e.seq > loaded_max_seq_) {  // not already read by LoadFrom
-      data_.Append(e.seq, e.event);
+  for (auto& events : batches) {
+    for (auto& e : events) {
+      if (e.merged) {
+        if (const auto* site = std::get_if<SiteEvent>(&e.event)) data_.LinkMerged(e.seq, *site);
+      } else if (e.seq > loaded_max_seq_) {  // not already read by LoadFrom
+        data_.Append(e.seq, e.event);
+      }
     }
   }
   const uint64_t refused = data_.Stats().refused_merges - refused_before;

@@ -138,7 +138,9 @@ class LiveDataset {
   Dataset data_;
   mutable std::mutex pending_mu_;
   std::condition_variable pending_cv_;
-  std::vector<store::CommittedEvent> pending_;
+  // Commits as they came (a list of batches, so queueing one never moves the others).
+  std::vector<std::vector<store::CommittedEvent>> pending_;
+  size_t pending_events_ = 0;
   std::shared_ptr<const Catalog> pending_catalog_;
   std::optional<std::vector<SpendRow>> pending_spend_;
   bool stopping_ = false;
