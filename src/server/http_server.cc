@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 
 #include "server/asio.h"
@@ -21,33 +22,153 @@ std::string_view HttpRequest::Header(std::string_view name) const {
   return {};
 }
 
+// How the listener spends its time (docs/architecture.md#http):
+// - one io_context per I/O thread, each run by its own thread; a connection lives on one of them
+//   for its whole life, so its handlers never run concurrently and need no strand;
+// - no timer per read or write: each context sweeps its connections once a second and closes
+//   those past their deadline (idle_timeout_s while waiting for a request, 30 s for a write);
+// - answers that come from another thread (the store's writer, after the commit) are queued on
+//   the connection's context and handed over by one post per burst, not one per answer;
+// - a response is serialized into one header string and written with the body in one gather
+//   write (one sendmsg in the common case).
+
 namespace {
+
+using SteadyMs = int64_t;
+constexpr SteadyMs kNoDeadline = INT64_MAX;
+constexpr int kWriteTimeoutS = 30;
+
+SteadyMs NowSteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class Session;
+
+// One I/O thread's world. Touched only from its thread, except `mu_`-guarded `ready`.
+struct Context {
+  explicit Context(int idle_timeout_s) : ioc(1), idle_ms(int64_t{idle_timeout_s} * 1000) {}
+
+  net::io_context ioc;  // first member: destroyed last, after everything that uses it
+  net::steady_timer sweep{ioc};
+  std::vector<std::weak_ptr<Session>> sessions;  // this thread's connections
+  const int64_t idle_ms;
+
+  std::mutex mu;
+  std::vector<std::pair<std::shared_ptr<Session>, HttpResponse>> ready;  // guarded by mu
+  bool drain_posted = false;                                             // guarded by mu
+  bool stopped = false;                                                  // guarded by mu
+
+  // From any thread: queue an answer for `session` (which lives on this context).
+  void Deliver(std::shared_ptr<Session> session, HttpResponse response);
+  void Drain();
+  void Sweep();
+  void ArmSweep() {
+    sweep.expires_after(std::chrono::seconds(1));
+    sweep.async_wait([this](beast::error_code ec) {
+      if (ec) return;
+      Sweep();
+      ArmSweep();
+    });
+  }
+};
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Handler* handler, const HttpServerOptions& options,
-          std::atomic<int>* in_flight)
-      : stream_(std::move(socket)), handler_(handler), options_(options), in_flight_(in_flight) {}
+  Session(tcp::socket socket, std::shared_ptr<Context> ctx, Handler* handler,
+          const HttpServerOptions& options, std::atomic<int>* in_flight)
+      : socket_(std::move(socket)),
+        ctx_(std::move(ctx)),
+        handler_(handler),
+        options_(options),
+        in_flight_(in_flight) {}
 
+  // On the context's thread.
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    ctx_->sessions.push_back(weak_from_this());
+    beast::error_code ec;
+    auto ep = socket_.remote_endpoint(ec);  // once per connection, not per request
+    if (!ec) remote_ip_ = ep.address().to_string();
+    Read();
   }
+
+  // The sweep: close when past the deadline (the pending operation ends with operation_aborted).
+  void CheckDeadline(SteadyMs now) {
+    if (now < deadline_) return;
+    deadline_ = kNoDeadline;
+    beast::error_code ec;
+    socket_.close(ec);
+  }
+
+  void Write(HttpResponse r) {
+    static constexpr std::string_view kCrlf = "\r\n";
+    bool close = r.close || !keep_alive_;
+    head_.clear();
+    head_ += "HTTP/1.1 ";
+    head_ += std::to_string(r.status);
+    head_ += ' ';
+    auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+    head_.append(reason.data(), reason.size());
+    head_ += "\r\nServer: touchpoint\r\n";
+    auto header = [&](std::string_view name, std::string_view value) {
+      // Values are ours or echo a parsed request header; never let one split the head.
+      if (value.find_first_of("\r\n") != std::string_view::npos ||
+          name.find_first_of("\r\n:") != std::string_view::npos)
+        return;
+      head_ += name;
+      head_ += ": ";
+      head_ += value;
+      head_ += kCrlf;
+    };
+    if (!r.content_type.empty()) header("Content-Type", r.content_type);
+    for (const auto& [k, v] : r.headers) header(k, v);
+    const bool no_body = r.status / 100 == 1 || r.status == 204 || r.status == 304;
+    if (no_body) {
+      r.body.clear();
+    } else {
+      head_ += "Content-Length: ";
+      head_ += std::to_string(r.body.size());
+      head_ += kCrlf;
+    }
+    if (close)
+      head_ += "Connection: close\r\n";
+    else if (http_10_)
+      head_ += "Connection: keep-alive\r\n";
+    head_ += kCrlf;
+    body_ = std::move(r.body);
+    deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
+    std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+    net::async_write(socket_, buffers,
+                     [self = shared_from_this(), close](beast::error_code ec, size_t) {
+                       self->deadline_ = kNoDeadline;
+                       if (ec || close) {
+                         self->Close();
+                         return;
+                       }
+                       self->Read();
+                     });
+  }
+
+  std::atomic<int>* in_flight() const { return in_flight_; }
 
  private:
   void Read() {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    stream_.expires_after(std::chrono::seconds(options_.idle_timeout_s));
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+    deadline_ = NowSteadyMs() + ctx_->idle_ms;
+    http::async_read(socket_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->deadline_ = kNoDeadline;
+                       self->OnRead(ec);
+                     });
   }
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-        ec == beast::error::timeout || ec == net::error::connection_reset ||
-        ec == net::error::eof) {
+        ec == net::error::connection_reset || ec == net::error::eof ||
+        ec == net::error::bad_descriptor) {
       Close();
       return;
     }
@@ -70,6 +191,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
+    http_10_ = msg.version() == 10;
     HttpRequest req;
     req.method = std::string(msg.method_string());
     std::string_view target = msg.target();
@@ -83,73 +205,93 @@ class Session : public std::enable_shared_from_this<Session> {
       req.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     req.body = std::move(msg.body());
-    beast::error_code ep_ec;
-    auto ep = stream_.socket().remote_endpoint(ep_ec);
-    if (!ep_ec) req.remote_ip = ep.address().to_string();
+    req.remote_ip = remote_ip_;
     in_flight_->fetch_add(1);
-    auto self = shared_from_this();
-    handler_->Handle(std::move(req), [self](HttpResponse resp) {
-      net::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
-        self->in_flight_->fetch_sub(1);
-        self->Write(std::move(resp));
-      });
+    handler_->Handle(std::move(req), [self = shared_from_this()](HttpResponse resp) {
+      auto* ctx = self->ctx_.get();
+      ctx->Deliver(std::move(self), std::move(resp));
     });
-  }
-
-  void Write(HttpResponse r) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), 11);
-    res->set(http::field::server, "touchpoint");
-    if (!r.content_type.empty()) res->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
-    res->body() = std::move(r.body);
-    bool close = r.close || !keep_alive_;
-    res->keep_alive(!close);
-    res->prepare_payload();
-    stream_.expires_after(std::chrono::seconds(30));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, close](beast::error_code ec, size_t) {
-                        if (ec || close) {
-                          self->Close();
-                          return;
-                        }
-                        self->Read();
-                      });
   }
 
   void Close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
   }
 
-  beast::tcp_stream stream_;
+  tcp::socket socket_;
+  std::shared_ptr<Context> ctx_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   Handler* handler_;
   const HttpServerOptions& options_;
   std::atomic<int>* in_flight_;
+  std::string remote_ip_;
+  std::string head_;  // the response being written
+  std::string body_;
+  SteadyMs deadline_ = kNoDeadline;
   bool keep_alive_ = true;
+  bool http_10_ = false;
 };
+
+void Context::Deliver(std::shared_ptr<Session> session, HttpResponse response) {
+  bool post = false;
+  {
+    std::lock_guard lock(mu);
+    if (stopped) return;  // the server has stopped: nobody is left to write the answer
+    ready.emplace_back(std::move(session), std::move(response));
+    if (!drain_posted) post = drain_posted = true;
+  }
+  if (post) net::post(ioc, [this] { Drain(); });
+}
+
+void Context::Drain() {
+  std::vector<std::pair<std::shared_ptr<Session>, HttpResponse>> batch;
+  {
+    std::lock_guard lock(mu);
+    batch.swap(ready);
+    drain_posted = false;
+  }
+  for (auto& [session, response] : batch) {
+    session->in_flight()->fetch_sub(1);
+    session->Write(std::move(response));
+  }
+}
+
+void Context::Sweep() {
+  const SteadyMs now = NowSteadyMs();
+  for (size_t i = 0; i < sessions.size();) {
+    if (auto s = sessions[i].lock()) {
+      s->CheckDeadline(now);
+      ++i;
+    } else {
+      sessions[i] = std::move(sessions.back());
+      sessions.pop_back();
+    }
+  }
+}
 
 }  // namespace
 
 struct HttpServer::Impl {
   HttpServerOptions options;
   Handler* handler;
-  net::io_context ioc;
-  std::optional<tcp::acceptor> acceptor;
+  std::vector<std::shared_ptr<Context>> contexts;
+  size_t next_context = 0;
+  std::optional<tcp::acceptor> acceptor;  // on contexts[0]
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
   uint16_t port = 0;
 
   void Accept() {
-    acceptor->async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
+    auto ctx = contexts[next_context++ % contexts.size()];
+    acceptor->async_accept(ctx->ioc, [this, ctx](beast::error_code ec, tcp::socket s) {
       if (stopping) return;
       if (!ec) {
         beast::error_code nd;
         s.set_option(tcp::no_delay(true), nd);
-        std::make_shared<Session>(std::move(s), handler, options, &in_flight)->Start();
+        auto session = std::make_shared<Session>(std::move(s), ctx, handler, options, &in_flight);
+        net::post(ctx->ioc, [session] { session->Start(); });
       } else if (ec != net::error::operation_aborted) {
         spdlog::warn("accept failed: {}", ec.message());
       }
@@ -166,11 +308,14 @@ HttpServer::HttpServer(HttpServerOptions options, Handler* handler) : impl_(new 
 HttpServer::~HttpServer() { Stop(); }
 
 Status HttpServer::Start() {
+  const int n = std::max(1, impl_->options.threads);
+  for (int i = 0; i < n; ++i)
+    impl_->contexts.push_back(std::make_shared<Context>(impl_->options.idle_timeout_s));
   beast::error_code ec;
   auto addr = net::ip::make_address(impl_->options.host, ec);
   if (ec) return InvalidArgument("--listen", ": not an IP address: " + impl_->options.host);
   tcp::endpoint ep(addr, impl_->options.port);
-  impl_->acceptor.emplace(impl_->ioc);
+  impl_->acceptor.emplace(impl_->contexts[0]->ioc);
   impl_->acceptor->open(ep.protocol(), ec);
   if (!ec) impl_->acceptor->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor->bind(ep, ec);
@@ -181,8 +326,10 @@ Status HttpServer::Start() {
                                                 ec.message());
   impl_->port = impl_->acceptor->local_endpoint().port();
   impl_->Accept();
-  int n = std::max(1, impl_->options.threads);
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (auto& ctx : impl_->contexts) {
+    ctx->ArmSweep();  // also keeps run() from returning while there is nothing else to do
+    impl_->threads.emplace_back([c = ctx.get()] { c->ioc.run(); });
+  }
   return OkStatus();
 }
 
@@ -191,7 +338,7 @@ uint16_t HttpServer::port() const { return impl_->port; }
 void HttpServer::Stop() {
   if (!impl_ || impl_->threads.empty()) return;
   impl_->stopping = true;
-  net::post(impl_->ioc, [this] {
+  net::post(impl_->contexts[0]->ioc, [this] {
     beast::error_code ec;
     if (impl_->acceptor) impl_->acceptor->close(ec);
   });
@@ -200,9 +347,25 @@ void HttpServer::Stop() {
   while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the last writes flush
-  impl_->ioc.stop();
+  for (auto& ctx : impl_->contexts) ctx->ioc.stop();
   for (auto& t : impl_->threads) t.join();
   impl_->threads.clear();
+  for (auto& ctx : impl_->contexts) {
+    std::lock_guard lock(ctx->mu);
+    ctx->stopped = true;  // answers arriving from now on are dropped
+    ctx->ready.clear();
+  }
+  // Close what is still open and let the aborted operations finish here, so that no handler
+  // (holding its connection, which holds its context) is left inside a context.
+  impl_->acceptor.reset();
+  for (auto& ctx : impl_->contexts) {
+    ctx->ioc.restart();
+    ctx->sweep.cancel();
+    ctx->Sweep();  // drops expired entries
+    for (auto& weak : ctx->sessions)
+      if (auto s = weak.lock()) s->CheckDeadline(INT64_MAX);
+    ctx->ioc.run();
+  }
 }
 
 }  // namespace touchpoint::server
