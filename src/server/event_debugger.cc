@@ -57,17 +57,10 @@ void WriteEntry(JsonWriter& w, const DebugEntry& e) {
   }
   w.StringIf("error", e.error);
   w.StringIf("reason", e.reason);
-  if (e.event) {
-    if (const auto* site = std::get_if<SiteEvent>(&*e.event)) {
-      w.StringIf("event_id", site->event_id);
-      w.StringIf("test_event_code", site->test_event_code);
-    }
-    std::string json;
-    if (const auto* site = std::get_if<SiteEvent>(&*e.event))
-      ingest::AppendSiteEventJson(*site, 0, 0, json);
-    else
-      ingest::AppendAdEventJson(std::get<AdEvent>(*e.event), 0, 0, json);
-    w.Key("event").Raw(json);
+  if (!e.event_json.empty()) {
+    w.StringIf("event_id", e.event_id);
+    w.StringIf("test_event_code", e.test_event_code);
+    w.Key("event").Raw(e.event_json);
   }
   w.EndObject();
 }
@@ -167,24 +160,32 @@ EventDebugger::Pending EventDebugger::Prepare(std::string_view endpoint, std::st
       continue;
     }
     if (k >= events.size()) break;
-    if (k >= first_kept) p.events.emplace_back(static_cast<int64_t>(i), events[k]);
+    if (k >= first_kept) {
+      PendingEvent& pe = p.events.emplace_back();
+      pe.index = static_cast<int64_t>(i);
+      pe.name = NameOf(events[k]);
+      if (const auto* site = std::get_if<SiteEvent>(&events[k])) {
+        pe.event_id = site->event_id;
+        pe.test_event_code = site->test_event_code;
+      }
+    }
     ++k;
   }
   return p;
 }
 
-void EventDebugger::RecordWrite(const Pending& pending, const store::WriteResult& result,
+void EventDebugger::RecordWrite(const Pending& pending, store::WriteResult& result,
                                 std::string_view failure_reason) {
   const size_t first_kept = pending.total - pending.events.size();
   for (size_t j = 0; j < pending.events.size(); ++j) {
-    const auto& [index, event] = pending.events[j];
+    const PendingEvent& pe = pending.events[j];
     const size_t k = first_kept + j;  // position in the write
     DebugEntry e;
     e.ad = pending.ad;
     e.endpoint = pending.endpoint;
     e.pixel_id = pending.pixel_id;
-    e.index = index;
-    e.name = NameOf(event);
+    e.index = pe.index;
+    e.name = pe.name;
     if (!result.status.ok() || k >= result.outcomes.size()) {
       e.outcome = DebugOutcome::kRejected;
       e.error = result.status.ok() ? "not stored" : result.status.message();
@@ -195,7 +196,9 @@ void EventDebugger::RecordWrite(const Pending& pending, const store::WriteResult
           o == store::WriteOutcome::kAccepted ? DebugOutcome::kAccepted : DebugOutcome::kDuplicate;
       e.merged = o == store::WriteOutcome::kMerged;
       e.seq = k < result.seqs.size() ? result.seqs[k] : 0;
-      e.event = event;
+      if (k < result.bodies.size()) e.event_json = std::move(result.bodies[k]);
+      e.event_id = pe.event_id;
+      e.test_event_code = pe.test_event_code;
     }
     Add(std::move(e));
   }

@@ -48,7 +48,11 @@ struct DebugEntry {
   std::string name;     // event name, or the ad event type; "" when not known
   std::string error;    // rejected: the message the sender got
   std::string reason;   // rejected: the bounded label of /metrics
-  std::optional<store::StoredEvent> event;  // accepted / duplicate: the normalised event
+  // Accepted / duplicate: the normalised event as JSON (docs/formats.md), and for site events its
+  // event_id and test_event_code. Empty for rejections.
+  std::string event_json;
+  std::string event_id;
+  std::string test_event_code;
 };
 
 // What GET /api/v1/debug/events asks for.
@@ -66,14 +70,21 @@ class EventDebugger {
 
   explicit EventDebugger(const Clock* clock, size_t capacity = kDefaultCapacity);
 
-  // Copies of the events of one write, taken before the events are moved into the store and
-  // recorded once the write's outcome is known. Holds at most `capacity` events (the last ones).
+  // What to record of one write's events, taken before the events are moved into the store and
+  // recorded once the write's outcome is known: names and ids only; the events themselves come
+  // back as JSON in the write's result, so none is copied. At most `capacity` events (the last).
+  struct PendingEvent {
+    int64_t index = 0;  // in the request
+    std::string name;
+    std::string event_id;  // site events
+    std::string test_event_code;
+  };
   struct Pending {
     std::string endpoint;
     std::string pixel_id;
     bool ad = false;
-    size_t total = 0;                                            // events in the write
-    std::vector<std::pair<int64_t, store::StoredEvent>> events;  // (index in request, event)
+    size_t total = 0;  // events in the write
+    std::vector<PendingEvent> events;
   };
 
   // One event of a batch refused by validation.
@@ -94,9 +105,9 @@ class EventDebugger {
   Pending Prepare(std::string_view endpoint, std::string_view pixel_id,
                   const std::vector<Status>& parse_errors,
                   const std::vector<store::StoredEvent>& events);
-  // The write's outcome: one entry per event (accepted / duplicate), or, when the write failed,
-  // a rejection with `failure_reason` for each.
-  void RecordWrite(const Pending& pending, const store::WriteResult& result,
+  // The write's outcome: one entry per event (accepted / duplicate, taking its JSON from
+  // `result.bodies`), or, when the write failed, a rejection with `failure_reason` for each.
+  void RecordWrite(const Pending& pending, store::WriteResult& result,
                    std::string_view failure_reason = "store:error");
 
   // Newest first.

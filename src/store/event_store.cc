@@ -236,7 +236,7 @@ WriteResult EventStore::Write(std::vector<StoredEvent> events) {
   auto future = promise.get_future();
   Status st =
       Submit(std::move(events), [&promise](WriteResult r) { promise.set_value(std::move(r)); });
-  if (!st.ok()) return WriteResult{st, {}, {}};
+  if (!st.ok()) return WriteResult{st, {}, {}, {}};
   return future.get();
 }
 
@@ -366,7 +366,10 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     listener(std::move(committed));
   }
   for (size_t b = 0; b < group.size(); ++b) {
-    if (!st.ok()) results[b] = WriteResult{st, {}, {}};
+    if (!st.ok())
+      results[b] = WriteResult{st, {}, {}, {}};
+    else
+      results[b].bodies = std::move(group[b].bodies);
     if (group[b].done) group[b].done(std::move(results[b]));
   }
 }

@@ -299,11 +299,14 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
   errors[1] = InvalidArgument("data[1].event", ": required");
   auto pending = d.Prepare("/api/v1/events", "P", errors, events);
   EXPECT_EQ(pending.events.size(), 3u);
-  EXPECT_EQ(pending.events.front().first, 9);
+  EXPECT_EQ(pending.events.front().index, 9);
   store::WriteResult wr;
   wr.outcomes.assign(10, store::WriteOutcome::kAccepted);
   wr.outcomes[9] = store::WriteOutcome::kDuplicate;
-  for (uint64_t s = 1; s <= 10; ++s) wr.seqs.push_back(s);
+  for (uint64_t s = 1; s <= 10; ++s) {
+    wr.seqs.push_back(s);
+    wr.bodies.push_back(R"({"event":"E)" + std::to_string(s - 1) + R"("})");
+  }
   d.RecordWrite(pending, wr);
   got = d.Recent(newest(3));
   ASSERT_EQ(got.size(), 3u);
@@ -311,7 +314,9 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
   EXPECT_EQ(got[0].index, 11);
   EXPECT_EQ(got[0].outcome, server::DebugOutcome::kDuplicate);
   EXPECT_EQ(got[0].seq, 10u);
+  EXPECT_EQ(got[0].event_json, R"({"event":"E9"})");  // taken from the write's result
   EXPECT_EQ(got[2].name, "E7");
+  EXPECT_EQ(got[2].event_json, R"({"event":"E7"})");
 
   store::WriteResult failed;
   failed.status = Internal("disk full");
@@ -320,7 +325,7 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
   EXPECT_EQ(got[0].outcome, server::DebugOutcome::kRejected);
   EXPECT_EQ(got[0].error, "disk full");
   EXPECT_EQ(got[0].reason, "store:error");
-  EXPECT_FALSE(got[0].event.has_value());
+  EXPECT_TRUE(got[0].event_json.empty());
 }
 
 }  // namespace
