@@ -1,5 +1,6 @@
 #include "server/http_server.h"
 
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -328,7 +329,10 @@ Status HttpServer::Start() {
   impl_->Accept();
   for (auto& ctx : impl_->contexts) {
     ctx->ArmSweep();  // also keeps run() from returning while there is nothing else to do
-    impl_->threads.emplace_back([c = ctx.get()] { c->ioc.run(); });
+    impl_->threads.emplace_back([c = ctx.get(), i = impl_->threads.size()] {
+      pthread_setname_np(pthread_self(), ("tp-http-" + std::to_string(i)).c_str());
+      c->ioc.run();
+    });
   }
   return OkStatus();
 }

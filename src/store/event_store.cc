@@ -1,6 +1,7 @@
 #include "store/event_store.h"
 
 #include <openssl/rand.h>
+#include <pthread.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -120,7 +121,10 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
   if (ec) return Internal("cannot create data directory " + options.data_dir + ": " + ec.message());
   std::unique_ptr<EventStore> store(new EventStore(options, clock));
   TP_RETURN_IF_ERROR(store->Init());
-  store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
+  store->writer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "tp-writer");  // as top -H and perf show it
+    s->WriterLoop();
+  });
   return store;
 }
 
