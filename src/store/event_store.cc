@@ -125,6 +125,10 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
     pthread_setname_np(pthread_self(), "tp-writer");  // as top -H and perf show it
     s->WriterLoop();
   });
+  store->acker_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "tp-acker");
+    s->AckerLoop();
+  });
   return store;
 }
 
@@ -207,6 +211,12 @@ void EventStore::Close() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(ack_mu_);
+    ack_closing_ = true;
+  }
+  ack_cv_.notify_all();
+  if (acker_.joinable()) acker_.join();  // after the writer: every committed group is answered
 }
 
 void EventStore::SetCommitListener(CommitListener listener) {
@@ -374,7 +384,41 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       results[b] = WriteResult{st, {}, {}, {}};
     else
       results[b].bodies = std::move(group[b].bodies);
-    if (group[b].done) group[b].done(std::move(results[b]));
+  }
+  // Hand the callbacks to the acker. Bounded: past max_queued_events waiting for their answers,
+  // the writer waits (and Submit() starts refusing once its own queue fills up).
+  {
+    std::unique_lock lock(ack_mu_);
+    ack_room_cv_.wait(lock, [&] {
+      return ack_events_ == 0 || ack_events_ + n_events <= options_.max_queued_events;
+    });
+    ack_events_ += n_events;
+    ack_queue_.push_back(Committed{std::move(group), std::move(results), n_events});
+  }
+  ack_cv_.notify_one();
+}
+
+void EventStore::AckerLoop() {
+  for (;;) {
+    std::deque<Committed> batch;
+    {
+      std::unique_lock lock(ack_mu_);
+      ack_cv_.wait(lock, [&] { return !ack_queue_.empty() || ack_closing_; });
+      if (ack_queue_.empty()) return;  // closing, and everything was answered
+      batch.swap(ack_queue_);
+    }
+    size_t events = 0;
+    for (auto& c : batch) {
+      for (size_t b = 0; b < c.group.size(); ++b)
+        if (c.group[b].done) c.group[b].done(std::move(c.results[b]));
+      events += c.events;
+    }
+    batch.clear();  // frees the requests' memory here, not on the writer
+    {
+      std::lock_guard lock(ack_mu_);
+      ack_events_ -= events;
+    }
+    ack_room_cv_.notify_one();
   }
 }
 

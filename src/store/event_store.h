@@ -4,7 +4,8 @@
 //
 // Writes of events go through one writer thread that group-commits: every batch queued while a
 // commit runs shares the next one. A batch's callback runs only after its commit succeeded, so
-// an acknowledgement sent from the callback means the events are durable. The queue is bounded
+// an acknowledgement sent from the callback means the events are durable. Callbacks run in
+// commit order on a second thread (the acker), while the writer goes on with the next group. The queue is bounded
 // (in events); Submit() refuses with kResourceExhausted when it is full.
 //
 // De-duplication happens in the writer, in commit order, so concurrent copies of one event can
@@ -102,7 +103,7 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Queues events for the writer. `done` runs on the writer thread after the commit.
+  // Queues events for the writer. `done` runs on the acker thread after the commit.
   Status Submit(std::vector<StoredEvent> events, WriteCallback done);
   // Submits and waits (for the CLI, tests and bulk loads).
   WriteResult Write(std::vector<StoredEvent> events);
@@ -145,11 +146,19 @@ class EventStore {
     WriteCallback done;
   };
 
+  // A committed group on its way to its callbacks.
+  struct Committed {
+    std::deque<Pending> group;
+    std::vector<WriteResult> results;
+    size_t events = 0;
+  };
+
   EventStore(StoreOptions options, const Clock* clock);
   Status Init();
   Status RecoverDedup();
   void WriterLoop();
   void CommitGroup(std::deque<Pending>& group);
+  void AckerLoop();
   Status MergeInto(uint64_t seq, const SiteEvent& later);
   Status LoadPixels();
 
@@ -176,6 +185,16 @@ class EventStore {
   StoreStats stats_;
   std::thread writer_;
   CommitListener listener_;  // guarded by mu_
+
+  // The callbacks of committed groups run on their own thread (the acker), so that the writer
+  // starts the next commit while the previous group's answers are being built and sent.
+  std::mutex ack_mu_;
+  std::condition_variable ack_cv_;       // the acker waits for work
+  std::condition_variable ack_room_cv_;  // the writer waits for room
+  std::deque<Committed> ack_queue_;      // guarded by ack_mu_
+  size_t ack_events_ = 0;                // events in ack_queue_
+  bool ack_closing_ = false;
+  std::thread acker_;
 
   mutable std::mutex mu_cache_;
   std::unordered_map<std::string, Pixel> pixels_;        // by id
