@@ -129,6 +129,10 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
     pthread_setname_np(pthread_self(), "tp-acker");
     s->AckerLoop();
   });
+  store->checkpointer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "tp-checkpoint");
+    s->CheckpointLoop();
+  });
   return store;
 }
 
@@ -141,6 +145,11 @@ Status EventStore::Init() {
   auto r = Database::Open(path, options_.synchronous_full);
   if (!r.ok()) return r.status();
   db_ = std::move(*r);
+  auto c = Database::Open(path, options_.synchronous_full);
+  if (!c.ok()) return c.status();
+  checkpoint_db_ = std::move(*c);
+  TP_RETURN_IF_ERROR(writer_db_.Exec("PRAGMA wal_autocheckpoint=0"));
+  sqlite3_wal_hook(writer_db_.raw(), &EventStore::OnWalCommit, this);
 
   auto ins = writer_db_.Prepare(
       "INSERT INTO events(seq, kind, pixel_id, name, dedup_key, event_time_ms, received_ms, body) "
@@ -217,6 +226,50 @@ void EventStore::Close() {
   }
   ack_cv_.notify_all();
   if (acker_.joinable()) acker_.join();  // after the writer: every committed group is answered
+  {
+    std::lock_guard lock(ckpt_mu_);
+    ckpt_closing_ = true;
+  }
+  ckpt_cv_.notify_all();
+  if (checkpointer_.joinable()) checkpointer_.join();
+}
+
+
+int EventStore::OnWalCommit(void* self, sqlite3*, const char*, int wal_pages) {
+  if (wal_pages >= kCheckpointPages) {
+    auto* store = static_cast<EventStore*>(self);
+    {
+      std::lock_guard lock(store->ckpt_mu_);
+      store->ckpt_wanted_ = true;
+    }
+    store->ckpt_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void EventStore::CheckpointLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(ckpt_mu_);
+      ckpt_cv_.wait(lock, [&] { return ckpt_wanted_ || ckpt_closing_; });
+      if (ckpt_closing_) return;  // the last connection to close checkpoints what is left
+      ckpt_wanted_ = false;
+    }
+    // Copy what is there without blocking the writer. The next commit after a complete pass
+    // starts the WAL over from its beginning. Should the writer outrun passive passes for long
+    // (the WAL past kRestartPages), hold it off while the rest is copied, so the WAL is bounded.
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                       &log, &done);
+    if (rc == SQLITE_OK && log >= kRestartPages) {
+      spdlog::info("WAL at {} pages after a checkpoint pass; holding commits off to finish it",
+                   log);
+      rc = sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
+                                     &log, &done);
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+      spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_db_.raw()));
+  }
 }
 
 void EventStore::SetCommitListener(CommitListener listener) {

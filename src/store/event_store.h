@@ -137,6 +137,15 @@ class EventStore {
   Status SetMeta(std::string_view key, std::string_view value);
 
   StoreStats Stats() const;
+
+  // Background WAL checkpoints (16 KiB pages): the checkpointer wakes once the WAL holds
+  // kCheckpointPages pages (8 MiB: small enough that the WAL file is reused from its start, which
+  // costs an fsync less than growing it; large enough that checkpoints are few), copies what is
+  // there without blocking the writer, and, should the writer outrun it until the WAL holds
+  // kRestartPages pages, holds commits off while it finishes, so that the WAL stays bounded.
+  static constexpr int kPageBytes = 16384;
+  static constexpr int kCheckpointPages = 512;
+  static constexpr int kRestartPages = 4 * kCheckpointPages;
   const std::string& data_dir() const { return options_.data_dir; }
 
  private:
@@ -159,6 +168,8 @@ class EventStore {
   void WriterLoop();
   void CommitGroup(std::deque<Pending>& group);
   void AckerLoop();
+  void CheckpointLoop();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int wal_pages);
   Status MergeInto(uint64_t seq, const SiteEvent& later);
   Status LoadPixels();
 
@@ -195,6 +206,16 @@ class EventStore {
   size_t ack_events_ = 0;                // events in ack_queue_
   bool ack_closing_ = false;
   std::thread acker_;
+
+  // WAL checkpoints run on their own thread and connection (tp-checkpoint), not inside one of
+  // the writer's commits: the writer's automatic checkpoint is off, and its WAL hook wakes the
+  // checkpointer once the WAL holds kCheckpointPages pages.
+  Database checkpoint_db_;
+  std::mutex ckpt_mu_;
+  std::condition_variable ckpt_cv_;
+  bool ckpt_wanted_ = false;  // guarded by ckpt_mu_
+  bool ckpt_closing_ = false;
+  std::thread checkpointer_;
 
   mutable std::mutex mu_cache_;
   std::unordered_map<std::string, Pixel> pixels_;        // by id

@@ -85,7 +85,7 @@ StatusOr<Database> Database::Open(const std::string& path, bool synchronous_full
   // time (two writes per page), and the events table is an append-only log of ~0.5 KB rows.
   // 16 KiB measured best with bench/http_bench.sh (4 KiB: 175k events/s; 16 KiB: 199k; 64 KiB:
   // no better for batches and slower for single-event commits).
-  TP_RETURN_IF_ERROR(d.Exec("PRAGMA page_size=16384"));
+  TP_RETURN_IF_ERROR(d.Exec("PRAGMA page_size=16384"));  // EventStore::kPageBytes
   TP_RETURN_IF_ERROR(d.Exec("PRAGMA journal_mode=WAL"));
   TP_RETURN_IF_ERROR(
       d.Exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));

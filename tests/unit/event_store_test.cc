@@ -146,5 +146,39 @@ TEST_F(EventStoreTest, FullQueueRefusesWithRetryLater) {
   EXPECT_EQ(done.load(), submitted);  // every accepted submission got its answer
 }
 
+TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
+  // About 80 MB of events through the writer, whose own automatic checkpoint is off: without the
+  // checkpointer the WAL would hold all of it; with it, it stays within the restart bound plus
+  // what one passive pass may leave behind.
+  const std::string page(400, 'x');
+  size_t written_bytes = 0;
+  for (int b = 0; b < 160; ++b) {
+    std::vector<StoredEvent> batch;
+    for (int i = 0; i < 1000; ++i) {
+      SiteEvent e = Purchase("");
+      e.page_url = "https://shop.example/" + page + std::to_string(b * 1000 + i);
+      written_bytes += e.page_url.size();
+      batch.emplace_back(std::move(e));
+    }
+    auto r = store_->Write(std::move(batch));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+  }
+  const auto wal = dir_ / "touchpoint.db-wal";
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  const size_t wal_bytes = std::filesystem::file_size(wal);
+  const size_t bound =
+      size_t{EventStore::kRestartPages + 2 * EventStore::kCheckpointPages} * EventStore::kPageBytes;
+  EXPECT_GT(written_bytes, bound + bound / 4);  // a WAL holding everything would fail below
+  EXPECT_LT(wal_bytes, bound) << "WAL " << wal_bytes << " bytes";
+  // Everything is there, in the database file once the store is closed.
+  store_->Close();
+  EXPECT_GT(std::filesystem::file_size(dir_ / "touchpoint.db"), written_bytes);
+  Reopen();
+  size_t n = 0;
+  Status st = store_->ScanAll([&](uint64_t, int64_t, const StoredEvent&) { ++n; });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(n, 160'000u);
+}
+
 }  // namespace
 }  // namespace touchpoint::store
