@@ -4,15 +4,65 @@
 
 namespace touchpoint::server {
 
+namespace {
+// Every route label the Api uses, so that routes_ never needs to grow on the hot path.
+constexpr const char* kKnownRoutes[] = {
+    "/open_api/v1.3/event/track/", "/open_api/v1.3/pixel/track/", "/open_api/v1.3/pixel/batch/",
+    "/api/v1/events", "/api/v1/pixel", "/api/v1/pixel.gif", "/api/v1/ad-events", "/api/v1/pixels",
+    "/api/v1/catalog", "/api/v1/spend", "/api/v1/export", "/api/v1/report", "/api/v1/funnel",
+    "/api/v1/insights", "/api/v1/debug/events", "/healthz", "/metrics", "/tp.js", "/c/{ad_id}",
+    "static", "other"};
+}  // namespace
+
+Metrics::Metrics() {
+  size_t n = 0;
+  for (const char* r : kKnownRoutes) routes_[n++].route = r;
+  n_routes_ = n;
+}
+
+Metrics::RouteCounters* Metrics::FindRoute(std::string_view route) {
+  size_t n = n_routes_.load(std::memory_order_acquire);
+  for (size_t i = 0; i < n; ++i)
+    if (routes_[i].route == route) return &routes_[i];
+  std::lock_guard lock(mu_);
+  n = n_routes_.load(std::memory_order_relaxed);  // only changed under mu_
+  for (size_t i = 0; i < n; ++i)
+    if (routes_[i].route == route) return &routes_[i];
+  if (n >= kMaxRoutes) return nullptr;
+  routes_[n].route = std::string(route);
+  n_routes_.store(n + 1, std::memory_order_release);
+  return &routes_[n];
+}
+
 void Metrics::CountRequest(std::string_view route, int status) {
+  if (RouteCounters* rc = FindRoute(route)) {
+    for (auto& slot : rc->slots) {
+      int s = slot.status.load(std::memory_order_acquire);
+      if (s == 0) {  // claim a free slot (another thread may claim it first, for any status)
+        int expected = 0;
+        if (!slot.status.compare_exchange_strong(expected, status) && expected != status) continue;
+        s = status;
+      }
+      if (s == status) {
+        slot.count.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+  }
   std::lock_guard lock(mu_);
   requests_[{std::string(route), status}]++;
 }
 
 void Metrics::CountEvents(std::string_view outcome, uint64_t n) {
   if (!n) return;
-  std::lock_guard lock(mu_);
-  events_[std::string(outcome)] += n;
+  if (outcome == "accepted") {
+    accepted_.fetch_add(n, std::memory_order_relaxed);
+  } else if (outcome == "duplicate") {
+    duplicate_.fetch_add(n, std::memory_order_relaxed);
+  } else {
+    std::lock_guard lock(mu_);
+    events_[std::string(outcome)] += n;
+  }
 }
 
 void Metrics::CountRejected(std::string_view reason, uint64_t n) {
@@ -21,11 +71,7 @@ void Metrics::CountRejected(std::string_view reason, uint64_t n) {
   rejected_[std::string(reason)] += n;
 }
 
-uint64_t Metrics::Accepted() const {
-  std::lock_guard lock(mu_);
-  auto it = events_.find("accepted");
-  return it == events_.end() ? 0 : it->second;
-}
+uint64_t Metrics::Accepted() const { return accepted_.load(std::memory_order_relaxed); }
 
 std::string Metrics::ReasonLabel(std::string_view message) {
   size_t colon = message.find(": ");
@@ -74,15 +120,27 @@ std::string Label(std::string_view v) {
 
 std::string Metrics::Render(std::string_view extra) const {
   std::lock_guard lock(mu_);
+  // One sorted view of the requests, wherever they were counted.
+  std::map<std::pair<std::string, int>, uint64_t> requests = requests_;
+  const size_t n = n_routes_.load(std::memory_order_acquire);
+  for (size_t i = 0; i < n; ++i)
+    for (const auto& slot : routes_[i].slots) {
+      int status = slot.status.load(std::memory_order_acquire);
+      uint64_t c = slot.count.load(std::memory_order_relaxed);
+      if (status != 0 && c != 0) requests[{routes_[i].route, status}] += c;
+    }
+  std::map<std::string, uint64_t> events = events_;
+  if (uint64_t a = accepted_.load(std::memory_order_relaxed)) events["accepted"] += a;
+  if (uint64_t d = duplicate_.load(std::memory_order_relaxed)) events["duplicate"] += d;
   std::string out;
   out += "# HELP touchpoint_http_requests_total HTTP requests by route and status.\n";
   out += "# TYPE touchpoint_http_requests_total counter\n";
-  for (const auto& [k, v] : requests_)
+  for (const auto& [k, v] : requests)
     out += "touchpoint_http_requests_total{route=" + Label(k.first) + ",status=\"" +
            std::to_string(k.second) + "\"} " + std::to_string(v) + "\n";
   out += "# HELP touchpoint_events_total Events received, by outcome.\n";
   out += "# TYPE touchpoint_events_total counter\n";
-  for (const auto& [k, v] : events_)
+  for (const auto& [k, v] : events)
     out += "touchpoint_events_total{outcome=" + Label(k) + "} " + std::to_string(v) + "\n";
   out += "# HELP touchpoint_events_rejected_total Events rejected, by reason (field:problem).\n";
   out += "# TYPE touchpoint_events_rejected_total counter\n";

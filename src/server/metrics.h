@@ -1,6 +1,8 @@
 #pragma once
 // Counters for GET /metrics (Prometheus text format 0.0.4).
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -11,6 +13,10 @@ namespace touchpoint::server {
 
 class Metrics {
  public:
+  Metrics();
+
+  // `route` is one of a fixed set of labels (the Api's route table); counted without a lock for
+  // the first kStatusSlots distinct statuses of each route.
   void CountRequest(std::string_view route, int status);
   void CountEvents(std::string_view outcome, uint64_t n);  // accepted / duplicate
   void CountRejected(std::string_view reason, uint64_t n);
@@ -24,9 +30,25 @@ class Metrics {
   static std::string ReasonLabel(std::string_view message);
 
  private:
+  static constexpr size_t kStatusSlots = 16;
+  struct StatusSlot {
+    std::atomic<int> status{0};  // 0: free
+    std::atomic<uint64_t> count{0};
+  };
+  struct RouteCounters {
+    std::string route;
+    std::array<StatusSlot, kStatusSlots> slots;
+  };
+  RouteCounters* FindRoute(std::string_view route);
+
+  std::atomic<uint64_t> accepted_{0}, duplicate_{0};
+  // Routes are added (under mu_, published by n_routes_) and never removed.
+  static constexpr size_t kMaxRoutes = 64;
+  std::array<RouteCounters, kMaxRoutes> routes_;
+  std::atomic<size_t> n_routes_{0};
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::map<std::string, uint64_t> events_;
+  std::map<std::pair<std::string, int>, uint64_t> requests_;  // past a route's status slots
+  std::map<std::string, uint64_t> events_;                    // outcomes other than the two
   std::map<std::string, uint64_t> rejected_;
 };
 
