@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace touchpoint {
 
@@ -10,7 +12,19 @@ void AppendJsonString(std::string& out, std::string_view s) {
   out.reserve(out.size() + s.size() + 2);
   out += '"';
   size_t run = 0;  // start of the current run of bytes that need no escaping
-  for (size_t i = 0; i < s.size(); ++i) {
+  size_t i = 0;
+  // Eight bytes at a time while none needs escaping (most text): a byte needs it when it is
+  // below 0x20, or is '"' or '\\'. Classic SWAR: a zero byte of x ^ c, or a byte of x < 0x20.
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    const uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
+    const uint64_t special = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
+                             ((x - kOnes * 0x20) & ~x);
+    if (special & kHighs) break;  // somewhere in these eight: finish them byte by byte
+  }
+  for (; i < s.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);

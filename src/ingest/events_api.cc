@@ -289,6 +289,7 @@ StatusOr<ParsedEventBatch> ParseEventsApi2(std::string_view body, const ParseCon
   TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
   auto arr = ReadEventArray(obj, "data", ctx);
   if (!arr.ok()) return arr.status();
+  batch.events.reserve(arr->size());
   size_t i = 0;
   for (element el : *arr) {
     std::string path = IndexPath("data", i++);
@@ -374,6 +375,7 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Batch(std::string_view body, const Par
   TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
   auto arr = ReadEventArray(obj, "batch", ctx);
   if (!arr.ok()) return arr.status();
+  batch.events.reserve(arr->size());
   size_t i = 0;
   for (element el : *arr) {
     std::string path = IndexPath("batch", i++);
@@ -398,6 +400,7 @@ StatusOr<ParsedEventBatch> ParsePixelBeacon(std::string_view body, const ParseCo
   if (!obj.at_key("events").get(events) && !events.is_null()) {
     auto arr = ReadEventArray(obj, "events", ctx);
     if (!arr.ok()) return arr.status();
+    batch.events.reserve(arr->size());
     size_t i = 0;
     for (element el : *arr) {
       std::string path = IndexPath("events", i++);

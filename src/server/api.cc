@@ -229,14 +229,17 @@ void Api::Handle(HttpRequest request, Responder respond) {
                                   "/healthz",
                                   "/metrics",
                                   "/tp.js"};
-  std::string route = "other";
+  const char* route = "other";  // static strings: the wrapper below carries a pointer only
   if (request.path.rfind("/c/", 0) == 0) route = "/c/{ad_id}";
   for (const char* r : kRoutes)
-    if (request.path == r) route = r;
-  if (route == "other" && FindAsset(request.path == "/" ? "/index.html" : request.path))
+    if (request.path == r) {
+      route = r;
+      break;
+    }
+  if (route == std::string_view("other") &&
+      FindAsset(request.path == "/" ? "/index.html" : request.path))
     route = "static";
-  Responder counted = [this, route = std::move(route),
-                       respond = std::move(respond)](HttpResponse r) {
+  Responder counted = [this, route, respond = std::move(respond)](HttpResponse r) {
     metrics_.CountRequest(route, r.status);
     respond(std::move(r));
   };
@@ -443,6 +446,8 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
   }
   std::vector<Status> errors;
   std::vector<StoredEvent> events;
+  errors.reserve(parsed->events.size());
+  events.reserve(parsed->events.size());
   for (auto& e : parsed->events) {
     errors.push_back(e.status);
     if (e.status.ok())
@@ -522,6 +527,8 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
     return fail(st, parsed->events.size());
   std::vector<Status> errors;
   std::vector<StoredEvent> events;
+  errors.reserve(parsed->events.size());
+  events.reserve(parsed->events.size());
   std::string ip = ClientIp(req);
   std::string ua(req.Header("user-agent"));
   for (auto& e : parsed->events) {
@@ -615,6 +622,8 @@ void Api::AdEvents(HttpRequest& req, Responder& respond) {
   }
   std::vector<Status> errors;
   std::vector<StoredEvent> events;
+  errors.reserve(parsed->size());
+  events.reserve(parsed->size());
   for (auto& e : *parsed) {
     errors.push_back(e.status);
     if (e.status.ok())

@@ -204,8 +204,9 @@ Status EventStore::LoadPixels() {
   while (q->Step(&st)) {
     Pixel p{std::string(q->Text(0)), std::string(q->Text(1)), std::string(q->Text(2)), q->Int(3),
             SplitOrigins(q->Text(4))};
-    tokens_[p.access_token] = p.pixel_id;
-    pixels_[p.pixel_id] = std::move(p);
+    auto shared = std::make_shared<const Pixel>(std::move(p));
+    tokens_[shared->access_token] = shared;
+    pixels_[shared->pixel_id] = shared;
   }
   return st;
 }
@@ -281,6 +282,7 @@ Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback done) {
   // Serialize here, on the caller's (HTTP) thread: the single writer only binds and inserts.
   std::vector<std::string> bodies(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
+    bodies[i].reserve(512);  // most events fit: one allocation
     if (const auto* site = std::get_if<SiteEvent>(&events[i]))
       ingest::AppendSiteEventJson(*site, 0, 0, bodies[i]);
     else
@@ -516,33 +518,32 @@ StatusOr<Pixel> EventStore::CreatePixel(std::string_view name, std::vector<std::
     TP_RETURN_IF_ERROR(ins->Run());
   }
   std::lock_guard lock(mu_cache_);
-  tokens_[p.access_token] = p.pixel_id;
-  pixels_[p.pixel_id] = p;
+  auto shared = std::make_shared<const Pixel>(p);
+  tokens_[p.access_token] = shared;
+  pixels_[p.pixel_id] = shared;
   return p;
 }
 
 std::vector<Pixel> EventStore::ListPixels() const {
   std::lock_guard lock(mu_cache_);
   std::vector<Pixel> out;
-  for (const auto& [id, p] : pixels_) out.push_back(p);
+  for (const auto& [id, p] : pixels_) out.push_back(*p);
   std::sort(out.begin(), out.end(), [](const Pixel& a, const Pixel& b) {
     return a.created_ms < b.created_ms || (a.created_ms == b.created_ms && a.pixel_id < b.pixel_id);
   });
   return out;
 }
 
-std::optional<Pixel> EventStore::FindPixel(std::string_view pixel_id) const {
+std::shared_ptr<const Pixel> EventStore::FindPixel(std::string_view pixel_id) const {
   std::lock_guard lock(mu_cache_);
-  auto it = pixels_.find(std::string(pixel_id));
-  if (it == pixels_.end()) return std::nullopt;
-  return it->second;
+  auto it = pixels_.find(pixel_id);
+  return it == pixels_.end() ? nullptr : it->second;
 }
 
-std::optional<Pixel> EventStore::FindPixelByToken(std::string_view token) const {
+std::shared_ptr<const Pixel> EventStore::FindPixelByToken(std::string_view token) const {
   std::lock_guard lock(mu_cache_);
-  auto it = tokens_.find(std::string(token));
-  if (it == tokens_.end()) return std::nullopt;
-  return pixels_.at(it->second);
+  auto it = tokens_.find(token);
+  return it == tokens_.end() ? nullptr : it->second;
 }
 
 Status EventStore::PutCatalog(const Catalog& catalog) {

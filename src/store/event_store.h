@@ -115,9 +115,10 @@ class EventStore {
   // Pixels.
   StatusOr<Pixel> CreatePixel(std::string_view name, std::vector<std::string> allowed_origins);
   std::vector<Pixel> ListPixels() const;
-  std::optional<Pixel> FindPixel(std::string_view pixel_id) const;
+  // nullptr when unknown. Pixels are immutable once created, so the answer can be kept.
+  std::shared_ptr<const Pixel> FindPixel(std::string_view pixel_id) const;
   // The pixel owning this Events API access token.
-  std::optional<Pixel> FindPixelByToken(std::string_view token) const;
+  std::shared_ptr<const Pixel> FindPixelByToken(std::string_view token) const;
 
   // Catalog and spend (replace-all for the catalog; upsert by (day, ad) for spend).
   Status PutCatalog(const Catalog& catalog);
@@ -218,8 +219,15 @@ class EventStore {
   std::thread checkpointer_;
 
   mutable std::mutex mu_cache_;
-  std::unordered_map<std::string, Pixel> pixels_;        // by id
-  std::unordered_map<std::string, std::string> tokens_;  // token -> pixel id
+  // Transparent hashing: looked up by string_view on every collection request, no copy.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using PixelMap =
+      std::unordered_map<std::string, std::shared_ptr<const Pixel>, StringHash, std::equal_to<>>;
+  PixelMap pixels_;  // by id
+  PixelMap tokens_;  // by access token
   std::shared_ptr<const Catalog> catalog_;
 };
 
