@@ -1,11 +1,15 @@
 #include "store/event_store.h"
 
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <future>
 
@@ -129,6 +133,11 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
     pthread_setname_np(pthread_self(), "tp-acker");
     s->AckerLoop();
   });
+  if (store->options_.synchronous_full)
+    store->syncer_ = std::thread([s = store.get()] {
+      pthread_setname_np(pthread_self(), "tp-sync");
+      s->SyncLoop();
+    });
   store->checkpointer_ = std::thread([s = store.get()] {
     pthread_setname_np(pthread_self(), "tp-checkpoint");
     s->CheckpointLoop();
@@ -138,7 +147,8 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
 
 Status EventStore::Init() {
   std::string path = options_.data_dir + "/touchpoint.db";
-  auto w = Database::Open(path, options_.synchronous_full);
+  // The writer never fsyncs in its commits: the syncer does (SyncLoop), or nobody (--no-fsync).
+  auto w = Database::Open(path, /*synchronous_full=*/false);
   if (!w.ok()) return w.status();
   writer_db_ = std::move(*w);
   TP_RETURN_IF_ERROR(writer_db_.Exec(kSchema));
@@ -221,6 +231,12 @@ void EventStore::Close() {
   }
   cv_.notify_all();
   if (writer_.joinable()) writer_.join();
+  {
+    std::lock_guard lock(ack_mu_);
+    sync_closing_ = true;
+  }
+  sync_cv_.notify_all();
+  if (syncer_.joinable()) syncer_.join();  // after the writer: every commit is synced
   {
     std::lock_guard lock(ack_mu_);
     ack_closing_ = true;
@@ -448,9 +464,55 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       return ack_events_ == 0 || ack_events_ + n_events <= options_.max_queued_events;
     });
     ack_events_ += n_events;
-    ack_queue_.push_back(Committed{std::move(group), std::move(results), n_events});
+    // A failed commit has nothing to make durable: straight to its (error) answers.
+    auto& next = options_.synchronous_full && st.ok() ? sync_queue_ : ack_queue_;
+    next.push_back(Committed{std::move(group), std::move(results), n_events});
   }
-  ack_cv_.notify_one();
+  (options_.synchronous_full && st.ok() ? sync_cv_ : ack_cv_).notify_one();
+}
+
+Status EventStore::SyncWal() {
+  if (wal_fd_ < 0) {
+    const std::string wal = options_.data_dir + "/touchpoint.db-wal";
+    wal_fd_ = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) return Internal("cannot open " + wal + ": " + std::strerror(errno));
+    // The WAL may have just been created: make its directory entry durable too, once.
+    int dir = ::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      (void)::fsync(dir);
+      ::close(dir);
+    }
+  }
+  // fdatasync flushes the file's dirty pages whichever descriptor it is called on: everything
+  // the writer wrote to the WAL before this call, including the commits queued for us.
+  if (::fdatasync(wal_fd_) != 0) return Internal(std::string("fdatasync of the WAL: ") +
+                                                 std::strerror(errno));
+  return OkStatus();
+}
+
+void EventStore::SyncLoop() {
+  for (;;) {
+    std::deque<Committed> batch;
+    {
+      std::unique_lock lock(ack_mu_);
+      sync_cv_.wait(lock, [&] { return !sync_queue_.empty() || sync_closing_; });
+      if (sync_queue_.empty()) break;  // closing, and everything was synced
+      batch.swap(sync_queue_);
+    }
+    Status st = SyncWal();
+    if (!st.ok()) {
+      spdlog::error("{}: answering {} batches with an error", st.message(), batch.size());
+      for (auto& c : batch)
+        for (auto& r : c.results) r = WriteResult{st, {}, {}, {}};
+    }
+    {
+      std::lock_guard lock(ack_mu_);
+      for (auto& c : batch) ack_queue_.push_back(std::move(c));
+    }
+    ack_cv_.notify_one();
+  }
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+  wal_fd_ = -1;
 }
 
 void EventStore::AckerLoop() {

@@ -4,8 +4,9 @@
 //
 // Writes of events go through one writer thread that group-commits: every batch queued while a
 // commit runs shares the next one. A batch's callback runs only after its commit succeeded, so
-// an acknowledgement sent from the callback means the events are durable. Callbacks run in
-// commit order on a second thread (the acker), while the writer goes on with the next group. The queue is bounded
+// an acknowledgement sent from the callback means the events are durable. The fsync that makes a
+// commit durable runs on a third thread (the syncer) and callbacks in commit order on a fourth
+// (the acker), while the writer goes on with the next group. The queue is bounded
 // (in events); Submit() refuses with kResourceExhausted when it is full.
 //
 // De-duplication happens in the writer, in commit order, so concurrent copies of one event can
@@ -169,6 +170,8 @@ class EventStore {
   void WriterLoop();
   void CommitGroup(std::deque<Pending>& group);
   void AckerLoop();
+  void SyncLoop();
+  Status SyncWal();
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int wal_pages);
   Status MergeInto(uint64_t seq, const SiteEvent& later);
@@ -204,9 +207,19 @@ class EventStore {
   std::condition_variable ack_cv_;       // the acker waits for work
   std::condition_variable ack_room_cv_;  // the writer waits for room
   std::deque<Committed> ack_queue_;      // guarded by ack_mu_
-  size_t ack_events_ = 0;                // events in ack_queue_
+  size_t ack_events_ = 0;                // events committed and not yet answered
   bool ack_closing_ = false;
   std::thread acker_;
+
+  // Durability without holding the writer (synchronous_full): the writer commits with
+  // synchronous=NORMAL (no fsync) and hands the group to the syncer (tp-sync), which fdatasyncs
+  // the WAL, which makes every commit before it durable, and only then passes the groups on to
+  // the acker. So the next group is written while the previous one is being synced.
+  std::condition_variable sync_cv_;
+  std::deque<Committed> sync_queue_;  // guarded by ack_mu_
+  bool sync_closing_ = false;
+  std::thread syncer_;
+  int wal_fd_ = -1;  // the WAL file, opened by the syncer after the first commit
 
   // WAL checkpoints run on their own thread and connection (tp-checkpoint), not inside one of
   // the writer's commits: the writer's automatic checkpoint is off, and its WAL hook wakes the

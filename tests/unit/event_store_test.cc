@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 #include <random>
 
 namespace touchpoint::store {
@@ -178,6 +182,43 @@ TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
   Status st = store_->ScanAll([&](uint64_t, int64_t, const StoredEvent&) { ++n; });
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(n, 160'000u);
+}
+
+TEST_F(EventStoreTest, DurableModeAnswersEveryBatchInCommitOrderAfterTheSync) {
+  store_.reset();
+  auto s = EventStore::Open(StoreOptions{.data_dir = dir_.string(), .synchronous_full = true},
+                            &clock_);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  store_ = std::move(*s);
+  std::mutex mu;
+  std::vector<uint64_t> first_seqs;  // in the order the callbacks ran
+  std::atomic<int> answered{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t)
+    senders.emplace_back([&, t] {
+      for (int b = 0; b < 50; ++b) {
+        std::vector<StoredEvent> batch;
+        for (int i = 0; i < 20; ++i)
+          batch.emplace_back(Purchase("t" + std::to_string(t) + "b" + std::to_string(b) + "i" +
+                                      std::to_string(i)));
+        Status st = store_->Submit(std::move(batch), [&](WriteResult r) {
+          EXPECT_TRUE(r.status.ok()) << r.status.message();
+          std::lock_guard lock(mu);
+          if (!r.seqs.empty()) first_seqs.push_back(r.seqs.front());
+          ++answered;
+        });
+        EXPECT_TRUE(st.ok()) << st.message();
+      }
+    });
+  for (auto& t : senders) t.join();
+  store_->Close();
+  EXPECT_EQ(answered.load(), 200);
+  ASSERT_EQ(first_seqs.size(), 200u);
+  EXPECT_TRUE(std::is_sorted(first_seqs.begin(), first_seqs.end()));
+  Reopen();
+  size_t n = 0;
+  ASSERT_TRUE(store_->ScanAll([&](uint64_t, int64_t, const StoredEvent&) { ++n; }).ok());
+  EXPECT_EQ(n, 4000u);
 }
 
 }  // namespace
