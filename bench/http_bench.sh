@@ -236,8 +236,8 @@ snapshot() {
   declare -g "csec_$1=$(value touchpoint_commit_seconds_sum <<<"$m")"
 }
 
-mode="durable (synchronous=FULL, fsync per group commit)"
-((no_fsync)) && mode="--no-fsync (no fsync per commit)"
+mode="durable (answers wait for an fdatasync of the WAL after their commit)"
+((no_fsync)) && mode="--no-fsync (answers do not wait for an fsync)"
 echo "http_bench: $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs shared by wrk (-t2 -c$conns) and the server; ${secs}s per run" \
      "after ${warmup}s warm-up; touchpoint $mode; CPUs ${busy}% busy before the run"
 
