@@ -845,17 +845,41 @@ void Api::Export(HttpRequest& req, Responder& respond) {
   if (!eq.ads && !store_->FindPixel(eq.pixel_id))
     return respond(Error(NotFound("pixel_id: unknown pixel " + eq.pixel_id)));
   workers_.Post([this, eq, respond] {
-    std::string body;
-    Status st = store_->Export(eq, [&body](std::string_view line) {
-      body.append(line);
-      body += '\n';
+    // Streamed in pieces of about 64 KiB as the rows are read (chunked), with backpressure from
+    // the socket; an export that fits in one piece is sent whole, with a Content-Length.
+    constexpr size_t kPiece = 64 << 10;
+    std::string piece;
+    std::shared_ptr<BodyStream> stream;  // set once the first piece has gone out
+    bool gone = false;                   // the client went away
+    Status st = store_->Export(eq, [&](std::string_view line) {
+      piece.append(line);
+      piece += '\n';
+      if (piece.size() < kPiece) return true;
+      if (!stream) {
+        stream = std::make_shared<BodyStream>();
+        HttpResponse r;
+        r.content_type = "application/x-ndjson";
+        r.body = std::move(piece);
+        r.stream = stream;
+        respond(std::move(r));
+      } else if (!stream->Push(std::move(piece))) {
+        gone = true;
+        return false;
+      }
+      piece.clear();
       return true;
     });
-    if (!st.ok()) return respond(Error(st));
-    HttpResponse r;
-    r.content_type = "application/x-ndjson";
-    r.body = std::move(body);
-    respond(std::move(r));
+    if (!stream) {
+      if (!st.ok()) return respond(Error(st));
+      HttpResponse r;
+      r.content_type = "application/x-ndjson";
+      r.body = std::move(piece);
+      return respond(std::move(r));
+    }
+    if (st.ok() && !gone && !piece.empty()) gone = !stream->Push(std::move(piece));
+    if (!st.ok())  // too late for an error status: the body ends without its last chunk
+      spdlog::error("export of pixel '{}' stopped: {}", eq.pixel_id, st.message());
+    stream->Finish(st.ok() && !gone);
   });
 }
 

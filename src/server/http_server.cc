@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdio>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -21,6 +22,55 @@ std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (k == name) return v;
   return {};
+}
+
+bool BodyStream::Push(std::string piece) {
+  std::function<void()> notify;
+  {
+    std::unique_lock lock(mu_);
+    room_.wait(lock, [&] { return cancelled_ || bytes_ < max_buffered_; });
+    if (cancelled_) return false;
+    bytes_ += piece.size();
+    pieces_.push_back(std::move(piece));
+    notify.swap(on_ready_);
+  }
+  if (notify) notify();
+  return true;
+}
+
+void BodyStream::Finish(bool ok) {
+  std::function<void()> notify;
+  {
+    std::lock_guard lock(mu_);
+    finished_ = true;
+    ok_ = ok;
+    notify.swap(on_ready_);
+  }
+  if (notify) notify();
+}
+
+std::vector<std::string> BodyStream::Take(bool& done, bool& ok, std::function<void()> on_ready) {
+  std::vector<std::string> out;
+  {
+    std::lock_guard lock(mu_);
+    out.swap(pieces_);
+    bytes_ = 0;
+    done = finished_;
+    ok = ok_;
+    if (out.empty() && !finished_) on_ready_ = std::move(on_ready);
+  }
+  room_.notify_all();
+  return out;
+}
+
+void BodyStream::Cancel() {
+  std::function<void()> drop;
+  {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    drop.swap(on_ready_);  // it may hold the connection: let it go outside the lock
+  }
+  room_.notify_all();
 }
 
 // How the listener spends its time (docs/architecture.md#http):
@@ -85,6 +135,10 @@ class Session : public std::enable_shared_from_this<Session> {
         options_(options),
         in_flight_(in_flight) {}
 
+  ~Session() {
+    if (stream_) stream_->Cancel();  // a producer waiting for room must not wait forever
+  }
+
   // On the context's thread.
   void Start() {
     ctx_->sessions.push_back(weak_from_this());
@@ -100,6 +154,7 @@ class Session : public std::enable_shared_from_this<Session> {
     deadline_ = kNoDeadline;
     beast::error_code ec;
     socket_.close(ec);
+    if (stream_) stream_->Cancel();  // (at Stop) a producer must not wait for this reader
   }
 
   void Write(HttpResponse r) {
@@ -132,11 +187,29 @@ class Session : public std::enable_shared_from_this<Session> {
       head_ += std::to_string(r.body.size());
       head_ += kCrlf;
     }
+    if (r.stream && !no_body) {  // replaces the Content-Length just written
+      head_.erase(head_.rfind("Content-Length: "));
+      head_ += "Transfer-Encoding: chunked\r\n";
+    }
     if (close)
       head_ += "Connection: close\r\n";
     else if (http_10_)
       head_ += "Connection: keep-alive\r\n";
     head_ += kCrlf;
+    if (r.stream && !no_body) {
+      stream_ = std::move(r.stream);
+      close_after_stream_ = close;
+      body_.clear();
+      AppendChunk(body_, r.body);
+      deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
+      std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+      net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->deadline_ = kNoDeadline;
+        if (ec) return self->EndStream(false);
+        self->PumpStream();
+      });
+      return;
+    }
     body_ = std::move(r.body);
     deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
     std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
@@ -153,7 +226,53 @@ class Session : public std::enable_shared_from_this<Session> {
 
   std::atomic<int>* in_flight() const { return in_flight_; }
 
+  // Streaming: write what the producer has queued, then come back for more; when it has nothing
+  // yet, its next Push or Finish posts PumpStream to this connection's thread.
+  void PumpStream() {
+    if (!stream_) return;
+    bool done = false, ok = true;
+    // The callback keeps the connection alive while it waits for the producer (no operation is
+    // pending on it then); the producer always ends with Finish(), which calls it.
+    Context* ctx = ctx_.get();
+    auto pieces = stream_->Take(done, ok, [self = shared_from_this(), ctx] {
+      net::post(ctx->ioc, [self] { self->PumpStream(); });
+    });
+    if (pieces.empty() && !done) return;
+    body_.clear();
+    for (const auto& p : pieces) AppendChunk(body_, p);
+    if (done && ok) body_ += "0\r\n\r\n";
+    if (body_.empty()) return EndStream(ok);  // done, not ok, nothing left: end it here
+    deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
+    net::async_write(socket_, net::buffer(body_),
+                     [self = shared_from_this(), done, ok](beast::error_code ec, size_t) {
+                       self->deadline_ = kNoDeadline;
+                       if (ec) return self->EndStream(false);
+                       if (!done) return self->PumpStream();
+                       self->EndStream(ok);
+                     });
+  }
+
  private:
+  static void AppendChunk(std::string& out, std::string_view piece) {
+    if (piece.empty()) return;  // an empty chunk would end the body
+    char size[20];
+    int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    out.append(size, static_cast<size_t>(n));
+    out.append(piece);
+    out += "\r\n";
+  }
+
+  // The stream is over: complete (read the next request) or not (cancel it, close).
+  void EndStream(bool complete) {
+    auto stream = std::move(stream_);
+    if (!complete) {
+      if (stream) stream->Cancel();
+      return Close();
+    }
+    if (close_after_stream_) return Close();
+    Read();
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
@@ -230,6 +349,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string head_;  // the response being written
   std::string body_;
   SteadyMs deadline_ = kNoDeadline;
+  std::shared_ptr<BodyStream> stream_;  // the body being streamed, if any
+  bool close_after_stream_ = false;
   bool keep_alive_ = true;
   bool http_10_ = false;
 };
@@ -238,7 +359,10 @@ void Context::Deliver(std::shared_ptr<Session> session, HttpResponse response) {
   bool post = false;
   {
     std::lock_guard lock(mu);
-    if (stopped) return;  // the server has stopped: nobody is left to write the answer
+    if (stopped) {  // the server has stopped: nobody is left to write the answer
+      if (response.stream) response.stream->Cancel();  // nor to read a streamed body
+      return;
+    }
     ready.emplace_back(std::move(session), std::move(response));
     if (!drain_posted) post = drain_posted = true;
   }
@@ -357,6 +481,8 @@ void HttpServer::Stop() {
   for (auto& ctx : impl_->contexts) {
     std::lock_guard lock(ctx->mu);
     ctx->stopped = true;  // answers arriving from now on are dropped
+    for (auto& [session, response] : ctx->ready)
+      if (response.stream) response.stream->Cancel();
     ctx->ready.clear();
   }
   // Close what is still open and let the aborted operations finish here, so that no handler

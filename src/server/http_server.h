@@ -3,9 +3,11 @@
 // Requests are handed to a Handler with a Responder that may be called later, from any thread,
 // exactly once: ingest handlers answer from the store's writer thread after the commit.
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,12 +29,44 @@ struct HttpRequest {
   std::string_view Header(std::string_view name) const;
 };
 
+// A response body produced piece by piece on another thread (an export), sent with chunked
+// transfer encoding as the pieces come. One producer, the connection's I/O thread consumes.
+// Bounded: Push() waits while `max_buffered` bytes are queued, so a slow client slows the
+// producer down instead of growing memory.
+class BodyStream {
+ public:
+  explicit BodyStream(size_t max_buffered = 1 << 20) : max_buffered_(max_buffered) {}
+
+  // Producer. False when the client is gone (stop producing).
+  bool Push(std::string piece);
+  // Producer: the body is complete (ok) or cannot be completed (the connection is then closed
+  // without the final chunk, so the client sees a truncated body, not a complete wrong one).
+  void Finish(bool ok);
+
+  // Consumer (the server). Takes what is queued; `done`/`ok` tell whether the end was reached.
+  // When nothing is queued and the end is not reached, `on_ready` is called (once, from the
+  // producer's thread) as soon as there is.
+  std::vector<std::string> Take(bool& done, bool& ok, std::function<void()> on_ready);
+  void Cancel();  // the client is gone
+
+ private:
+  const size_t max_buffered_;
+  std::mutex mu_;
+  std::condition_variable room_;
+  std::vector<std::string> pieces_;
+  size_t bytes_ = 0;
+  bool finished_ = false, ok_ = true, cancelled_ = false;
+  std::function<void()> on_ready_;
+};
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this response
+  // When set, the body comes from here (chunked) after `body`, which may hold the first piece.
+  std::shared_ptr<BodyStream> stream;
 };
 
 using Responder = std::function<void(HttpResponse)>;

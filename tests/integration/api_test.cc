@@ -2,6 +2,8 @@
 // its error text, de-duplication across pixel and server, the click redirect, and auth.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+
+#include <set>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -121,6 +123,43 @@ TEST_F(ApiTest, EventsApi2AcceptsTikTokBodyAndExportShowsIt) {
   EXPECT_EQ(e["properties"]["value"].get_double().value(), 46);
   // No clear-text PII at rest.
   EXPECT_EQ(lines[0].find("Jane"), std::string::npos);
+}
+
+TEST_F(ApiTest, LargeExportsAreStreamedInChunksAndComplete) {
+  auto p = CreatePixel("big");
+  const std::string url_tail(300, 'p');
+  for (int b = 0; b < 3; ++b) {
+    std::string events;
+    for (int i = 0; i < 1000; ++i) {
+      if (i) events += ',';
+      events += Event("PageView", "e" + std::to_string(b * 1000 + i),
+                      R"(,"page":{"url":"https://shop.example/)" + url_tail + "\"}");
+    }
+    EXPECT_EQ(Code(Track(p, events, p.token)), 0);
+  }
+  auto r = srv_.Client().Request("GET", "/api/v1/export?pixel_id=" + p.id, "", Admin());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_GT(r->body.size(), 1u << 20);  // well past one 64 KiB piece
+  EXPECT_EQ(r->Header("transfer-encoding"), "chunked");
+  EXPECT_EQ(r->Header("content-type"), "application/x-ndjson");
+  std::set<std::string> ids;
+  size_t lines = 0, pos = 0;
+  while (pos < r->body.size()) {
+    size_t nl = r->body.find('\n', pos);
+    ASSERT_NE(nl, std::string::npos) << "the body ends mid-line";
+    Json j(r->body.substr(pos, nl - pos));
+    ids.insert(std::string(j["event_id"].get_string().value()));
+    ++lines;
+    pos = nl + 1;
+  }
+  EXPECT_EQ(lines, 3000u);
+  EXPECT_EQ(ids.size(), 3000u);
+  // A small export still comes whole, with its length.
+  auto small = srv_.Client().Request("GET", "/api/v1/export?pixel_id=" + p.id + "&to=1", "",
+                                     Admin());
+  ASSERT_TRUE(small.ok());
+  EXPECT_EQ(small->Header("content-length"), "0");
 }
 
 TEST_F(ApiTest, EventsApiRejectionsNameTheField) {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/http_client.h"
 #include "server/http_server.h"
 
 namespace touchpoint::testing {
@@ -45,6 +46,28 @@ class EchoHandler : public server::Handler {
       });
       return;
     }
+    if (req.path == "/stream" || req.path == "/stream-fail" || req.path == "/stream-endless") {
+      // The body from another thread, piece by piece: 40 pieces of 10,000 bytes ("/stream"),
+      // or 5 and then a failure ("/stream-fail"), or until the reader is gone ("/stream-endless").
+      auto stream = std::make_shared<server::BodyStream>(req.path == "/stream-endless" ? 16384
+                                                                                        : 1 << 20);
+      r.body = "first;";
+      r.stream = stream;
+      respond(std::move(r));
+      std::lock_guard lock(mu_);
+      threads_.emplace_back([this, stream, path = req.path] {
+        for (int i = 0;; ++i) {
+          if (path == "/stream" && i == 40) return stream->Finish(true);
+          if (path == "/stream-fail" && i == 5) return stream->Finish(false);
+          if (!stream->Push(std::string(10000, static_cast<char>('a' + i % 26)))) {
+            producer_stopped = true;
+            return stream->Finish(false);
+          }
+          if (i % 8 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+      });
+      return;
+    }
     if (req.path.rfind("/status/", 0) == 0) r.status = std::stoi(req.path.substr(8));
     if (req.path == "/bad-header") {
       r.headers.emplace_back("X-Ok", "fine");
@@ -54,6 +77,7 @@ class EchoHandler : public server::Handler {
   }
 
   std::atomic<int> seen{0};
+  std::atomic<bool> producer_stopped{false};
 
  private:
   std::mutex mu_;
@@ -254,6 +278,43 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosedAfterTheIdleTimeout) {
     EXPECT_EQ(RawConn::CountComplete(busy.ReadResponses(1)), 1);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+}
+
+TEST_F(HttpServerTest, StreamedBodiesAreChunkedCompleteAndKeepTheConnection) {
+  StartServer();
+  server::HttpClient client("http://127.0.0.1:" + std::to_string(http_->port()));
+  auto r = client.Request("GET", "/stream");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("transfer-encoding"), "chunked");
+  EXPECT_EQ(r->Header("content-length"), "");
+  std::string want = "first;";
+  for (int i = 0; i < 40; ++i) want += std::string(10000, static_cast<char>('a' + i % 26));
+  EXPECT_EQ(r->body.size(), want.size());
+  EXPECT_TRUE(r->body == want);
+  // The same connection serves the next request.
+  auto next = client.Request("GET", "/after");
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  EXPECT_NE(next->body.find("GET /after"), std::string::npos);
+}
+
+TEST_F(HttpServerTest, AStreamThatFailsEndsWithoutItsLastChunk) {
+  StartServer();
+  server::HttpClient client("http://127.0.0.1:" + std::to_string(http_->port()));
+  auto r = client.Request("GET", "/stream-fail");
+  EXPECT_FALSE(r.ok());  // a truncated body, never a complete-looking wrong one
+}
+
+TEST_F(HttpServerTest, AReaderThatGoesAwayStopsTheProducer) {
+  StartServer();
+  {
+    RawConn c(http_->port());
+    c.Send("GET /stream-endless HTTP/1.1\r\nHost: h\r\n\r\n");
+    std::string got = c.ReadResponses(0, 200);  // a little of it, then hang up
+  }
+  for (int i = 0; i < 500 && !handler_.producer_stopped; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_TRUE(handler_.producer_stopped);
 }
 
 TEST_F(HttpServerTest, StopDeliversAnswersOwedAndThenRefusesConnections) {

@@ -47,7 +47,8 @@ std::vector<std::string> Export(const std::string& url, const std::string& query
   server::HttpClient client(url);
   auto res = client.Request("GET", "/api/v1/export?" + query, "",
                             {{"Authorization", std::string("Bearer ") + kAdmin}});
-  EXPECT_TRUE(res.ok());
+  EXPECT_TRUE(res.ok()) << res.status().message();
+  if (!res.ok()) return {};
   EXPECT_EQ(res->status, 200) << res->body;
   std::vector<std::string> lines;
   size_t pos = 0;
