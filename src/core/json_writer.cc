@@ -20,8 +20,8 @@ void AppendJsonString(std::string& out, std::string_view s) {
     uint64_t x;
     std::memcpy(&x, s.data() + i, 8);
     const uint64_t quote = x ^ (kOnes * '"'), backslash = x ^ (kOnes * '\\');
-    const uint64_t special = ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) |
-                             ((x - kOnes * 0x20) & ~x);
+    const uint64_t special =
+        ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | ((x - kOnes * 0x20) & ~x);
     if (special & kHighs) break;  // somewhere in these eight: finish them byte by byte
   }
   for (; i < s.size(); ++i) {

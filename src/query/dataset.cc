@@ -1,7 +1,6 @@
 #include "query/dataset.h"
 
 #include <pthread.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>

@@ -6,12 +6,27 @@ namespace touchpoint::server {
 
 namespace {
 // Every route label the Api uses, so that routes_ never needs to grow on the hot path.
-constexpr const char* kKnownRoutes[] = {
-    "/open_api/v1.3/event/track/", "/open_api/v1.3/pixel/track/", "/open_api/v1.3/pixel/batch/",
-    "/api/v1/events", "/api/v1/pixel", "/api/v1/pixel.gif", "/api/v1/ad-events", "/api/v1/pixels",
-    "/api/v1/catalog", "/api/v1/spend", "/api/v1/export", "/api/v1/report", "/api/v1/funnel",
-    "/api/v1/insights", "/api/v1/debug/events", "/healthz", "/metrics", "/tp.js", "/c/{ad_id}",
-    "static", "other"};
+constexpr const char* kKnownRoutes[] = {"/open_api/v1.3/event/track/",
+                                        "/open_api/v1.3/pixel/track/",
+                                        "/open_api/v1.3/pixel/batch/",
+                                        "/api/v1/events",
+                                        "/api/v1/pixel",
+                                        "/api/v1/pixel.gif",
+                                        "/api/v1/ad-events",
+                                        "/api/v1/pixels",
+                                        "/api/v1/catalog",
+                                        "/api/v1/spend",
+                                        "/api/v1/export",
+                                        "/api/v1/report",
+                                        "/api/v1/funnel",
+                                        "/api/v1/insights",
+                                        "/api/v1/debug/events",
+                                        "/healthz",
+                                        "/metrics",
+                                        "/tp.js",
+                                        "/c/{ad_id}",
+                                        "static",
+                                        "other"};
 }  // namespace
 
 Metrics::Metrics() {

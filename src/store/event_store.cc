@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <openssl/rand.h>
 #include <pthread.h>
-#include <unistd.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -251,7 +251,6 @@ void EventStore::Close() {
   if (checkpointer_.joinable()) checkpointer_.join();
 }
 
-
 int EventStore::OnWalCommit(void* self, sqlite3*, const char*, int wal_pages) {
   if (wal_pages >= kCheckpointPages) {
     auto* store = static_cast<EventStore*>(self);
@@ -281,8 +280,8 @@ void EventStore::CheckpointLoop() {
     if (rc == SQLITE_OK && log >= kRestartPages) {
       spdlog::info("WAL at {} pages after a checkpoint pass; holding commits off to finish it",
                    log);
-      rc = sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
-                                     &log, &done);
+      rc = sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, SQLITE_CHECKPOINT_RESTART, &log,
+                                     &done);
     }
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
       spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_db_.raw()));
@@ -485,8 +484,8 @@ Status EventStore::SyncWal() {
   }
   // fdatasync flushes the file's dirty pages whichever descriptor it is called on: everything
   // the writer wrote to the WAL before this call, including the commits queued for us.
-  if (::fdatasync(wal_fd_) != 0) return Internal(std::string("fdatasync of the WAL: ") +
-                                                 std::strerror(errno));
+  if (::fdatasync(wal_fd_) != 0)
+    return Internal(std::string("fdatasync of the WAL: ") + std::strerror(errno));
   return OkStatus();
 }
 

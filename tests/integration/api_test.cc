@@ -2,14 +2,13 @@
 // its error text, de-duplication across pixel and server, the click redirect, and auth.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-
-#include <set>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <latch>
+#include <set>
 #include <thread>
 
 #include "ingest/hashing.h"
@@ -156,8 +155,8 @@ TEST_F(ApiTest, LargeExportsAreStreamedInChunksAndComplete) {
   EXPECT_EQ(lines, 3000u);
   EXPECT_EQ(ids.size(), 3000u);
   // A small export still comes whole, with its length.
-  auto small = srv_.Client().Request("GET", "/api/v1/export?pixel_id=" + p.id + "&to=1", "",
-                                     Admin());
+  auto small =
+      srv_.Client().Request("GET", "/api/v1/export?pixel_id=" + p.id + "&to=1", "", Admin());
   ASSERT_TRUE(small.ok());
   EXPECT_EQ(small->Header("content-length"), "0");
 }

@@ -1,6 +1,8 @@
 // The HTTP listener on its own, over real loopback sockets: keep-alive and pipelining, answers
 // from another thread, HTTP/1.0, bodies and their limits, status codes without a body, header
 // sanitising, the idle timeout and draining on Stop().
+#include "server/http_server.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -16,7 +18,6 @@
 #include <vector>
 
 #include "server/http_client.h"
-#include "server/http_server.h"
 
 namespace touchpoint::testing {
 namespace {
@@ -35,8 +36,8 @@ class EchoHandler : public server::Handler {
     ++seen;
     HttpResponse r;
     r.content_type = "text/plain";
-    r.body = req.method + " " + req.path + " q=" + req.query + " ua=" +
-             std::string(req.Header("user-agent")) + " ip=" + req.remote_ip +
+    r.body = req.method + " " + req.path + " q=" + req.query +
+             " ua=" + std::string(req.Header("user-agent")) + " ip=" + req.remote_ip +
              " body=" + req.body;
     if (req.path == "/later") {
       std::lock_guard lock(mu_);
@@ -49,8 +50,8 @@ class EchoHandler : public server::Handler {
     if (req.path == "/stream" || req.path == "/stream-fail" || req.path == "/stream-endless") {
       // The body from another thread, piece by piece: 40 pieces of 10,000 bytes ("/stream"),
       // or 5 and then a failure ("/stream-fail"), or until the reader is gone ("/stream-endless").
-      auto stream = std::make_shared<server::BodyStream>(req.path == "/stream-endless" ? 16384
-                                                                                        : 1 << 20);
+      auto stream =
+          std::make_shared<server::BodyStream>(req.path == "/stream-endless" ? 16384 : 1 << 20);
       r.body = "first;";
       r.stream = stream;
       respond(std::move(r));
@@ -96,7 +97,9 @@ class RawConn {
   }
   ~RawConn() { ::close(fd_); }
   bool connected() const { return connected_; }
-  void Send(const std::string& s) { ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), ssize_t(s.size())); }
+  void Send(const std::string& s) {
+    ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), ssize_t(s.size()));
+  }
   // Reads until `n` complete responses (by Content-Length; no body for 204/304) or EOF/timeout.
   std::string ReadResponses(int n, int timeout_ms = 5000) {
     std::string got;
@@ -176,10 +179,11 @@ TEST_F(HttpServerTest, KeepAliveAndPipelinedRequestsAreAnsweredInOrder) {
   StartServer();
   RawConn c(http_->port());
   ASSERT_TRUE(c.connected());
-  c.Send("GET /a?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: UA-1\r\n\r\n"
-         "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
-         "GET /later HTTP/1.1\r\nHost: h\r\n\r\n"
-         "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
+  c.Send(
+      "GET /a?x=1 HTTP/1.1\r\nHost: h\r\nUser-Agent: UA-1\r\n\r\n"
+      "POST /b HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+      "GET /later HTTP/1.1\r\nHost: h\r\n\r\n"
+      "GET /c HTTP/1.1\r\nHost: h\r\n\r\n");
   std::string got = c.ReadResponses(4);
   ASSERT_EQ(RawConn::CountComplete(got), 4) << got;
   size_t a = got.find("GET /a q=x=1 ua=UA-1 ip=127.0.0.1 body=");

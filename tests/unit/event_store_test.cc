@@ -6,8 +6,8 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 #include <random>
+#include <thread>
 
 namespace touchpoint::store {
 namespace {
@@ -186,8 +186,8 @@ TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
 
 TEST_F(EventStoreTest, DurableModeAnswersEveryBatchInCommitOrderAfterTheSync) {
   store_.reset();
-  auto s = EventStore::Open(StoreOptions{.data_dir = dir_.string(), .synchronous_full = true},
-                            &clock_);
+  auto s =
+      EventStore::Open(StoreOptions{.data_dir = dir_.string(), .synchronous_full = true}, &clock_);
   ASSERT_TRUE(s.ok()) << s.status().message();
   store_ = std::move(*s);
   std::mutex mu;

@@ -29,10 +29,12 @@ TEST(Metrics, CountsRequestsByRouteAndStatusFromManyThreads) {
     });
   for (auto& t : threads) t.join();
   std::string text = m.Render("");
-  EXPECT_EQ(Sample(text, R"(touchpoint_http_requests_total{route="/api/v1/pixel.gif",status="200"})"),
-            40000);
-  EXPECT_EQ(Sample(text, R"(touchpoint_http_requests_total{route="/api/v1/pixel.gif",status="400"})"),
-            4000);
+  EXPECT_EQ(
+      Sample(text, R"(touchpoint_http_requests_total{route="/api/v1/pixel.gif",status="200"})"),
+      40000);
+  EXPECT_EQ(
+      Sample(text, R"(touchpoint_http_requests_total{route="/api/v1/pixel.gif",status="400"})"),
+      4000);
   EXPECT_EQ(Sample(text, R"(touchpoint_events_total{outcome="accepted"})"), 80000);
   EXPECT_EQ(Sample(text, R"(touchpoint_events_total{outcome="duplicate"})"), 400);
   EXPECT_EQ(m.Accepted(), 80000u);
