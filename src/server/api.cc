@@ -848,6 +848,13 @@ void Api::Export(HttpRequest& req, Responder& respond) {
     // Streamed in pieces of about 64 KiB as the rows are read (chunked), with backpressure from
     // the socket; an export that fits in one piece is sent whole, with a Content-Length.
     constexpr size_t kPiece = 64 << 10;
+    auto answer = [&respond](std::string body, std::shared_ptr<BodyStream> stream) {
+      HttpResponse r;
+      r.content_type = "application/x-ndjson";
+      r.body = std::move(body);
+      r.stream = std::move(stream);
+      respond(std::move(r));
+    };
     std::string piece;
     std::shared_ptr<BodyStream> stream;  // set once the first piece has gone out
     bool gone = false;                   // the client went away
@@ -857,11 +864,7 @@ void Api::Export(HttpRequest& req, Responder& respond) {
       if (piece.size() < kPiece) return true;
       if (!stream) {
         stream = std::make_shared<BodyStream>();
-        HttpResponse r;
-        r.content_type = "application/x-ndjson";
-        r.body = std::move(piece);
-        r.stream = stream;
-        respond(std::move(r));
+        answer(std::move(piece), stream);
       } else if (!stream->Push(std::move(piece))) {
         gone = true;
         return false;
@@ -871,10 +874,7 @@ void Api::Export(HttpRequest& req, Responder& respond) {
     });
     if (!stream) {
       if (!st.ok()) return respond(Error(st));
-      HttpResponse r;
-      r.content_type = "application/x-ndjson";
-      r.body = std::move(piece);
-      return respond(std::move(r));
+      return answer(std::move(piece), nullptr);
     }
     if (st.ok() && !gone && !piece.empty()) gone = !stream->Push(std::move(piece));
     if (!st.ok())  // too late for an error status: the body ends without its last chunk

@@ -180,48 +180,38 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!r.content_type.empty()) header("Content-Type", r.content_type);
     for (const auto& [k, v] : r.headers) header(k, v);
     const bool no_body = r.status / 100 == 1 || r.status == 204 || r.status == 304;
+    const bool streamed = r.stream && !no_body;
+    if (r.stream && !streamed) r.stream->Cancel();  // nothing may follow this status's head
     if (no_body) {
       r.body.clear();
+    } else if (streamed) {
+      head_ += "Transfer-Encoding: chunked\r\n";
     } else {
       head_ += "Content-Length: ";
       head_ += std::to_string(r.body.size());
       head_ += kCrlf;
-    }
-    if (r.stream && !no_body) {  // replaces the Content-Length just written
-      head_.erase(head_.rfind("Content-Length: "));
-      head_ += "Transfer-Encoding: chunked\r\n";
     }
     if (close)
       head_ += "Connection: close\r\n";
     else if (http_10_)
       head_ += "Connection: keep-alive\r\n";
     head_ += kCrlf;
-    if (r.stream && !no_body) {
+    close_after_ = close;
+    if (streamed) {
       stream_ = std::move(r.stream);
-      close_after_stream_ = close;
       body_.clear();
-      AppendChunk(body_, r.body);
-      deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
-      std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
-      net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
-        self->deadline_ = kNoDeadline;
-        if (ec) return self->EndStream(false);
-        self->PumpStream();
-      });
-      return;
+      AppendChunk(body_, r.body);  // the first piece
+    } else {
+      body_ = std::move(r.body);
     }
-    body_ = std::move(r.body);
     deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
     std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
-    net::async_write(socket_, buffers,
-                     [self = shared_from_this(), close](beast::error_code ec, size_t) {
-                       self->deadline_ = kNoDeadline;
-                       if (ec || close) {
-                         self->Close();
-                         return;
-                       }
-                       self->Read();
-                     });
+    net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->deadline_ = kNoDeadline;
+      if (self->stream_) return ec ? self->EndStream(false) : self->PumpStream();
+      if (ec || self->close_after_) return self->Close();
+      self->Read();
+    });
   }
 
   std::atomic<int>* in_flight() const { return in_flight_; }
@@ -269,7 +259,7 @@ class Session : public std::enable_shared_from_this<Session> {
       if (stream) stream->Cancel();
       return Close();
     }
-    if (close_after_stream_) return Close();
+    if (close_after_) return Close();
     Read();
   }
 
@@ -350,7 +340,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string body_;
   SteadyMs deadline_ = kNoDeadline;
   std::shared_ptr<BodyStream> stream_;  // the body being streamed, if any
-  bool close_after_stream_ = false;
+  bool close_after_ = false;            // close once the response being written is out
   bool keep_alive_ = true;
   bool http_10_ = false;
 };

@@ -4,37 +4,6 @@
 
 namespace touchpoint::server {
 
-namespace {
-// Every route label the Api uses, so that routes_ never needs to grow on the hot path.
-constexpr const char* kKnownRoutes[] = {"/open_api/v1.3/event/track/",
-                                        "/open_api/v1.3/pixel/track/",
-                                        "/open_api/v1.3/pixel/batch/",
-                                        "/api/v1/events",
-                                        "/api/v1/pixel",
-                                        "/api/v1/pixel.gif",
-                                        "/api/v1/ad-events",
-                                        "/api/v1/pixels",
-                                        "/api/v1/catalog",
-                                        "/api/v1/spend",
-                                        "/api/v1/export",
-                                        "/api/v1/report",
-                                        "/api/v1/funnel",
-                                        "/api/v1/insights",
-                                        "/api/v1/debug/events",
-                                        "/healthz",
-                                        "/metrics",
-                                        "/tp.js",
-                                        "/c/{ad_id}",
-                                        "static",
-                                        "other"};
-}  // namespace
-
-Metrics::Metrics() {
-  size_t n = 0;
-  for (const char* r : kKnownRoutes) routes_[n++].route = r;
-  n_routes_ = n;
-}
-
 Metrics::RouteCounters* Metrics::FindRoute(std::string_view route) {
   size_t n = n_routes_.load(std::memory_order_acquire);
   for (size_t i = 0; i < n; ++i)

@@ -13,10 +13,8 @@ namespace touchpoint::server {
 
 class Metrics {
  public:
-  Metrics();
-
-  // `route` is one of a fixed set of labels (the Api's route table); counted without a lock for
-  // the first kStatusSlots distinct statuses of each route.
+  // `route` is one of a fixed set of labels (the Api's route table); after a route's first
+  // request, counted without a lock for the first kStatusSlots distinct statuses of each route.
   void CountRequest(std::string_view route, int status);
   void CountEvents(std::string_view outcome, uint64_t n);  // accepted / duplicate
   void CountRejected(std::string_view reason, uint64_t n);

@@ -457,6 +457,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
   }
   // Hand the callbacks to the acker. Bounded: past max_queued_events waiting for their answers,
   // the writer waits (and Submit() starts refusing once its own queue fills up).
+  const bool to_sync = options_.synchronous_full && st.ok();
   {
     std::unique_lock lock(ack_mu_);
     ack_room_cv_.wait(lock, [&] {
@@ -464,10 +465,10 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     });
     ack_events_ += n_events;
     // A failed commit has nothing to make durable: straight to its (error) answers.
-    auto& next = options_.synchronous_full && st.ok() ? sync_queue_ : ack_queue_;
-    next.push_back(Committed{std::move(group), std::move(results), n_events});
+    (to_sync ? sync_queue_ : ack_queue_)
+        .push_back(Committed{std::move(group), std::move(results), n_events});
   }
-  (options_.synchronous_full && st.ok() ? sync_cv_ : ack_cv_).notify_one();
+  (to_sync ? sync_cv_ : ack_cv_).notify_one();
 }
 
 Status EventStore::SyncWal() {
