@@ -17,6 +17,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 usage() { sed -n '9,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "http_bench: $*" >&2; exit 2; }
 
@@ -57,17 +59,6 @@ tp_pid=""
 nginx_pid=""
 wrk_pid=""
 
-stop_pid() {  # stop_pid PID: TERM, wait up to 10 s, then KILL
-  local pid=$1 i
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   stop_pid "$wrk_pid"
   stop_pid "$tp_pid"
@@ -88,15 +79,6 @@ if [[ $fstype == tmpfs || $fstype == ramfs ]]; then
 fi
 
 # The machine is shared: measure how busy it is before starting, and say so when it is.
-cpu_busy_pct() {  # over one second, across all CPUs
-  local a b
-  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ </proc/stat
-  sleep 1
-  read -r _ b1 b2 b3 b4 b5 b6 b7 b8 _ </proc/stat
-  a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8)) b=$((b1 + b2 + b3 + b4 + b5 + b6 + b7 + b8))
-  local idle=$(((b4 + b5) - (a4 + a5))) total=$((b - a))
-  echo $((total > 0 ? 100 * (total - idle) / total : 0))
-}
 busy=$(cpu_busy_pct)
 if ((busy > 15)); then
   echo "http_bench: WARNING: the CPUs were already ${busy}% busy before the run" \

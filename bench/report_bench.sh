@@ -23,6 +23,8 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/lib.sh
+. "$here/lib.sh"
 root=$(cd "$here/.." && pwd)
 usage() { sed -n '14,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "report_bench: $*" >&2; exit 2; }
@@ -76,19 +78,8 @@ GOAL_BYTES=32
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tp-report-bench.XXXXXX")
 ch_pid=""
-stop_pid() {  # stop_pid PID: TERM, wait up to 30 s, then KILL
-  local pid=$1 i
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 300; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
-  stop_pid "$ch_pid"
+  stop_pid "$ch_pid" 30
   if [[ ${TP_BENCH_KEEP:-0} == 1 ]]; then
     say "scratch dir kept: $work"
   else
@@ -99,15 +90,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # The machine is shared: measure how busy it is before starting, and say so when it is.
-cpu_busy_pct() {  # over one second, across all CPUs
-  local a b
-  read -r _ a1 a2 a3 a4 a5 a6 a7 a8 _ </proc/stat
-  sleep 1
-  read -r _ b1 b2 b3 b4 b5 b6 b7 b8 _ </proc/stat
-  a=$((a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8)) b=$((b1 + b2 + b3 + b4 + b5 + b6 + b7 + b8))
-  local idle=$(((b4 + b5) - (a4 + a5))) total=$((b - a))
-  echo $((total > 0 ? 100 * (total - idle) / total : 0))
-}
 busy=$(cpu_busy_pct)
 if ((busy > 15)); then
   say "WARNING: the CPUs were already ${busy}% busy before the run" \
@@ -237,7 +219,7 @@ EOF
   ch_rss=$(awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/$ch_pid/status")
   store_note[clickhouse]="MergeTree parts $(awk -v b="$ch_bytes" -v n="$events" 'BEGIN { printf "%.1f", b / n }') B/event compressed on disk; server RSS $(awk -v b="$ch_rss" -v n="$events" 'BEGIN { printf "%.1f", b / n }') B/event after the queries"
   echo "{\"bench\":\"report\",\"engine\":\"clickhouse\",\"version\":\"$ch_version\",\"load_s\":${load_s[clickhouse]},\"a_median_s\":${time_a[clickhouse]},\"b_median_s\":${time_b[clickhouse]},\"a_cpu_median_s\":${cpu_a[clickhouse]},\"b_cpu_median_s\":${cpu_b[clickhouse]},\"parts_bytes\":$ch_bytes,\"rss_bytes\":$ch_rss}"
-  stop_pid "$ch_pid"
+  stop_pid "$ch_pid" 30
   ch_pid=""
 fi
 
