@@ -1,10 +1,6 @@
 // Integration tests over real loopback HTTP: every endpoint's happy path, every rejection with
 // its error text, de-duplication across pixel and server, the click redirect, and auth.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <latch>
@@ -12,6 +8,7 @@
 #include <thread>
 
 #include "ingest/hashing.h"
+#include "support/raw_conn.h"
 #include "support/test_server.h"
 
 namespace touchpoint::testing {
@@ -211,22 +208,11 @@ TEST_F(ApiTest, MalformedJsonAndOversizedBatchAndBody) {
 
 // A body over the limit is refused from its Content-Length, before it is read.
 TEST_F(ApiTest, BodyOverLimitGets413) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port =
-      htons(static_cast<uint16_t>(std::stoi(srv_.url().substr(srv_.url().rfind(':') + 1))));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  std::string head =
-      "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(5 << 20) +
-      "\r\n\r\n{";
-  ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
-  std::string response;
-  char buf[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) response.append(buf, static_cast<size_t>(n));
-  ::close(fd);
+  RawConn c(static_cast<uint16_t>(std::stoi(srv_.url().substr(srv_.url().rfind(':') + 1))));
+  ASSERT_TRUE(c.connected());
+  c.Send("POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(5 << 20) +
+         "\r\n\r\n{");
+  std::string response = c.ReadAll();
   EXPECT_EQ(response.rfind("HTTP/1.1 413", 0), 0u) << response;
   EXPECT_NE(response.find("body: larger than 4194304 bytes"), std::string::npos);
 }
