@@ -12,14 +12,14 @@
 // Part 2 starts a second server on a simulated world (`touchpoint simulate`, when the binary has
 // it) and takes a screenshot of each page. Screenshots go to test-artifacts/dashboard/; with
 // --docs (or TP_UPDATE_DOCS=1) the part-2 ones are also copied to docs/screenshots/.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, fatal, finish, sleep, waitFor } from './harness.mjs';
+import { check, fatal, finish, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'dashboard');
@@ -53,44 +53,18 @@ try {
 if (!fs.existsSync(CHROMIUM)) fatal(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
-// --- Touchpoint (as in run.mjs) -----------------------------------------------------------------
+// --- Touchpoint -----------------------------------------------------------------------------------
 
-async function startTouchpoint(dir, logName) {
-  const dataDir = path.join(dir, 'data');
-  const portFile = path.join(dir, 'port');
-  fs.mkdirSync(dataDir, { recursive: true });
-  const log = fs.openSync(path.join(ARTIFACTS, logName), 'w');
-  const proc = spawn(BIN, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0',
-    '--port-file', portFile, '--admin-token', ADMIN], { stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  servers.push(proc);
-  let exited = null;
-  proc.on('exit', (code, sig) => { exited = `exited (${sig || code})`; });
-  proc.on('error', (e) => { exited = `failed to start: ${e.message}`; });
-  const port = await waitFor(() => {
-    if (exited) return 'dead';
-    try {
-      const p = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
-      return p > 0 ? p : null;
-    } catch {
-      return null;
-    }
-  }, { timeoutMs: 30000 });
-  if (!port || port === 'dead') {
-    return { proc, error: `touchpoint ${exited || 'did not write its port file in 30 s'} ` +
-      `(see ${path.relative(ROOT, ARTIFACTS)}/${logName})` };
-  }
-  return { proc, base: `http://127.0.0.1:${port}` };
+// A touchpoint serve on DIR, logging to ARTIFACTS/LOGNAME; stopped with the others at the end.
+async function startTouchpointHere(dir, logName) {
+  const started = await startTouchpoint({
+    binary: BIN, dir, admin: ADMIN, logPath: path.join(ARTIFACTS, logName), timeoutMs: 30000,
+  });
+  servers.push(started.proc);
+  return started;
 }
 
-async function stopTouchpoint(proc) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const gone = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(t);
-}
+
 
 function client(base) {
   return async (method, p, body, headers = {}) => {
@@ -273,7 +247,7 @@ function compareTable(rows, apiRows, dim) {
 // --- Part 1: checks on the hand-made world ------------------------------------------------------
 
 async function part1(browser, tmp) {
-  const started = await startTouchpoint(path.join(tmp, 'checks'), 'server-checks.log');
+  const started = await startTouchpointHere(path.join(tmp, 'checks'), 'server-checks.log');
   if (!check('touchpoint serve starts (hand-made world)', !started.error, started.error)) return;
   const base = started.base;
   const api = client(base);
@@ -658,7 +632,7 @@ async function part2(browser, tmp) {
     }
     return;
   }
-  const started = await startTouchpoint(dir, 'server-demo.log');
+  const started = await startTouchpointHere(dir, 'server-demo.log');
   if (!check('touchpoint serve starts on a simulated world', !started.error, started.error)) return;
   const base = started.base;
   // Live traffic for the debugger: a day of a few simulated people through the real endpoints.

@@ -1,5 +1,9 @@
-// Shared by the browser tests: pass/fail bookkeeping, the closing "N passed, M failed" line, and
-// polling with a deadline (no fixed sleeps to wait for things).
+// Shared by the browser tests: pass/fail bookkeeping, the closing "N passed, M failed" line,
+// polling with a deadline (no fixed sleeps to wait for things), and starting and stopping a
+// `touchpoint serve` on a free port.
+
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 
 let passed = 0;
 let failed = 0;
@@ -33,4 +37,43 @@ export async function waitFor(fn, { timeoutMs = 15000, everyMs = 50 } = {}) {
     if (last || Date.now() > deadline) return last;
     await sleep(everyMs);
   }
+}
+
+// Starts `BINARY serve` on DIR/data and a free port, its output in LOGPATH. Resolves to
+// { proc, base } once it listens, or { proc, error } when it died or wrote no port file in time.
+export async function startTouchpoint({ binary, dir, admin, logPath, timeoutMs = 20000 }) {
+  const dataDir = `${dir}/data`;
+  const portFile = `${dir}/port`;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const log = fs.openSync(logPath, 'w');
+  const proc = spawn(binary, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0',
+    '--port-file', portFile, '--admin-token', admin], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  let exited = null;
+  proc.on('exit', (code, sig) => { exited = `exited (${sig || code})`; });
+  proc.on('error', (e) => { exited = `failed to start: ${e.message}`; });
+  const port = await waitFor(() => {
+    if (exited) return 'dead';
+    try {
+      const p = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
+      return p > 0 ? p : null;
+    } catch {
+      return null;
+    }
+  }, { timeoutMs });
+  if (!port || port === 'dead') {
+    const why = exited || `did not write its port file in ${timeoutMs / 1000} s`;
+    return { proc, error: `touchpoint ${why} (see ${logPath})` };
+  }
+  return { proc, base: `http://127.0.0.1:${port}` };
+}
+
+// SIGTERM, then SIGKILL after 5 s; resolves once it has exited.
+export async function stopTouchpoint(proc) {
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+  const gone = new Promise((r) => proc.once('exit', r));
+  proc.kill('SIGTERM');
+  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+  await gone;
+  clearTimeout(t);
 }

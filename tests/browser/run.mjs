@@ -7,7 +7,6 @@
 // (another site). The browser lands with ?ttclid=abc, follows a link to the checkout (no ttclid:
 // the cookie must carry it), identifies and pays; a third page without navigator.sendBeacon
 // exercises the <img> fallback. The stored events are read back through the admin export.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,7 +14,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, fatal, finish, sleep, waitFor } from './harness.mjs';
+import { check, fatal, finish, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
@@ -104,41 +103,7 @@ function startShop(pages) {
 
 // --- Touchpoint ---------------------------------------------------------------------------------
 
-async function startTouchpoint(tmp) {
-  const dataDir = path.join(tmp, 'data');
-  const portFile = path.join(tmp, 'port');
-  fs.mkdirSync(dataDir);
-  const log = fs.openSync(path.join(ARTIFACTS, 'server.log'), 'w');
-  const proc = spawn(binary, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0',
-    '--port-file', portFile, '--admin-token', ADMIN], { stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  let exited = null;
-  proc.on('exit', (code, sig) => { exited = `exited (${sig || code})`; });
-  proc.on('error', (e) => { exited = `failed to start: ${e.message}`; });
-  const port = await waitFor(() => {
-    if (exited) return 'dead';
-    try {
-      const p = parseInt(fs.readFileSync(portFile, 'utf8'), 10);
-      return p > 0 ? p : null;
-    } catch {
-      return null;
-    }
-  }, { timeoutMs: 20000 });
-  if (!port || port === 'dead') {
-    return { proc, error: `touchpoint ${exited || 'did not write its port file in 20 s'} ` +
-      `(see ${path.relative(ROOT, ARTIFACTS)}/server.log)` };
-  }
-  return { proc, base: `http://127.0.0.1:${port}` };
-}
 
-async function stopTouchpoint(proc) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const gone = new Promise((r) => proc.once('exit', r));
-  proc.kill('SIGTERM');
-  const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
-  await gone;
-  clearTimeout(t);
-}
 
 async function api(base, method, p, body) {
   const res = await fetch(base + p, {
@@ -164,7 +129,9 @@ async function main() {
   let shop;
   let context;
   try {
-    const started = await startTouchpoint(tmp);
+    const started = await startTouchpoint({
+      binary, dir: tmp, admin: ADMIN, logPath: path.join(ARTIFACTS, 'server.log'),
+    });
     tpServer = started.proc;  // module-level: the signal handler kills it too
     if (!check('touchpoint serve starts and writes its port file', !started.error, started.error)) return;
     const base = started.base;
