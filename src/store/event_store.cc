@@ -455,9 +455,33 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     else
       results[b].bodies = std::move(group[b].bodies);
   }
-  // Hand the callbacks to the acker. Bounded: past max_queued_events waiting for their answers,
-  // the writer waits (and Submit() starts refusing once its own queue fills up).
   const bool to_sync = options_.synchronous_full && st.ok();
+  // A small group with nothing ahead of it (no group being synced or answered) is made durable
+  // and answered right here. For a trickle of small requests (the pixel: one event each) the two
+  // thread hand-offs to the syncer and the acker cost more than the overlap they buy, and while
+  // the writer syncs, the next group grows. Big groups go on to the syncer, so that the next one
+  // is written while this one is synced. Either way the answers follow the commit order.
+  bool inline_ack = n_events <= kInlineAckEvents;
+  if (inline_ack) {
+    std::lock_guard lock(ack_mu_);
+    inline_ack = ack_events_ == 0;  // (so neither the syncer nor the acker is busy)
+  }
+  if (inline_ack) {
+    if (to_sync) {
+      Status synced = SyncWal();
+      if (!synced.ok()) {
+        spdlog::error("{}: answering {} batches with an error", synced.message(), group.size());
+        for (auto& r : results) r = WriteResult{synced, {}, {}, {}};
+      }
+    }
+    for (size_t b = 0; b < group.size(); ++b)
+      if (group[b].done) group[b].done(std::move(results[b]));
+    std::lock_guard lock(mu_);
+    stats_.groups_answered_by_writer++;
+    return;
+  }
+  // Hand the callbacks on. Bounded: past max_queued_events waiting for their answers, the
+  // writer waits (and Submit() starts refusing once its own queue fills up).
   {
     std::unique_lock lock(ack_mu_);
     ack_room_cv_.wait(lock, [&] {

@@ -4,10 +4,12 @@
 //
 // Writes of events go through one writer thread that group-commits: every batch queued while a
 // commit runs shares the next one. A batch's callback runs only after its commit succeeded, so
-// an acknowledgement sent from the callback means the events are durable. The fsync that makes a
-// commit durable runs on a third thread (the syncer) and callbacks in commit order on a fourth
-// (the acker), while the writer goes on with the next group. The queue is bounded
-// (in events); Submit() refuses with kResourceExhausted when it is full.
+// an acknowledgement sent from the callback means the events are durable. For a big group, the
+// fsync that makes the commit durable runs on another thread (the syncer) and the callbacks on a
+// third (the acker), while the writer goes on with the next group; a small group with nothing
+// ahead of it is synced and answered by the writer itself (kInlineAckEvents). Callbacks run in
+// commit order either way. The queue is bounded (in events); Submit() refuses with
+// kResourceExhausted when it is full.
 //
 // De-duplication happens in the writer, in commit order, so concurrent copies of one event can
 // never both be stored.
@@ -93,6 +95,7 @@ struct StoreStats {
   double commit_ms_sum = 0;
   size_t queued_events = 0;
   size_t dedup_keys = 0;
+  uint64_t groups_answered_by_writer = 0;  // small groups synced and answered without hand-off
 };
 
 class EventStore {
@@ -104,7 +107,8 @@ class EventStore {
   EventStore(const EventStore&) = delete;
   EventStore& operator=(const EventStore&) = delete;
 
-  // Queues events for the writer. `done` runs on the acker thread after the commit.
+  // Queues events for the writer. `done` runs on the acker thread (or, for a small group, on the
+  // writer) after the commit and its fsync.
   Status Submit(std::vector<StoredEvent> events, WriteCallback done);
   // Submits and waits (for the CLI, tests and bulk loads).
   WriteResult Write(std::vector<StoredEvent> events);
@@ -148,6 +152,9 @@ class EventStore {
   static constexpr int kPageBytes = 16384;
   static constexpr int kCheckpointPages = 512;
   static constexpr int kRestartPages = 4 * kCheckpointPages;
+  // Groups of at most this many events, with nothing ahead of them, are synced and answered on
+  // the writer thread itself (CommitGroup).
+  static constexpr size_t kInlineAckEvents = 64;
   const std::string& data_dir() const { return options_.data_dir; }
 
  private:

@@ -23,10 +23,12 @@ class EventStoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void Reopen() {
+  void Reopen() { ReopenWith(StoreOptions{.synchronous_full = false}); }
+  // Reopens the store on the same directory with these options.
+  void ReopenWith(StoreOptions options) {
     store_.reset();
-    auto s = EventStore::Open(StoreOptions{.data_dir = dir_.string(), .synchronous_full = false},
-                              &clock_);
+    options.data_dir = dir_.string();
+    auto s = EventStore::Open(options, &clock_);
     ASSERT_TRUE(s.ok()) << s.status().message();
     store_ = std::move(*s);
   }
@@ -126,12 +128,7 @@ TEST_F(EventStoreTest, PixelsCatalogAndSpendSurviveRestart) {
 }
 
 TEST_F(EventStoreTest, FullQueueRefusesWithRetryLater) {
-  store_.reset();
-  auto s = EventStore::Open(
-      StoreOptions{.data_dir = dir_.string(), .synchronous_full = false, .max_queued_events = 10},
-      &clock_);
-  ASSERT_TRUE(s.ok());
-  store_ = std::move(*s);
+  ReopenWith(StoreOptions{.synchronous_full = false, .max_queued_events = 10});
   // Hold the writer busy by queueing many batches at once; at least one must be refused.
   int refused = 0;
   std::atomic<int> done{0};
@@ -184,12 +181,31 @@ TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
   EXPECT_EQ(n, 160'000u);
 }
 
+TEST_F(EventStoreTest, SmallGroupsAreAnsweredByTheWriterAndBigOnesHandedOn) {
+  // Durable mode. One event, nothing in flight: synced and answered on the writer, no hand-off.
+  // More than kInlineAckEvents: through the syncer and the acker. Both stored and answered.
+  ReopenWith(StoreOptions{.synchronous_full = true});
+  std::vector<StoredEvent> one;
+  one.emplace_back(Purchase("small"));
+  auto r = store_->Write(std::move(one));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(store_->Stats().groups_answered_by_writer, 1u);
+  std::vector<StoredEvent> big;
+  for (size_t i = 0; i <= EventStore::kInlineAckEvents; ++i)
+    big.emplace_back(Purchase("big" + std::to_string(i)));
+  r = store_->Write(std::move(big));
+  ASSERT_TRUE(r.status.ok()) << r.status.message();
+  EXPECT_EQ(r.outcomes.size(), EventStore::kInlineAckEvents + 1);
+  EXPECT_EQ(store_->Stats().groups_answered_by_writer, 1u);
+  EXPECT_EQ(store_->Stats().commits, 2u);
+  Reopen();
+  size_t n = 0;
+  ASSERT_TRUE(store_->ScanAll([&](uint64_t, int64_t, const StoredEvent&) { ++n; }).ok());
+  EXPECT_EQ(n, EventStore::kInlineAckEvents + 2);
+}
+
 TEST_F(EventStoreTest, DurableModeAnswersEveryBatchInCommitOrderAfterTheSync) {
-  store_.reset();
-  auto s =
-      EventStore::Open(StoreOptions{.data_dir = dir_.string(), .synchronous_full = true}, &clock_);
-  ASSERT_TRUE(s.ok()) << s.status().message();
-  store_ = std::move(*s);
+  ReopenWith(StoreOptions{.synchronous_full = true});
   std::mutex mu;
   std::vector<uint64_t> first_seqs;  // in the order the callbacks ran
   std::atomic<int> answered{0};
