@@ -252,7 +252,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (m == "OPTIONS") {
     HttpResponse r;
     r.status = 204;
-    r.content_type.clear();
+    r.content_type = {};
     AddCors(req, r);
     r.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, OPTIONS");
     r.headers.emplace_back("Access-Control-Allow-Headers",
@@ -288,7 +288,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
     std::string path = p == "/" ? "/index.html" : p;
     if (const EmbeddedAsset* a = FindAsset(path)) {
       HttpResponse r;
-      r.content_type = std::string(ContentTypeFor(path));
+      r.content_type = ContentTypeFor(path);
       const EmbeddedAsset* gz = req.Header("accept-encoding").find("gzip") != std::string_view::npos
                                     ? FindAsset(path + ".gz")
                                     : nullptr;
@@ -378,7 +378,7 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   size_t n = events.size();
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
   Status st = store_->Submit(std::move(events),
-                             [this, respond, n, debug = std::move(debug)](WriteResult wr) {
+                             [this, respond, n, debug = std::move(debug)](WriteResult wr) mutable {
                                debugger_.RecordWrite(debug, wr);
                                if (!wr.status.ok()) {
                                  metrics_.CountRejected("store:error", n);
@@ -463,7 +463,7 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
   }
   size_t n = events.size();
   Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
-                                                 debug = std::move(debug)](WriteResult wr) {
+                                                 debug = std::move(debug)](WriteResult wr) mutable {
     debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", n);
@@ -551,25 +551,26 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   }
   size_t n = events.size();
   std::string origin(req.Header("origin"));
-  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
-                                                 origin, debug = std::move(debug)](WriteResult wr) {
-    debugger_.RecordWrite(debug, wr);
-    HttpRequest cors;
-    if (!origin.empty()) cors.headers.emplace_back("origin", origin);
-    HttpResponse r;
-    if (!wr.status.ok()) {
-      metrics_.CountRejected("store:error", n);
-      r = Error(wr.status);
-    } else {
-      BatchTally t;
-      WriteOutcomes(errors, &wr, t);
-      metrics_.CountEvents("accepted", t.accepted);
-      metrics_.CountEvents("duplicate", t.duplicate);
-      r = Json(200, TallyJson(t));
-    }
-    AddCors(cors, r);
-    respond(std::move(r));
-  });
+  Status st =
+      store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n, origin,
+                                         debug = std::move(debug)](WriteResult wr) mutable {
+        debugger_.RecordWrite(debug, wr);
+        HttpRequest cors;
+        if (!origin.empty()) cors.headers.emplace_back("origin", origin);
+        HttpResponse r;
+        if (!wr.status.ok()) {
+          metrics_.CountRejected("store:error", n);
+          r = Error(wr.status);
+        } else {
+          BatchTally t;
+          WriteOutcomes(errors, &wr, t);
+          metrics_.CountEvents("accepted", t.accepted);
+          metrics_.CountEvents("duplicate", t.duplicate);
+          r = Json(200, TallyJson(t));
+        }
+        AddCors(cors, r);
+        respond(std::move(r));
+      });
   if (!st.ok()) fail(st, n);
 }
 
@@ -594,7 +595,7 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   events.emplace_back(std::move(ev));
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
   Status st = store_->Submit(std::move(events), [this, respond,
-                                                 debug = std::move(debug)](WriteResult wr) {
+                                                 debug = std::move(debug)](WriteResult wr) mutable {
     debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", 1);
@@ -639,7 +640,7 @@ void Api::AdEvents(HttpRequest& req, Responder& respond) {
   }
   size_t n = events.size();
   Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
-                                                 debug = std::move(debug)](WriteResult wr) {
+                                                 debug = std::move(debug)](WriteResult wr) mutable {
     debugger_.RecordWrite(debug, wr);
     if (!wr.status.ok()) {
       metrics_.CountRejected("store:error", n);
@@ -716,17 +717,17 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
   auto debug = debugger_.Prepare(req.path, "", {}, events);
-  Status st = store_->Submit(std::move(events),
-                             [this, respond, redirect, debug = std::move(debug)](WriteResult wr) {
-                               debugger_.RecordWrite(debug, wr, "click:store_error");
-                               if (wr.status.ok()) {
-                                 metrics_.CountEvents("accepted", 1);
-                               } else {
-                                 metrics_.CountRejected("click:store_error", 1);
-                                 spdlog::error("click not recorded: {}", wr.status.message());
-                               }
-                               respond(redirect());
-                             });
+  Status st = store_->Submit(std::move(events), [this, respond, redirect,
+                                                 debug = std::move(debug)](WriteResult wr) mutable {
+    debugger_.RecordWrite(debug, wr, "click:store_error");
+    if (wr.status.ok()) {
+      metrics_.CountEvents("accepted", 1);
+    } else {
+      metrics_.CountRejected("click:store_error", 1);
+      spdlog::error("click not recorded: {}", wr.status.message());
+    }
+    respond(redirect());
+  });
   if (!st.ok()) {
     // A person is waiting: send them on even if the click cannot be recorded, and say so.
     metrics_.CountRejected("click:queue_full", 1);

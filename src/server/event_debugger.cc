@@ -85,6 +85,10 @@ EventDebugger::EventDebugger(const Clock* clock, size_t capacity)
 void EventDebugger::Add(DebugEntry entry) {
   entry.received_ms = clock_->NowMs();
   std::lock_guard<std::mutex> lock(mu_);
+  PushLocked(std::move(entry));
+}
+
+void EventDebugger::PushLocked(DebugEntry entry) {
   entry.id = next_id_++;
   std::deque<DebugEntry>& ring = entry.ad ? ads_ : site_;
   if (ring.size() == capacity_) ring.pop_front();
@@ -145,13 +149,14 @@ EventDebugger::Pending EventDebugger::Prepare(std::string_view endpoint, std::st
                                               const std::vector<Status>& parse_errors,
                                               const std::vector<store::StoredEvent>& events) {
   Pending p;
-  p.endpoint = Clip(endpoint, kMaxEndpointBytes);
-  p.pixel_id = Clip(pixel_id, kMaxPixelIdBytes);
-  p.ad = endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0 ||
-         (!events.empty() && std::holds_alternative<AdEvent>(events.front()));
+  const std::string clipped_endpoint = Clip(endpoint, kMaxEndpointBytes);
+  const std::string clipped_pixel = Clip(pixel_id, kMaxPixelIdBytes);
+  const bool ad = endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0 ||
+                  (!events.empty() && std::holds_alternative<AdEvent>(events.front()));
   p.total = events.size();
-  // Only the newest `capacity_` entries survive in a ring, so older ones need not be copied.
+  // Only the newest `capacity_` entries survive in a ring, so older ones need not be made.
   const size_t first_kept = events.size() > capacity_ ? events.size() - capacity_ : 0;
+  p.entries.reserve(events.size() - first_kept);
   size_t k = 0;  // index into `events`
   for (size_t i = 0; i < std::max(parse_errors.size(), events.size()); ++i) {
     if (i < parse_errors.size() && !parse_errors[i].ok()) {
@@ -161,12 +166,15 @@ EventDebugger::Pending EventDebugger::Prepare(std::string_view endpoint, std::st
     }
     if (k >= events.size()) break;
     if (k >= first_kept) {
-      PendingEvent& pe = p.events.emplace_back();
-      pe.index = static_cast<int64_t>(i);
-      pe.name = NameOf(events[k]);
+      DebugEntry& e = p.entries.emplace_back();
+      e.ad = ad;
+      e.endpoint = clipped_endpoint;
+      e.pixel_id = clipped_pixel;
+      e.index = static_cast<int64_t>(i);
+      e.name = NameOf(events[k]);
       if (const auto* site = std::get_if<SiteEvent>(&events[k])) {
-        pe.event_id = site->event_id;
-        pe.test_event_code = site->test_event_code;
+        e.event_id = site->event_id;
+        e.test_event_code = site->test_event_code;
       }
     }
     ++k;
@@ -174,22 +182,20 @@ EventDebugger::Pending EventDebugger::Prepare(std::string_view endpoint, std::st
   return p;
 }
 
-void EventDebugger::RecordWrite(const Pending& pending, store::WriteResult& result,
+void EventDebugger::RecordWrite(Pending& pending, store::WriteResult& result,
                                 std::string_view failure_reason) {
-  const size_t first_kept = pending.total - pending.events.size();
-  for (size_t j = 0; j < pending.events.size(); ++j) {
-    const PendingEvent& pe = pending.events[j];
+  const size_t first_kept = pending.total - pending.entries.size();
+  const int64_t now = clock_->NowMs();
+  for (size_t j = 0; j < pending.entries.size(); ++j) {
+    DebugEntry& e = pending.entries[j];
     const size_t k = first_kept + j;  // position in the write
-    DebugEntry e;
-    e.ad = pending.ad;
-    e.endpoint = pending.endpoint;
-    e.pixel_id = pending.pixel_id;
-    e.index = pe.index;
-    e.name = pe.name;
+    e.received_ms = now;
     if (!result.status.ok() || k >= result.outcomes.size()) {
       e.outcome = DebugOutcome::kRejected;
       e.error = result.status.ok() ? "not stored" : result.status.message();
       e.reason = std::string(failure_reason);
+      e.event_id.clear();  // as before: a rejected entry carries its error, not its ids
+      e.test_event_code.clear();
     } else {
       store::WriteOutcome o = result.outcomes[k];
       e.outcome =
@@ -197,11 +203,11 @@ void EventDebugger::RecordWrite(const Pending& pending, store::WriteResult& resu
       e.merged = o == store::WriteOutcome::kMerged;
       e.seq = k < result.seqs.size() ? result.seqs[k] : 0;
       if (k < result.bodies.size()) e.event_json = std::move(result.bodies[k]);
-      e.event_id = pe.event_id;
-      e.test_event_code = pe.test_event_code;
     }
-    Add(std::move(e));
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& e : pending.entries) PushLocked(std::move(e));
+  pending.entries.clear();
 }
 
 std::vector<DebugEntry> EventDebugger::Recent(const DebugQuery& q) const {

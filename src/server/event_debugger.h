@@ -71,20 +71,13 @@ class EventDebugger {
   explicit EventDebugger(const Clock* clock, size_t capacity = kDefaultCapacity);
 
   // What to record of one write's events, taken before the events are moved into the store and
-  // recorded once the write's outcome is known: names and ids only; the events themselves come
-  // back as JSON in the write's result, so none is copied. At most `capacity` events (the last).
-  struct PendingEvent {
-    int64_t index = 0;  // in the request
-    std::string name;
-    std::string event_id;  // site events
-    std::string test_event_code;
-  };
+  // recorded once the write's outcome is known. The entries are built here, on the thread that
+  // parsed the request (names and ids only: the events themselves come back as JSON in the
+  // write's result, so none is copied); recording only fills in the outcome and moves them, on
+  // whichever thread the store answers from. At most `capacity` events (the last).
   struct Pending {
-    std::string endpoint;
-    std::string pixel_id;
-    bool ad = false;
-    size_t total = 0;  // events in the write
-    std::vector<PendingEvent> events;
+    size_t total = 0;                 // events in the write
+    std::vector<DebugEntry> entries;  // of the last min(total, capacity) events
   };
 
   // One event of a batch refused by validation.
@@ -107,7 +100,8 @@ class EventDebugger {
                   const std::vector<store::StoredEvent>& events);
   // The write's outcome: one entry per event (accepted / duplicate, taking its JSON from
   // `result.bodies`), or, when the write failed, a rejection with `failure_reason` for each.
-  void RecordWrite(const Pending& pending, store::WriteResult& result,
+  // Moves the entries out of `pending`: record a Pending once.
+  void RecordWrite(Pending& pending, store::WriteResult& result,
                    std::string_view failure_reason = "store:error");
 
   // Newest first.
@@ -119,6 +113,7 @@ class EventDebugger {
 
  private:
   void Add(DebugEntry entry);
+  void PushLocked(DebugEntry entry);  // under mu_: into its ring, dropping the oldest if full
 
   const Clock* clock_;
   const size_t capacity_;

@@ -61,7 +61,9 @@ class BodyStream {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json";
+  // A static string (a literal, or from ContentTypeFor): not copied, so that building an answer
+  // does not allocate for it.
+  std::string_view content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   bool close = false;  // close the connection after this response

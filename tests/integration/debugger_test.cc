@@ -298,8 +298,8 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
   errors[0] = InvalidArgument("data[0].event", ": required");
   errors[1] = InvalidArgument("data[1].event", ": required");
   auto pending = d.Prepare("/api/v1/events", "P", errors, events);
-  EXPECT_EQ(pending.events.size(), 3u);
-  EXPECT_EQ(pending.events.front().index, 9);
+  EXPECT_EQ(pending.entries.size(), 3u);
+  EXPECT_EQ(pending.entries.front().index, 9);
   store::WriteResult wr;
   wr.outcomes.assign(10, store::WriteOutcome::kAccepted);
   wr.outcomes[9] = store::WriteOutcome::kDuplicate;
@@ -320,7 +320,8 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
 
   store::WriteResult failed;
   failed.status = Internal("disk full");
-  d.RecordWrite(pending, failed);
+  auto again = d.Prepare("/api/v1/events", "P", errors, events);  // a Pending is recorded once
+  d.RecordWrite(again, failed);
   got = d.Recent(newest(1));
   EXPECT_EQ(got[0].outcome, server::DebugOutcome::kRejected);
   EXPECT_EQ(got[0].error, "disk full");
