@@ -471,11 +471,10 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       Status synced = SyncWal();
       if (!synced.ok()) {
         spdlog::error("{}: answering {} batches with an error", synced.message(), group.size());
-        for (auto& r : results) r = WriteResult{synced, {}, {}, {}};
+        FailBatches(results, synced);
       }
     }
-    for (size_t b = 0; b < group.size(); ++b)
-      if (group[b].done) group[b].done(std::move(results[b]));
+    AnswerBatches(group, results);
     std::lock_guard lock(mu_);
     stats_.groups_answered_by_writer++;
     return;
@@ -493,6 +492,17 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
         .push_back(Committed{std::move(group), std::move(results), n_events});
   }
   (to_sync ? sync_cv_ : ack_cv_).notify_one();
+}
+
+// Each batch's callback with its result, in order.
+void EventStore::AnswerBatches(std::deque<Pending>& batches, std::vector<WriteResult>& results) {
+  for (size_t b = 0; b < batches.size(); ++b)
+    if (batches[b].done) batches[b].done(std::move(results[b]));
+}
+
+// The fsync that was to make these batches durable failed: they are answered with its error.
+void EventStore::FailBatches(std::vector<WriteResult>& results, const Status& st) {
+  for (auto& r : results) r = WriteResult{st, {}, {}, {}};
 }
 
 Status EventStore::SyncWal() {
@@ -526,8 +536,7 @@ void EventStore::SyncLoop() {
     Status st = SyncWal();
     if (!st.ok()) {
       spdlog::error("{}: answering {} batches with an error", st.message(), batch.size());
-      for (auto& c : batch)
-        for (auto& r : c.results) r = WriteResult{st, {}, {}, {}};
+      for (auto& c : batch) FailBatches(c.results, st);
     }
     {
       std::lock_guard lock(ack_mu_);
@@ -550,8 +559,7 @@ void EventStore::AckerLoop() {
     }
     size_t events = 0;
     for (auto& c : batch) {
-      for (size_t b = 0; b < c.group.size(); ++b)
-        if (c.group[b].done) c.group[b].done(std::move(c.results[b]));
+      AnswerBatches(c.group, c.results);
       events += c.events;
     }
     batch.clear();  // frees the requests' memory here, not on the writer

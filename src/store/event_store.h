@@ -177,6 +177,8 @@ class EventStore {
   void WriterLoop();
   void CommitGroup(std::deque<Pending>& group);
   void AckerLoop();
+  static void AnswerBatches(std::deque<Pending>& batches, std::vector<WriteResult>& results);
+  static void FailBatches(std::vector<WriteResult>& results, const Status& st);
   void SyncLoop();
   Status SyncWal();
   void CheckpointLoop();
