@@ -41,7 +41,7 @@ trap 'exit 130' INT TERM
 
 # start TAG BINARY: starts a server with a pixel; sets url_TAG (wrk's arguments) and pid_TAG.
 start() {
-  local tag=$1 bin=$2 d tp created pixel_id token
+  local tag=$1 bin=$2 d tp
   d=$(mktemp -d "${TMPDIR:-/tmp}/tp-ab.XXXXXX")
   dirs+=("$d")
   "$bin" serve --data "$d/data" --listen 127.0.0.1:0 --port-file "$d/port" \
@@ -51,20 +51,15 @@ start() {
   for _ in $(seq 100); do [[ -s $d/port ]] && break; sleep 0.1; done
   [[ -s $d/port ]] || { cat "$d/log" >&2; echo "ab_bench: $bin did not start" >&2; exit 2; }
   tp=http://127.0.0.1:$(<"$d/port")
-  created=$(curl -sS -X POST "$tp/api/v1/pixels" -H "Authorization: Bearer ab-token" \
-    -H 'Content-Type: application/json' -d '{"name":"ab"}')
-  pixel_id=$(sed -n 's/.*"pixel_id":"\([^"]*\)".*/\1/p' <<<"$created")
-  token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$created")
+  create_pixel "$tp" ab-token || { echo "ab_bench: cannot create a pixel: $pixel_answer" >&2; exit 2; }
   if [[ $mode == pixel ]]; then
-    declare -g "args_$tag=-s $here/pixel.lua $tp/api/v1/pixel.gif?pixel_id=$pixel_id&event=PageView&ttp=bench.cookie.1a2b3c&url=https%3A%2F%2Fshop.example%2F"
+    declare -g "args_$tag=-s $here/pixel.lua $tp/api/v1/pixel.gif?$(pixel_query "$pixel_id")"
   else
-    declare -g "args_$tag=-s $here/events_api.lua $tp/open_api/v1.3/event/track/ -- $pixel_id $token 50"
+    declare -g "args_$tag=-s $here/events_api.lua $tp/open_api/v1.3/event/track/ -- $pixel_id $access_token 50"
   fi
   declare -g "metrics_$tag=$tp/metrics"
 }
-cpu_ticks() { local s; s=$(<"/proc/$1/stat"); s=${s##*) }; read -r -a f <<<"$s"; echo $((f[11] + f[12])); }
 commits() { curl -sS "$1" | awk '$1 == "touchpoint_commits_total" { print $2 }'; }
-tck=$(getconf CLK_TCK)
 
 # load TAG THREADS CONNS SECONDS: runs wrk in the background into dir_TAG/wrk.
 load() {
@@ -74,21 +69,21 @@ load() {
   wrk -t"$2" -c"$3" -d"$4"s $args >"$d/wrk" 2>&1 &
   wrk_pids+=($!)
 }
-# report TAG CPU0 COMMITS0: one "events/s, µs/event, events/commit" cell after a load.
+# report TAG CPU_MS0 COMMITS0: one "events/s, µs/event, events/commit" cell after a load.
 report() {
   local tag=$1 pid d n cpu c
   pid=$(eval echo "\$pid_$tag") d=$(eval echo "\$dir_$tag")
   n=$(sed -n 's/^TPBENCH requests=\([0-9]*\).*/\1/p' "$d/wrk")
-  cpu=$(($(cpu_ticks "$pid") - $2)) c=$(($(commits "$(eval echo "\$metrics_$tag")") - $3))
-  awk -v n="$n" -v k="$per_request" -v s="$secs" -v cpu="$cpu" -v t="$tck" -v c="$c" 'BEGIN {
-    e = n * k; printf "%7.0f ev/s %5.1f us/ev %6.1f ev/commit", e / s, cpu * 1e6 / t / (e ? e : 1), e / (c ? c : 1) }'
+  cpu=$(($(proc_cpu_ms "$pid") - $2)) c=$(($(commits "$(eval echo "\$metrics_$tag")") - $3))
+  awk -v n="$n" -v k="$per_request" -v s="$secs" -v cpu="$cpu" -v c="$c" 'BEGIN {
+    e = n * k; printf "%7.0f ev/s %5.1f us/ev %6.1f ev/commit", e / s, cpu * 1e3 / (e ? e : 1), e / (c ? c : 1) }'
 }
 # run TAGS...: one timed round of the given servers at once; prints their cells.
 run() {
   local tag threads=2 c=$conns cpu0=() com0=() line=""
   ((paired)) && threads=1 c=$((conns / 2))
   for tag in "$@"; do
-    cpu0+=("$(cpu_ticks "$(eval echo "\$pid_$tag")")")
+    cpu0+=("$(proc_cpu_ms "$(eval echo "\$pid_$tag")")")
     com0+=("$(commits "$(eval echo "\$metrics_$tag")")")
   done
   wrk_pids=()

@@ -111,13 +111,9 @@ fi
 tp_port=$(<"$tmp/tp.port")
 tp="http://127.0.0.1:$tp_port"
 
-created=$(curl -sS --max-time 10 -X POST "$tp/api/v1/pixels" -H "Authorization: Bearer $token" \
-  -H 'Content-Type: application/json' -d '{"name":"bench"}')
-pixel_id=$(sed -n 's/.*"pixel_id":"\([^"]*\)".*/\1/p' <<<"$created")
-access_token=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$created")
-[[ -n $pixel_id && -n $access_token ]] || die "cannot create a pixel: $created"
+create_pixel "$tp" "$token" || die "cannot create a pixel: $pixel_answer"
 
-pixel_query="pixel_id=$pixel_id&event=PageView&ttp=bench.cookie.1a2b3c&url=https%3A%2F%2Fshop.example%2F"
+pixel_query=$(pixel_query "$pixel_id")
 pixel_path="/api/v1/pixel.gif?$pixel_query"
 
 # Pre-flight: one request of each kind by hand, so a rejected format shows up as such.
@@ -158,20 +154,8 @@ run_wrk() {
 # field NAME KEY: a value from the TPBENCH line of $tmp/NAME.wrk.
 field() { sed -n "s/^TPBENCH.* $2=\([0-9]*\).*/\1/p" "$tmp/$1.wrk"; }
 
-# CPU time, in ms: of processes (utime + stime of all their threads, from /proc), and of this
-# script's waited-for children (bash `times`: wrk, reaped through `timeout`).
-tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
-proc_cpu_ms() {
-  local pid sum=0 rest
-  for pid in "$@"; do
-    [[ -r /proc/$pid/stat ]] || continue
-    rest=$(<"/proc/$pid/stat")
-    rest=${rest##*) }  # past "pid (comm) "
-    read -r -a f <<<"$rest"
-    sum=$((sum + f[11] + f[12]))  # utime, stime: fields 14 and 15 of stat
-  done
-  echo $((sum * 1000 / tck))
-}
+# CPU time, in ms: of processes (proc_cpu_ms, bench/lib.sh), and of this script's waited-for
+# children (bash `times`: wrk, reaped through `timeout`).
 children_cpu_ms() {  # (not in a $(...) subshell: it would see its own children only)
   local t
   times >"$tmp/times"
