@@ -260,16 +260,15 @@ StatusOr<array> ReadEventArray(object obj, std::string_view key, const ParseCont
 
 void Finish(ParsedEventBatch& batch, const std::string& path, Status st, SiteEvent&& ev) {
   (void)path;
-  ParsedEvent pe;
+  ParsedEvent& pe = batch.events.emplace_back();  // in place: an event is big to move
   if (st.ok()) {
     ev.pixel_id = batch.pixel_id;
     ev.test_event_code = batch.test_event_code;
     if (ev.source.empty()) ev.source = batch.event_source;
-    pe.event = std::move(ev);
+    pe.event.emplace(std::move(ev));
   } else {
     pe.status = std::move(st);
   }
-  batch.events.push_back(std::move(pe));
 }
 
 }  // namespace
@@ -433,32 +432,33 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
     size_t max = k == "url" || k == "referrer" ? lim.max_url_bytes : lim.max_string_bytes;
     if (v.size() > max)
       return InvalidArgument(k, ": longer than " + std::to_string(max) + " bytes");
+    // The decoded values are ours: moved, not copied (a repeated key: the last one wins).
     if (k == "pixel_id")
-      batch.pixel_id = v;
+      batch.pixel_id = std::move(v);
     else if (k == "event")
-      ev.event = v;
+      ev.event = std::move(v);
     else if (k == "event_id")
-      ev.event_id = v;
+      ev.event_id = std::move(v);
     else if (k == "ttclid")
-      ev.user.ttclid = v;
+      ev.user.ttclid = std::move(v);
     else if (k == "ttp")
-      ev.user.ttp = v;
+      ev.user.ttp = std::move(v);
     else if (k == "url")
-      ev.page_url = v;
+      ev.page_url = std::move(v);
     else if (k == "referrer")
-      ev.page_referrer = v;
+      ev.page_referrer = std::move(v);
     else if (k == "currency")
-      ev.currency = v;
+      ev.currency = std::move(v);
     else if (k == "order_id")
-      ev.order_id = v;
+      ev.order_id = std::move(v);
     else if (k == "content_id")
-      ev.contents.push_back(ContentItem{.content_id = v});
+      ev.contents.emplace_back().content_id = std::move(v);
     else if (k == "email")
-      email.push_back(v);
+      email.push_back(std::move(v));
     else if (k == "phone" || k == "phone_number")
-      phone.push_back(v);
+      phone.push_back(std::move(v));
     else if (k == "external_id")
-      external.push_back(v);
+      external.push_back(std::move(v));
     else if (k == "value") {
       char* end = nullptr;
       double d = std::strtod(v.c_str(), &end);

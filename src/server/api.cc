@@ -298,18 +298,14 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
         r.status = 304;
         return respond(std::move(r));
       }
-      if (gz) {
-        r.headers.emplace_back("Content-Encoding", "gzip");
-        r.body = std::string(gz->data);
-      } else {
-        r.body = std::string(a->data);
-      }
+      if (gz) r.headers.emplace_back("Content-Encoding", "gzip");
+      r.static_body = gz ? gz->data : a->data;  // embedded: no copy per request
       r.headers.emplace_back("Cache-Control",
                              path == "/tp.js" ? "public, max-age=300" : "no-cache");
       if (path == "/tp.js") AddCors(req, r);
       if (m == "HEAD") {
-        r.headers.emplace_back("X-Content-Length", std::to_string(r.body.size()));
-        r.body.clear();
+        r.headers.emplace_back("X-Content-Length", std::to_string(r.static_body.size()));
+        r.static_body = {};
       }
       return respond(std::move(r));
     }
@@ -587,10 +583,9 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   };
   if (!parsed.ok()) return fail(parsed.status());
   if (Status st = CheckPixel(store_, req, parsed->pixel_id); !st.ok()) return fail(st);
-  SiteEvent ev = std::move(*parsed->events[0].event);
+  SiteEvent& ev = *parsed->events[0].event;
   if (ev.user.ip.empty()) ev.user.ip = ClientIp(req);
-  if (ev.user.user_agent.empty())
-    ev.user.user_agent = std::string(req.Header("user-agent")).substr(0, 1024);
+  if (ev.user.user_agent.empty()) ev.user.user_agent = req.Header("user-agent").substr(0, 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
@@ -604,8 +599,8 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
     metrics_.CountEvents(wr.outcomes[0] == WriteOutcome::kAccepted ? "accepted" : "duplicate", 1);
     HttpResponse r;
     r.content_type = "image/gif";
-    r.body.assign(reinterpret_cast<const char*>(kGif), sizeof kGif);
-    r.headers.emplace_back("Cache-Control", "no-store, max-age=0");
+    r.static_body = std::string_view(reinterpret_cast<const char*>(kGif), sizeof kGif);
+    r.static_headers = "Cache-Control: no-store, max-age=0\r\n";
     respond(std::move(r));
   });
   if (!st.ok()) fail(st);

@@ -179,16 +179,19 @@ class Session : public std::enable_shared_from_this<Session> {
     };
     if (!r.content_type.empty()) header("Content-Type", r.content_type);
     for (const auto& [k, v] : r.headers) header(k, v);
+    head_ += r.static_headers;  // ours, static: checked where they are written
     const bool no_body = r.status / 100 == 1 || r.status == 204 || r.status == 304;
     const bool streamed = r.stream && !no_body;
     if (r.stream && !streamed) r.stream->Cancel();  // nothing may follow this status's head
+    body_view_ = {};
     if (no_body) {
       r.body.clear();
+      r.static_body = {};
     } else if (streamed) {
       head_ += "Transfer-Encoding: chunked\r\n";
     } else {
       head_ += "Content-Length: ";
-      head_ += std::to_string(r.body.size());
+      head_ += std::to_string(r.static_body.empty() ? r.body.size() : r.static_body.size());
       head_ += kCrlf;
     }
     if (close)
@@ -201,11 +204,15 @@ class Session : public std::enable_shared_from_this<Session> {
       stream_ = std::move(r.stream);
       body_.clear();
       AppendChunk(body_, r.body);  // the first piece
+    } else if (!r.static_body.empty()) {
+      body_.clear();
+      body_view_ = r.static_body;
     } else {
       body_ = std::move(r.body);
     }
+    if (body_view_.empty()) body_view_ = body_;
     deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
-    std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_)};
+    std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_view_)};
     net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
       self->deadline_ = kNoDeadline;
       if (self->stream_) return ec ? self->EndStream(false) : self->PumpStream();
@@ -338,6 +345,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_ip_;
   std::string head_;  // the response being written
   std::string body_;
+  std::string_view body_view_;  // what is written after head_: body_, or a static body
   SteadyMs deadline_ = kNoDeadline;
   std::shared_ptr<BodyStream> stream_;  // the body being streamed, if any
   bool close_after_ = false;            // close once the response being written is out

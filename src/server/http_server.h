@@ -65,7 +65,13 @@ struct HttpResponse {
   // does not allocate for it.
   std::string_view content_type = "application/json";
   std::string body;
+  // Instead of `body`, when not empty: a body that outlives the answer (a literal, an embedded
+  // asset), sent without being copied. Not with `stream`.
+  std::string_view static_body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // More header lines, pre-formatted ("Name: value\r\n" each) and static like static_body: the
+  // fixed headers of a hot answer, without allocating for them.
+  std::string_view static_headers;
   bool close = false;  // close the connection after this response
   // When set, the body comes from here (chunked) after `body`, which may hold the first piece.
   std::shared_ptr<BodyStream> stream;

@@ -443,8 +443,8 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       for (size_t i = 0; i < events.size() && i < results[b].outcomes.size(); ++i) {
         WriteOutcome o = results[b].outcomes[i];
         if (o == WriteOutcome::kDuplicate) continue;
-        committed.push_back(
-            CommittedEvent{results[b].seqs[i], std::move(events[i]), o == WriteOutcome::kMerged});
+        committed.emplace_back(results[b].seqs[i], std::move(events[i]),
+                               o == WriteOutcome::kMerged);  // in place: one move of the event
       }
     }
     listener(std::move(committed));

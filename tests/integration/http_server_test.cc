@@ -66,6 +66,12 @@ class EchoHandler : public server::Handler {
       return;
     }
     if (req.path.rfind("/status/", 0) == 0) r.status = std::stoi(req.path.substr(8));
+    if (req.path == "/static" || req.path == "/status/304") {
+      // A static body and header lines, as the pixel's GIF is answered (body ignored then).
+      r.body = "not this";
+      r.static_body = "static body bytes";
+      r.static_headers = "Cache-Control: no-store\r\nX-Static: 1\r\n";
+    }
     if (req.path == "/bad-header") {
       r.headers.emplace_back("X-Ok", "fine");
       r.headers.emplace_back("X-Injected", "a\r\nSet-Cookie: evil=1");
@@ -157,6 +163,30 @@ TEST_F(HttpServerTest, StatusesWithoutBodyHaveNoContentLength) {
   ASSERT_NE(second, std::string::npos) << got;
   EXPECT_EQ(got.substr(0, second).find("Content-Length"), std::string::npos) << got;
   EXPECT_NE(got.substr(second).find("Content-Length: "), std::string::npos) << got;
+}
+
+TEST_F(HttpServerTest, StaticBodiesAndHeadersAreSentAsGiven) {
+  StartServer();
+  RawConn c(http_->port());
+  c.Send(
+      "GET /static HTTP/1.1\r\nHost: h\r\n\r\nGET /status/304 HTTP/1.1\r\nHost: h\r\n\r\n"
+      "GET /a HTTP/1.1\r\nHost: h\r\n\r\n");
+  std::string got = c.ReadResponses(3);
+  ASSERT_EQ(RawConn::CountComplete(got), 3) << got;
+  const std::string first =
+      "HTTP/1.1 200 OK\r\nServer: touchpoint\r\nContent-Type: text/plain\r\n"
+      "Cache-Control: no-store\r\nX-Static: 1\r\nContent-Length: 17\r\n\r\nstatic body bytes";
+  ASSERT_EQ(got.rfind(first, 0), 0u) << got;
+  EXPECT_EQ(got.find("not this"), std::string::npos) << got;
+  // A 304 carries the static headers but no body; the connection then goes on as usual.
+  std::string rest = got.substr(first.size());
+  ASSERT_EQ(rest.rfind("HTTP/1.1 304 Not Modified\r\n", 0), 0u) << got;
+  size_t third = rest.find("HTTP/1.1 200 OK\r\n");
+  ASSERT_NE(third, std::string::npos) << got;
+  EXPECT_NE(rest.substr(0, third).find("X-Static: 1\r\n"), std::string::npos) << got;
+  EXPECT_EQ(rest.substr(0, third).find("static body"), std::string::npos) << got;
+  EXPECT_EQ(rest.substr(0, third).find("Content-Length"), std::string::npos) << got;
+  EXPECT_NE(rest.find("GET /a q= ua="), std::string::npos) << got;
 }
 
 TEST_F(HttpServerTest, HeaderValuesCannotSplitTheResponse) {
