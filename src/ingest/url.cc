@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 namespace touchpoint::ingest {
 
 namespace {
@@ -51,6 +53,9 @@ std::string PercentEncode(std::string_view s) {
 
 std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view q) {
   std::vector<std::pair<std::string, std::string>> out;
+  // One allocation for an ordinary query (at most one pair per part), capped: a query of
+  // thousands of empty parts must not reserve a pair for each.
+  out.reserve(std::min<size_t>(64, 1 + std::count(q.begin(), q.end(), '&')));
   while (!q.empty()) {
     size_t amp = q.find('&');
     std::string_view part = q.substr(0, amp);
