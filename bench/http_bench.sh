@@ -3,10 +3,13 @@
 #   1. Touchpoint's pixel GET        (GET /api/v1/pixel.gif, one event per request)
 #   2. Touchpoint's Events API       (POST /open_api/v1.3/event/track/, 50 events per request)
 #   3. nginx serving the same GET    (empty_gif + access log, bench/nginx.conf) as the baseline
-# then prints requests/s and events/s for each, the ratio pixel / nginx, whether the bounds hold,
-# and checks through /metrics that every accepted event was committed.
+# in rounds (pixel, Events API, nginx; again), then prints requests/s and events/s for each run, the
+# ratio pixel / nginx per round and its median, whether the bounds hold, and checks through
+# /metrics that every accepted event was committed.
 #
-# Usage: bench/http_bench.sh [--no-fsync] [--threads N] [--batch N] BINARY [SECONDS=10] [CONNECTIONS=64]
+# Usage: bench/http_bench.sh [--rounds N] [--no-fsync] [--threads N] [--batch N] BINARY [SECONDS=10] [CONNECTIONS=64]
+#   --rounds N   rounds of (pixel GET, Events API, nginx), interleaved so that the machine's drift
+#                meets all three alike; the verdicts use the medians over the rounds (default 3)
 #   --no-fsync   pass --no-fsync to touchpoint (for comparison; the headline numbers are durable)
 #   --threads N  pass --threads N to touchpoint (default: the server's default)
 #   --batch N    events per Events API request (default 50)
@@ -19,14 +22,16 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/lib.sh
 . "$here/lib.sh"
-usage() { sed -n '9,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '10,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "http_bench: $*" >&2; exit 2; }
 
 no_fsync=0
+rounds=3
 tp_threads=""
 batch=50
 while [[ $# -gt 0 && $1 == -* ]]; do
   case $1 in
+    --rounds) [[ $# -ge 2 ]] || usage; rounds=$2; shift ;;
     --no-fsync) no_fsync=1 ;;
     --threads) [[ $# -ge 2 ]] || usage; tp_threads=$2; shift ;;
     --batch) [[ $# -ge 2 ]] || usage; batch=$2; shift ;;
@@ -43,6 +48,7 @@ warmup=${TP_BENCH_WARMUP:-2}
 [[ $secs =~ ^[0-9]+$ && $secs -ge 1 ]] || die "SECONDS must be a positive integer"
 [[ $conns =~ ^[0-9]+$ && $conns -ge 2 ]] || die "CONNECTIONS must be an integer >= 2"
 [[ $batch =~ ^[0-9]+$ && $batch -ge 1 && $batch -le 1000 ]] || die "--batch must be 1..1000"
+[[ $rounds =~ ^[0-9]+$ && $rounds -ge 1 && $rounds -le 20 ]] || die "--rounds must be 1..20"
 [[ -x $bin ]] || die "not an executable: $bin"
 bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 for tool in wrk nginx curl; do
@@ -83,7 +89,7 @@ busy=$(cpu_busy_pct)
 if ((busy > 15)); then
   echo "http_bench: WARNING: the CPUs were already ${busy}% busy before the run" \
        "($(ps -eo pcpu=,comm= --sort=-pcpu | head -3 | awk '{ printf "%s%s %s%%", sep, $2, $1; sep = ", " }'));" \
-       "all three runs compete with that, absolute numbers will be low" >&2
+       "every run competes with that, absolute numbers will be low" >&2
 fi
 
 wait_for_file() {  # wait_for_file FILE SECONDS PID
@@ -202,27 +208,7 @@ snapshot() {
   declare -g "csec_$1=$(value touchpoint_commit_seconds_sum <<<"$m")"
 }
 
-mode="durable (answers wait for an fdatasync of the WAL after their commit)"
-((no_fsync)) && mode="--no-fsync (answers do not wait for an fsync)"
-echo "http_bench: $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs shared by wrk (-t2 -c$conns) and the server; ${secs}s per run" \
-     "after ${warmup}s warm-up; touchpoint $mode; CPUs ${busy}% busy before the run"
-
-# --- Pixel GET ----------------------------------------------------------------------------------
-if ((warmup > 0)); then
-  run_wrk pixel-warmup "$warmup" "$tp$pixel_path" "$here/pixel.lua"
-  run_wrk events-warmup "$warmup" "$tp/open_api/v1.3/event/track/" "$here/events_api.lua" \
-    "$pixel_id" "$access_token" "$batch"
-fi
-snapshot 0
-wrk_args=("$secs" "$tp$pixel_path" "$here/pixel.lua")
-measure pixel "$tp_pid"
-snapshot 1
-wrk_args=("$secs" "$tp/open_api/v1.3/event/track/" "$here/events_api.lua" "$pixel_id"
-          "$access_token" "$batch")
-measure events "$tp_pid"
-snapshot 2
-
-# --- nginx --------------------------------------------------------------------------------------
+# --- nginx, started before the rounds and idle between its runs --------------------------------
 nginx_port=$(python3 - <<'EOF' 2>/dev/null || true
 import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()
@@ -248,10 +234,35 @@ for ((i = 0; i < 100; i++)); do
 done
 code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "$ng$pixel_path")
 [[ $code == 200 ]] || die "nginx pre-flight: HTTP $code"
-((warmup > 0)) && run_wrk nginx-warmup "$warmup" "$ng$pixel_path" "$here/pixel.lua"
-wrk_args=("$secs" "$ng$pixel_path" "$here/pixel.lua")
-# shellcheck disable=SC2046
-measure nginx "$nginx_pid" $(pgrep -P "$nginx_pid")
+
+mode="durable (answers wait for an fdatasync of the WAL after their commit)"
+((no_fsync)) && mode="--no-fsync (answers do not wait for an fsync)"
+echo "http_bench: $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs shared by wrk (-t2 -c$conns) and the server;" \
+     "$rounds round(s) of pixel GET, Events API, nginx, ${secs}s per run after ${warmup}s warm-up;" \
+     "touchpoint $mode; CPUs ${busy}% busy before the run"
+
+# --- The rounds ---------------------------------------------------------------------------------
+events_args=("$tp/open_api/v1.3/event/track/" "$here/events_api.lua" "$pixel_id" "$access_token"
+             "$batch")
+if ((warmup > 0)); then
+  run_wrk pixel-warmup "$warmup" "$tp$pixel_path" "$here/pixel.lua"
+  run_wrk events-warmup "$warmup" "${events_args[@]}"
+  run_wrk nginx-warmup "$warmup" "$ng$pixel_path" "$here/pixel.lua"
+fi
+# shellcheck disable=SC2046,SC2116
+nginx_pids() { echo "$nginx_pid" $(pgrep -P "$nginx_pid"); }
+for ((r = 1; r <= rounds; r++)); do
+  snapshot "${r}a"
+  wrk_args=("$secs" "$tp$pixel_path" "$here/pixel.lua")
+  measure "pixel$r" "$tp_pid"
+  snapshot "${r}b"
+  wrk_args=("$secs" "${events_args[@]}")
+  measure "events$r" "$tp_pid"
+  snapshot "${r}c"
+  wrk_args=("$secs" "$ng$pixel_path" "$here/pixel.lua")
+  # shellcheck disable=SC2046
+  measure "nginx$r" $(nginx_pids)
+done
 stop_pid "$nginx_pid"
 nginx_pid=""
 nginx_logged=$(wc -l <"$tmp/nginx/access.log")
@@ -259,14 +270,16 @@ nginx_logged=$(wc -l <"$tmp/nginx/access.log")
 # --- Summary ------------------------------------------------------------------------------------
 failed=0
 declare -A rps eps
-for name in pixel events nginx; do
+runs=()
+for ((r = 1; r <= rounds; r++)); do runs+=("pixel$r" "events$r" "nginx$r"); done
+for name in "${runs[@]}"; do
   n=$(field "$name" requests)
   us=$(field "$name" duration_us)
   [[ -n $n && -n $us && $us -gt 0 ]] || { cat "$tmp/$name.wrk" >&2; die "no wrk result for $name"; }
   bad=$(($(field "$name" non2xx) + $(field "$name" connect) + $(field "$name" read) +
          $(field "$name" write) + $(field "$name" timeout)))
   per=1
-  [[ $name == events ]] && per=$batch
+  [[ $name == events* ]] && per=$batch
   rps[$name]=$(awk -v n="$n" -v us="$us" 'BEGIN { printf "%.0f", n / (us / 1e6) }')
   ok=$(($(field "$name" requests) - $(field "$name" non2xx)))
   eps[$name]=$(awk -v n="$ok" -v us="$us" -v k="$per" 'BEGIN { printf "%.0f", n * k / (us / 1e6) }')
@@ -279,37 +292,61 @@ for name in pixel events nginx; do
   fi
 done
 
-ratio=$(awk -v a="${eps[pixel]}" -v b="${eps[nginx]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
 verdict() { if ge "$1" "$2"; then echo "yes"; else echo "NO"; fi; }
-
+# median VALUE...: the middle value (the mean of the middle two for an even count).
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+  if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 lat() {  # lat NAME: p50/p99 in ms
   awk -v a="$(field "$1" p50_us)" -v b="$(field "$1" p99_us)" 'BEGIN { printf "%.1f/%.1f", a / 1000, b / 1000 }'
 }
-per_req() {  # per_req CPU_MS NAME: CPU microseconds per 2xx request
-  awk -v c="$1" -v n="$(eval echo "\$ok_$2")" 'BEGIN { printf "%.1f", (n > 0 ? c * 1000 / n : 0) }'
+per_req() {  # per_req CPU_MS OK_REQUESTS: CPU microseconds per 2xx request
+  awk -v c="$1" -v n="$2" 'BEGIN { printf "%.1f", (n > 0 ? c * 1000 / n : 0) }'
 }
 row() {  # row LABEL NAME
-  printf '%-32s %10s %10s %6s %12s %11s %9s\n' "$1" "${rps[$2]}" "${eps[$2]}" "$(eval echo "\$bad_$2")" \
-    "$(lat "$2")" "$(per_req "$(eval echo "\$srv_cpu_$2")" "$2")" \
-    "$(per_req "$(eval echo "\$wrk_cpu_$2")" "$2")"
+  printf '%-34s %10s %10s %6s %12s %11s %9s\n' "$1" "${rps[$2]}" "${eps[$2]}" "$(eval echo "\$bad_$2")" \
+    "$(lat "$2")" "$(per_req "$(eval echo "\$srv_cpu_$2")" "$(eval echo "\$ok_$2")")" \
+    "$(per_req "$(eval echo "\$wrk_cpu_$2")" "$(eval echo "\$ok_$2")")"
+}
+total() {  # total VAR RUN: the sum over the rounds of VAR_RUN1..N (total srv_cpu pixel)
+  local r t=0
+  for ((r = 1; r <= rounds; r++)); do t=$((t + $(eval echo "\${$1_$2$r}"))); done
+  echo "$t"
 }
 echo
-printf '%-32s %10s %10s %6s %12s %11s %9s\n' "run" "requests/s" "events/s" "errors" "p50/p99 ms" \
+printf '%-34s %10s %10s %6s %12s %11s %9s\n' "run" "requests/s" "events/s" "errors" "p50/p99 ms" \
   "server CPU" "wrk CPU"
-printf '%-32s %10s %10s %6s %12s %11s %9s\n' "" "" "" "" "" "us/request" "us/req"
-row "touchpoint pixel GET" pixel
-row "touchpoint Events API ($batch/req)" events
-row "nginx empty_gif + access_log" nginx
+printf '%-34s %10s %10s %6s %12s %11s %9s\n' "" "" "" "" "" "us/request" "us/req"
+ratios=()
+events_rates=()
+for ((r = 1; r <= rounds; r++)); do
+  tag=""
+  ((rounds > 1)) && tag=" #$r"
+  row "touchpoint pixel GET$tag" "pixel$r"
+  row "touchpoint Events API ($batch/req)$tag" "events$r"
+  row "nginx empty_gif + access_log$tag" "nginx$r"
+  ratios+=("$(awk -v a="${eps[pixel$r]}" -v b="${eps[nginx$r]}" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')")
+  events_rates+=("${eps[events$r]}")
+done
+ratio=$(median "${ratios[@]}")
+events_median=$(median "${events_rates[@]}")
+events_median=${events_median%.*}
 echo
-echo "pixel / nginx 2xx req/s:   $ratio  (need >= $NEED_RATIO: $(verdict "$ratio" "$NEED_RATIO");" \
+of_rounds=""
+((rounds > 1)) && of_rounds=", the median of ${ratios[*]}"
+echo "pixel / nginx 2xx req/s:   $ratio$of_rounds  (need >= $NEED_RATIO: $(verdict "$ratio" "$NEED_RATIO");" \
      "goal >= $GOAL_RATIO: $(verdict "$ratio" "$GOAL_RATIO"))"
-echo "Events API events/s:       ${eps[events]}  (need >= $MIN_EVENTS: $(verdict "${eps[events]}" "$MIN_EVENTS"))"
-cpu_ratio=$(awk -v a="$(per_req "$srv_cpu_pixel" pixel)" -v b="$(per_req "$srv_cpu_nginx" nginx)" \
+of_rounds=""
+((rounds > 1)) && of_rounds=", the median of ${events_rates[*]}"
+echo "Events API events/s:       $events_median$of_rounds  (need >= $MIN_EVENTS:" \
+     "$(verdict "$events_median" "$MIN_EVENTS"))"
+cpu_ratio=$(awk -v a="$(per_req "$(total srv_cpu pixel)" "$(total ok pixel)")" \
+  -v b="$(per_req "$(total srv_cpu nginx)" "$(total ok nginx)")" \
   'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')
-echo "server CPU per pixel GET:   touchpoint / nginx = ${cpu_ratio}x  (less sensitive to other load" \
-     "on the machine than the request rates)"
-awk -v c="$srv_cpu_events" -v w="$wrk_cpu_events" -v n="$ok_events" -v k="$batch" -v cpus="$(nproc)" \
+echo "server CPU per pixel GET:   touchpoint / nginx = ${cpu_ratio}x  (all rounds; less sensitive to" \
+     "other load on the machine than the request rates)"
+awk -v c="$(total srv_cpu events)" -v w="$(total wrk_cpu events)" -v n="$(total ok events)" \
+  -v k="$batch" -v cpus="$(nproc)" \
   'BEGIN { if (n == 0) exit; s = c * 1000 / (n * k); t = (c + w) * 1000 / (n * k)
            printf "%-27s%.2f us server CPU per event (+ wrk: %.2f us): at most %.0f events/s on %d CPUs\n",
              "Events API CPU:", s, t, cpus * 1e6 / t, cpus }'
@@ -328,26 +365,34 @@ check_stored() {  # check_stored NAME ACCEPTED_DELTA EVENTS_PER_REQUEST
     failed=1
   fi
 }
-check_stored pixel $((acc_1 - acc_0)) 1
-check_stored events $((acc_2 - acc_1)) "$batch"
-committed=$com_2
-if ((committed == acc_2)); then
-  printf '%-27s%s\n' "committed (all runs):" "$committed events committed = $acc_2 accepted: ok"
+for ((r = 1; r <= rounds; r++)); do
+  a="acc_${r}a" b="acc_${r}b" c="acc_${r}c"
+  check_stored "pixel$r" $((${!b} - ${!a})) 1
+  check_stored "events$r" $((${!c} - ${!b})) "$batch"
+done
+last_com="com_${rounds}c" last_acc="acc_${rounds}c"
+committed=${!last_com}
+if ((committed == ${!last_acc})); then
+  printf '%-27s%s\n' "committed (all runs):" "$committed events committed = ${!last_acc} accepted: ok"
 else
-  printf '%-27s%s\n' "committed (all runs):" "$committed events committed != $acc_2 accepted: MISMATCH"
+  printf '%-27s%s\n' "committed (all runs):" "$committed events committed != ${!last_acc} accepted: MISMATCH"
   failed=1
 fi
-# Group commit: how many events shared an fsync, and how long a commit took.
-commit_stats() {  # commit_stats NAME FROM TO
-  local c=$((commits_$3 - commits_$2)) e=$((com_$3 - com_$2))
-  local sec
-  sec=$(awk -v a="$(eval echo "\$csec_$3")" -v b="$(eval echo "\$csec_$2")" 'BEGIN { print a - b }')
+# Group commit: how many events shared an fsync, and how long a commit took (all rounds).
+commit_stats() {  # commit_stats NAME FROM TO: between snapshots ${r}FROM and ${r}TO of each round
+  local r c=0 e=0 sec=0
+  for ((r = 1; r <= rounds; r++)); do
+    c=$((c + $(eval echo "\$commits_$r$3") - $(eval echo "\$commits_$r$2")))
+    e=$((e + $(eval echo "\$com_$r$3") - $(eval echo "\$com_$r$2")))
+    sec=$(awk -v t="$sec" -v a="$(eval echo "\$csec_$r$3")" -v b="$(eval echo "\$csec_$r$2")" \
+      'BEGIN { print t + a - b }')
+  done
   ((c > 0)) || return 0
   printf '%-27s%s\n' "commits ($1):" "$(awk -v c="$c" -v e="$e" -v s="$sec" \
     'BEGIN { printf "%d commits, %.1f events/commit, %.3f ms/commit", c, e / c, s * 1000 / c }')"
 }
-commit_stats pixel 0 1
-commit_stats events 1 2
+commit_stats pixel a b
+commit_stats events b c
 printf '%-27s%s\n' "nginx access log:" "$nginx_logged lines (incl. warm-up)"
 
 # Stop Touchpoint and count the rows it left on disk, when sqlite3 is there.
