@@ -2,7 +2,7 @@
 
 #include <openssl/evp.h>
 
-#include <cctype>
+#include "core/ascii.h"
 
 namespace touchpoint::ingest {
 
@@ -21,33 +21,27 @@ std::string Sha256Hex(std::string_view data) {
 
 bool IsSha256Hex(std::string_view s) {
   if (s.size() != 64) return false;
-  for (unsigned char c : s)
-    if (!std::isxdigit(c)) return false;
+  for (char c : s)
+    if (!IsHexDigit(c)) return false;
   return true;
 }
 
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && IsAsciiSpace(s.front())) s.remove_prefix(1);
+  while (!s.empty() && IsAsciiSpace(s.back())) s.remove_suffix(1);
   return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 }  // namespace
 
-std::string NormalizeEmail(std::string_view email) { return Lower(Trim(email)); }
+std::string NormalizeEmail(std::string_view email) { return AsciiLowered(Trim(email)); }
 
 std::string NormalizePhone(std::string_view phone) {
   std::string digits;
-  for (unsigned char c : Trim(phone))
-    if (std::isdigit(c)) digits += static_cast<char>(c);
+  for (char c : Trim(phone))
+    if (IsAsciiDigit(c)) digits += c;
   if (digits.rfind("00", 0) == 0) digits.erase(0, 2);
   if (digits.empty()) return "";
   return "+" + digits;
@@ -57,7 +51,7 @@ std::string NormalizeExternalId(std::string_view id) { return std::string(Trim(i
 
 std::string HashIdentifier(IdentifierKind kind, std::string_view value) {
   std::string_view trimmed = Trim(value);
-  if (IsSha256Hex(trimmed)) return Lower(trimmed);
+  if (IsSha256Hex(trimmed)) return AsciiLowered(trimmed);
   std::string norm;
   switch (kind) {
     case IdentifierKind::kEmail:

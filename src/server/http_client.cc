@@ -1,5 +1,6 @@
 #include "server/http_client.h"
 
+#include "core/ascii.h"
 #include "server/asio.h"
 
 namespace touchpoint::server {
@@ -90,7 +91,7 @@ StatusOr<ClientResponse> HttpClient::Request(
     out.body = std::move(res.body());
     for (const auto& f : res) {
       std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      AsciiLowerInPlace(name);
       out.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     if (!res.keep_alive()) impl_->stream.reset();

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/ascii.h"
 #include "server/asio.h"
 
 namespace touchpoint::server {
@@ -318,7 +319,7 @@ class Session : public std::enable_shared_from_this<Session> {
     req.headers.reserve(8);
     for (const auto& f : msg) {
       std::string name(f.name_string());
-      for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      AsciiLowerInPlace(name);
       req.headers.emplace_back(std::move(name), std::string(f.value()));
     }
     req.body = std::move(msg.body());

@@ -29,6 +29,20 @@ TEST(Hashing, AlreadyHashedValuesPassThroughLowercased) {
             "62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f");
 }
 
+TEST(Hashing, Sha256HexCheckTakesBothCasesAndNothingElse) {
+  EXPECT_TRUE(IsSha256Hex(std::string(64, 'a')));
+  EXPECT_TRUE(IsSha256Hex(std::string(32, 'F') + std::string(32, '9')));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'a')));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'a') + "g"));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'a') + " "));
+  EXPECT_FALSE(IsSha256Hex(std::string(63, 'a') + "\xc3"));
+}
+
+TEST(Hashing, EmailNormalizationLowercasesAsciiAndKeepsOtherBytes) {
+  // Trimmed of ASCII white space (tabs and newlines too); UTF-8 letters are left as they are.
+  EXPECT_EQ(NormalizeEmail(" \tJ\xc3\x96RG@Example.COM\r\n"), "j\xc3\x96rg@example.com");
+}
+
 TEST(Hashing, ExternalIdKeepsCase) {
   EXPECT_EQ(HashIdentifier(IdentifierKind::kExternalId, " User-42 "), Sha256Hex("User-42"));
 }
