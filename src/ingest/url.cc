@@ -18,20 +18,23 @@ int HexValue(char c) {
 std::optional<std::string> PercentDecode(std::string_view s) {
   std::string out;
   out.reserve(s.size());
+  size_t run = 0;  // start of the plain characters not copied yet: copied a run at a time
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
+    if (c != '+' && c != '%') continue;
+    out.append(s.data() + run, i - run);
     if (c == '+') {
       out += ' ';
-    } else if (c == '%') {
+    } else {
       if (i + 2 >= s.size()) return std::nullopt;
       int hi = HexValue(s[i + 1]), lo = HexValue(s[i + 2]);
       if (hi < 0 || lo < 0) return std::nullopt;
       out += static_cast<char>(hi * 16 + lo);
       i += 2;
-    } else {
-      out += c;
     }
+    run = i + 1;
   }
+  out.append(s.data() + run, s.size() - run);
   return out;
 }
 

@@ -25,6 +25,17 @@ TEST(Url, PercentDecodingRejectsTruncatedEscapes) {
   EXPECT_FALSE(PercentDecode("%g0"));
 }
 
+TEST(Url, PercentDecodingKeepsThePlainRunsAroundEscapes) {
+  EXPECT_EQ(PercentDecode(""), "");
+  EXPECT_EQ(PercentDecode("plain"), "plain");
+  EXPECT_EQ(PercentDecode("++"), "  ");
+  EXPECT_EQ(PercentDecode("x%41y%42"), "xAyB");
+  EXPECT_EQ(PercentDecode("%E2%82%ACprice%3d10%2C5+EUR"), "\xE2\x82\xACprice=10,5 EUR");
+  EXPECT_EQ(PercentDecode("https%3A%2F%2Fshop.example%2Fcart"), "https://shop.example/cart");
+  EXPECT_FALSE(PercentDecode("abc%4"));
+  EXPECT_FALSE(PercentDecode("abc%4xdef"));
+}
+
 TEST(Url, ParamThatDecodesToInvalidUtf8IsIgnored) {
   EXPECT_FALSE(QueryParamOf("https://s.example/?ttclid=%BB%BB", "ttclid"));
   EXPECT_EQ(QueryParamOf("https://s.example/?ttclid=%C3%A9", "ttclid"), "\xC3\xA9");
