@@ -161,6 +161,12 @@ Status EventStore::Init() {
   TP_RETURN_IF_ERROR(writer_db_.Exec("PRAGMA wal_autocheckpoint=0"));
   sqlite3_wal_hook(writer_db_.raw(), &EventStore::OnWalCommit, this);
 
+  auto begin = writer_db_.Prepare("BEGIN IMMEDIATE");
+  if (!begin.ok()) return begin.status();
+  begin_ = std::move(*begin);
+  auto commit = writer_db_.Prepare("COMMIT");
+  if (!commit.ok()) return commit.status();
+  commit_ = std::move(*commit);
   auto ins = writer_db_.Prepare(
       "INSERT INTO events(seq, kind, pixel_id, name, dedup_key, event_time_ms, received_ms, body) "
       "VALUES (?,?,?,?,?,?,?,?)");
@@ -346,7 +352,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
   std::vector<std::string> inserted_keys;  // undo list if the commit fails
   uint64_t seq_before = next_seq_;
   size_t n_events = 0;
-  Status st = writer_db_.Exec("BEGIN IMMEDIATE");
+  Status st = begin_.Run();
   for (size_t b = 0; b < group.size() && st.ok(); ++b) {
     auto& res = results[b];
     for (size_t ei = 0; ei < group[b].events.size(); ++ei) {
@@ -410,7 +416,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     }
   }
   // Commit before ack: clients retry on timeout, so an ack must mean durable.
-  if (st.ok()) st = writer_db_.Exec("COMMIT");
+  if (st.ok()) st = commit_.Run();
   if (!st.ok()) {
     spdlog::error("commit of {} events failed: {}", n_events, st.message());
     (void)writer_db_.Exec("ROLLBACK");
