@@ -18,7 +18,6 @@ constexpr std::string_view kDimNames[] = {
 
 bool IsAdLevel(Dim d) { return d <= Dim::kTag; }
 bool IsRowLevel(Dim d) { return d >= Dim::kAge && d <= Dim::kDevice; }
-bool IsTime(Dim d) { return d == Dim::kDay || d == Dim::kHour; }
 
 std::string_view LengthName(uint32_t code) {
   static constexpr std::string_view k[] = {"", "image", "short", "long"};
