@@ -161,23 +161,21 @@ Status EventStore::Init() {
   TP_RETURN_IF_ERROR(writer_db_.Exec("PRAGMA wal_autocheckpoint=0"));
   sqlite3_wal_hook(writer_db_.raw(), &EventStore::OnWalCommit, this);
 
-  auto begin = writer_db_.Prepare("BEGIN IMMEDIATE");
-  if (!begin.ok()) return begin.status();
-  begin_ = std::move(*begin);
-  auto commit = writer_db_.Prepare("COMMIT");
-  if (!commit.ok()) return commit.status();
-  commit_ = std::move(*commit);
-  auto ins = writer_db_.Prepare(
-      "INSERT INTO events(seq, kind, pixel_id, name, dedup_key, event_time_ms, received_ms, body) "
-      "VALUES (?,?,?,?,?,?,?,?)");
-  if (!ins.ok()) return ins.status();
-  insert_ = std::move(*ins);
-  auto sel = writer_db_.Prepare("SELECT body FROM events WHERE seq = ?");
-  if (!sel.ok()) return sel.status();
-  select_body_ = std::move(*sel);
-  auto upd = writer_db_.Prepare("UPDATE events SET body = ? WHERE seq = ?");
-  if (!upd.ok()) return upd.status();
-  update_body_ = std::move(*upd);
+  // The writer's statements, prepared once.
+  const std::pair<const char*, Statement*> statements[] = {
+      {"BEGIN IMMEDIATE", &begin_},
+      {"COMMIT", &commit_},
+      {"INSERT INTO events(seq, kind, pixel_id, name, dedup_key, event_time_ms, received_ms, body) "
+       "VALUES (?,?,?,?,?,?,?,?)",
+       &insert_},
+      {"SELECT body FROM events WHERE seq = ?", &select_body_},
+      {"UPDATE events SET body = ? WHERE seq = ?", &update_body_},
+  };
+  for (const auto& [sql, statement] : statements) {
+    auto prepared = writer_db_.Prepare(sql);
+    if (!prepared.ok()) return prepared.status();
+    *statement = std::move(*prepared);
+  }
 
   auto max = writer_db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
   if (!max.ok()) return max.status();
