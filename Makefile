@@ -6,7 +6,7 @@ LISTEN       ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 JOBS         ?= 2
 
-.PHONY: run test build bootstrap unit fuzz fuzz-smoke browser-test tsan bench bench-report clean
+.PHONY: run test build bootstrap unit fuzz fuzz-smoke browser-test tsan asan bench bench-report clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -19,11 +19,12 @@ build: bootstrap
 run: build
 	@scripts/run.sh $(BUILD)/src/touchpoint $(DATA) $(LISTEN)
 
-# Build and run every test: unit + integration (ctest), the same under ThreadSanitizer, fuzz
-# smoke runs, browser tests.
+# Build and run every test: unit + integration (ctest), the same under ThreadSanitizer and under
+# AddressSanitizer + UndefinedBehaviorSanitizer, fuzz smoke runs, browser tests.
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	@$(MAKE) --no-print-directory tsan
+	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory browser-test
 
@@ -36,8 +37,17 @@ tsan: bootstrap
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTP_SANITIZE=thread \
 	  -DTP_JEMALLOC=OFF -DTP_BUILD_BENCHMARKS=OFF >/dev/null
 	@cmake --build build-tsan -j $(JOBS)
-	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	@cd build-tsan && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j 1 --timeout 900 $(if $(TSAN_SKIP),-E '$(TSAN_SKIP)')
+
+# Every test built with AddressSanitizer and UndefinedBehaviorSanitizer (memory errors, leaks,
+# undefined behaviour; the first report fails the test). The fuzz targets use the same pair.
+asan: bootstrap
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DTP_SANITIZE=address,undefined -DTP_JEMALLOC=OFF -DTP_BUILD_BENCHMARKS=OFF >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j 1 --timeout 900
 
 fuzz-build: bootstrap
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -72,4 +82,4 @@ bench-report:
 	@bench/report_bench.sh build-release/bench/report_bench
 
 clean:
-	rm -rf $(BUILD) build-fuzz build-release build-tsan
+	rm -rf $(BUILD) build-fuzz build-release build-tsan build-asan
