@@ -191,7 +191,7 @@ class EventStore {
 
   // The writer's own connection and statements.
   Database writer_db_;
-  Statement begin_;   // BEGIN IMMEDIATE and COMMIT, prepared once: each group runs both
+  Statement begin_;  // BEGIN IMMEDIATE and COMMIT, prepared once: each group runs both
   Statement commit_;
   Statement insert_;
   Statement select_body_;
