@@ -980,6 +980,16 @@ void Api::MetricsPage(HttpRequest&, Responder& respond) {
   extra += "# HELP touchpoint_last_commit_seconds Latency of the latest commit.\n";
   extra += "# TYPE touchpoint_last_commit_seconds gauge\n";
   extra += std::string("touchpoint_last_commit_seconds ") + buf + "\n";
+  extra +=
+      "# HELP touchpoint_wal_checkpoints_total WAL checkpoint passes (background copies of "
+      "the WAL into the database file).\n";
+  extra += "# TYPE touchpoint_wal_checkpoints_total counter\n";
+  extra += "touchpoint_wal_checkpoints_total " + std::to_string(s.checkpoint_passes) + "\n";
+  extra +=
+      "# HELP touchpoint_wal_restarts_total Checkpoint passes that held commits off to start "
+      "the WAL over (when the writer outran the background passes).\n";
+  extra += "# TYPE touchpoint_wal_restarts_total counter\n";
+  extra += "touchpoint_wal_restarts_total " + std::to_string(s.checkpoint_restarts) + "\n";
   extra += "# HELP touchpoint_dedup_keys Event keys in the 48 h de-duplication window.\n";
   extra += "# TYPE touchpoint_dedup_keys gauge\n";
   extra += "touchpoint_dedup_keys " + std::to_string(s.dedup_keys) + "\n";

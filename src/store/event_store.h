@@ -96,6 +96,8 @@ struct StoreStats {
   size_t queued_events = 0;
   size_t dedup_keys = 0;
   uint64_t groups_answered_by_writer = 0;  // small groups synced and answered without hand-off
+  uint64_t checkpoint_passes = 0;          // WAL checkpoint passes run by the checkpointer
+  uint64_t checkpoint_restarts = 0;        // passes that held commits off to start the WAL over
 };
 
 class EventStore {
@@ -144,11 +146,12 @@ class EventStore {
 
   StoreStats Stats() const;
 
-  // Background WAL checkpoints (16 KiB pages): the checkpointer wakes once the WAL holds
-  // kCheckpointPages pages (8 MiB: small enough that the WAL file is reused from its start, which
-  // costs an fsync less than growing it; large enough that checkpoints are few), copies what is
-  // there without blocking the writer, and, should the writer outrun it until the WAL holds
-  // kRestartPages pages, holds commits off while it finishes, so that the WAL stays bounded.
+  // Background WAL checkpoints (16 KiB pages): the checkpointer wakes each time the WAL has grown
+  // by kCheckpointPages pages (8 MiB: large enough that passes are few), copies what is there
+  // without blocking the writer, and, once the writer has outrun it until the WAL holds
+  // kRestartPages pages (under a steady load passive passes never catch up), holds commits off
+  // while it copies the rest, so that the WAL starts over from its beginning and stays bounded
+  // (and its file, reused, does not grow, which would cost each fdatasync an inode write).
   static constexpr int kPageBytes = 16384;
   static constexpr int kCheckpointPages = 512;
   static constexpr int kRestartPages = 4 * kCheckpointPages;
@@ -239,6 +242,8 @@ class EventStore {
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
   bool ckpt_wanted_ = false;  // guarded by ckpt_mu_
+  int wal_pages_ = 0;         // the WAL's length after the last commit (writer thread)
+  int checkpoint_due_pages_ = kCheckpointPages;  // the next pass is due at this length (writer)
   bool ckpt_closing_ = false;
   std::thread checkpointer_;
 

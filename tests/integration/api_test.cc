@@ -78,6 +78,8 @@ TEST_F(ApiTest, HealthzAndMetricsAnswer) {
   auto m = c.Request("GET", "/metrics");
   EXPECT_EQ(m->status, 200);
   EXPECT_NE(m->body.find("touchpoint_commit_queue_events 0"), std::string::npos);
+  EXPECT_NE(m->body.find("touchpoint_wal_checkpoints_total 0"), std::string::npos);  // none yet
+  EXPECT_NE(m->body.find("touchpoint_wal_restarts_total 0"), std::string::npos);
   EXPECT_NE(m->body.find("touchpoint_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
             std::string::npos);
 }

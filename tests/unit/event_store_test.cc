@@ -181,6 +181,27 @@ TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
   EXPECT_EQ(n, 160'000u);
 }
 
+TEST_F(EventStoreTest, CheckpointPassesFollowTheWalsGrowthNotEachCommit) {
+  // 1,500 commits of one ~12 KB event each: every commit adds at most 4 pages to the WAL (the
+  // row's leaf and overflow pages and the table's interior page), so at most 6,000 pages in all.
+  // A checkpoint pass is due each time the WAL has grown by kCheckpointPages pages since the last
+  // one, not after every commit once the WAL is past that size.
+  constexpr int kCommits = 1500;
+  constexpr int kMaxPagesPerCommit = 4;
+  const std::string filler(12000, 'x');
+  for (int i = 0; i < kCommits; ++i) {
+    SiteEvent e = Purchase("");
+    e.page_url = "https://shop.example/" + filler + std::to_string(i);
+    auto r = store_->Write({StoredEvent(std::move(e))});
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+  }
+  store_->Close();  // waits for the checkpointer's pass in progress
+  const uint64_t passes = store_->Stats().checkpoint_passes;
+  EXPECT_GE(passes, 1u);
+  EXPECT_LE(passes, uint64_t{kCommits * kMaxPagesPerCommit / EventStore::kCheckpointPages + 1})
+      << store_->Stats().checkpoint_restarts << " restarts";
+}
+
 TEST_F(EventStoreTest, SmallGroupsAreAnsweredByTheWriterAndBigOnesHandedOn) {
   // Durable mode. One event, nothing in flight: synced and answered on the writer, no hand-off.
   // More than kInlineAckEvents: through the syncer and the acker. Both stored and answered.
