@@ -990,6 +990,10 @@ void Api::MetricsPage(HttpRequest&, Responder& respond) {
       "the WAL over (when the writer outran the background passes).\n";
   extra += "# TYPE touchpoint_wal_restarts_total counter\n";
   extra += "touchpoint_wal_restarts_total " + std::to_string(s.checkpoint_restarts) + "\n";
+  extra += "# HELP touchpoint_wal_restart_seconds_total Time those passes held commits off.\n";
+  extra += "# TYPE touchpoint_wal_restart_seconds_total counter\n";
+  std::snprintf(buf, sizeof buf, "%.6f", s.checkpoint_restart_ms_sum / 1000.0);
+  extra += std::string("touchpoint_wal_restart_seconds_total ") + buf + "\n";
   extra += "# HELP touchpoint_dedup_keys Event keys in the 48 h de-duplication window.\n";
   extra += "# TYPE touchpoint_dedup_keys gauge\n";
   extra += "touchpoint_dedup_keys " + std::to_string(s.dedup_keys) + "\n";

@@ -80,6 +80,7 @@ TEST_F(ApiTest, HealthzAndMetricsAnswer) {
   EXPECT_NE(m->body.find("touchpoint_commit_queue_events 0"), std::string::npos);
   EXPECT_NE(m->body.find("touchpoint_wal_checkpoints_total 0"), std::string::npos);  // none yet
   EXPECT_NE(m->body.find("touchpoint_wal_restarts_total 0"), std::string::npos);
+  EXPECT_NE(m->body.find("touchpoint_wal_restart_seconds_total 0.000000"), std::string::npos);
   EXPECT_NE(m->body.find("touchpoint_http_requests_total{route=\"/healthz\",status=\"200\"} 1"),
             std::string::npos);
 }
