@@ -101,7 +101,7 @@ int Serve(const ServeFlags& flags) {
   // committed in between is missed (events already loaded are skipped by seq).
   query::LiveDataset live(flags.max_cluster_size);
   (*store)->SetCommitListener(
-      [&live](std::vector<store::CommittedEvent> e) { live.OnCommit(std::move(e)); });
+      [&live](std::vector<store::CommittedBatch> b) { live.OnCommit(std::move(b)); });
   if (Status st = live.LoadFrom(**store); !st.ok()) {
     spdlog::error("cannot load stored events: {}", st.message());
     return 1;

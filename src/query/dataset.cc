@@ -273,12 +273,14 @@ LiveDataset::~LiveDataset() {
 
 constexpr size_t kApplyBatch = 20000;  // wake the applier early past this many queued events
 
-void LiveDataset::OnCommit(std::vector<store::CommittedEvent> events) {
+void LiveDataset::OnCommit(std::vector<store::CommittedBatch> batches) {
+  size_t n = 0;
+  for (const auto& b : batches) n += b.events.size();
   bool wake;
   {
     std::lock_guard lock(pending_mu_);
-    pending_events_ += events.size();
-    pending_.push_back(std::move(events));  // moves the batch's buffer, not its events
+    pending_events_ += n;
+    pending_.push_back(std::move(batches));  // moves the commit's buffer, not its events
     wake = pending_events_ >= kApplyBatch;
   }
   if (wake) pending_cv_.notify_one();
@@ -314,12 +316,12 @@ void LiveDataset::SetSpend(std::vector<SpendRow> spend) {
 }
 
 void LiveDataset::Drain() {
-  std::vector<std::vector<store::CommittedEvent>> batches;
+  std::vector<std::vector<store::CommittedBatch>> commits;
   std::shared_ptr<const Catalog> catalog;
   std::optional<std::vector<SpendRow>> spend;
   {
     std::lock_guard lock(pending_mu_);
-    batches.swap(pending_);
+    commits.swap(pending_);
     pending_events_ = 0;
     catalog.swap(pending_catalog_);
     spend.swap(pending_spend_);
@@ -327,12 +329,21 @@ void LiveDataset::Drain() {
   if (catalog) data_.SetCatalog(std::move(catalog));
   if (spend) data_.SetSpend(std::move(*spend));
   const uint64_t refused_before = data_.Stats().refused_merges;
-  for (auto& events : batches) {
-    for (auto& e : events) {
-      if (e.merged) {
-        if (const auto* site = std::get_if<SiteEvent>(&e.event)) data_.LinkMerged(e.seq, *site);
-      } else if (e.seq > loaded_max_seq_) {  // not already read by LoadFrom
-        data_.Append(e.seq, e.event);
+  for (const auto& batches : commits) {
+    for (const auto& b : batches) {
+      for (size_t i = 0; i < b.events.size() && i < b.outcomes.size(); ++i) {
+        const uint64_t seq = b.seqs[i];
+        switch (b.outcomes[i]) {
+          case store::WriteOutcome::kDuplicate:  // nothing new
+            break;
+          case store::WriteOutcome::kMerged:  // its match keys join the first copy's identity
+            if (const auto* site = std::get_if<SiteEvent>(&b.events[i]))
+              data_.LinkMerged(seq, *site);
+            break;
+          case store::WriteOutcome::kAccepted:
+            if (seq > loaded_max_seq_) data_.Append(seq, b.events[i]);  // not read by LoadFrom
+            break;
+        }
       }
     }
   }

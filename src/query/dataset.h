@@ -115,7 +115,7 @@ class LiveDataset {
   // The store's commit listener: queues the events (cheap, on the writer thread). A background
   // thread applies them to the columns every few hundred milliseconds, or as soon as many are
   // waiting, so memory stays bounded whether or not anyone queries.
-  void OnCommit(std::vector<store::CommittedEvent> events);
+  void OnCommit(std::vector<store::CommittedBatch> batches);
   void SetCatalog(std::shared_ptr<const Catalog> catalog);
   void SetSpend(std::vector<SpendRow> spend);
   // Events queued and not yet applied (for tests and metrics).
@@ -139,7 +139,7 @@ class LiveDataset {
   mutable std::mutex pending_mu_;
   std::condition_variable pending_cv_;
   // Commits as they came (a list of batches, so queueing one never moves the others).
-  std::vector<std::vector<store::CommittedEvent>> pending_;
+  std::vector<std::vector<store::CommittedBatch>> pending_;
   size_t pending_events_ = 0;
   std::shared_ptr<const Catalog> pending_catalog_;
   std::optional<std::vector<SpendRow>> pending_spend_;

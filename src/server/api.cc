@@ -369,7 +369,6 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   }
   std::vector<StoredEvent> events;
   events.reserve(parsed->events.size());
-  std::string ua(req.Header("user-agent"));
   for (auto& e : parsed->events) events.emplace_back(std::move(*e.event));
   size_t n = events.size();
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);

@@ -471,17 +471,11 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     listener = listener_;
   }
   if (st.ok() && listener) {
-    std::vector<CommittedEvent> committed;
-    committed.reserve(n_events);
-    for (size_t b = 0; b < group.size(); ++b) {
-      auto& events = group[b].events;
-      for (size_t i = 0; i < events.size() && i < results[b].outcomes.size(); ++i) {
-        WriteOutcome o = results[b].outcomes[i];
-        if (o == WriteOutcome::kDuplicate) continue;
-        committed.emplace_back(results[b].seqs[i], std::move(events[i]),
-                               o == WriteOutcome::kMerged);  // in place: one move of the event
-      }
-    }
+    std::vector<CommittedBatch> committed;
+    committed.reserve(group.size());
+    for (size_t b = 0; b < group.size(); ++b)  // the events are not needed past this point
+      committed.push_back(
+          CommittedBatch{std::move(group[b].events), results[b].seqs, results[b].outcomes});
     listener(std::move(committed));
   }
   for (size_t b = 0; b < group.size(); ++b) {

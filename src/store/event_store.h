@@ -61,14 +61,15 @@ const char* WriteOutcomeName(WriteOutcome o);
 
 using StoredEvent = std::variant<SiteEvent, AdEvent>;
 
-// What the commit listener sees: each stored event with its seq, and each merged duplicate
-// (merged = true, seq = the stored first copy it was merged into).
-struct CommittedEvent {
-  uint64_t seq = 0;
-  StoredEvent event;
-  bool merged = false;
+// What the commit listener sees: each submitted batch of a commit, its events moved out of the
+// write whole (one vector per batch, not one move per event), with each event's outcome and seq
+// (for a duplicate, merged or not, the seq of the stored first copy).
+struct CommittedBatch {
+  std::vector<StoredEvent> events;
+  std::vector<uint64_t> seqs;          // one per event
+  std::vector<WriteOutcome> outcomes;  // one per event
 };
-using CommitListener = std::function<void(std::vector<CommittedEvent>)>;
+using CommitListener = std::function<void(std::vector<CommittedBatch>)>;
 
 struct WriteResult {
   Status status;                       // not OK: nothing of the batch was stored

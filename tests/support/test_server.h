@@ -31,7 +31,7 @@ class TestServer {
     store_ = std::move(*s);
     live_ = std::make_unique<query::LiveDataset>();
     store_->SetCommitListener(
-        [this](std::vector<store::CommittedEvent> e) { live_->OnCommit(std::move(e)); });
+        [this](std::vector<store::CommittedBatch> b) { live_->OnCommit(std::move(b)); });
     Status loaded = live_->LoadFrom(*store_);
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
     server::ApiOptions aopts;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "query/dataset.h"
@@ -8,12 +9,34 @@
 namespace touchpoint::query {
 namespace {
 
-store::CommittedEvent Impression(uint64_t seq) {
+AdEvent Impression(uint64_t seq) {
   AdEvent e;
   e.ad_id = "a1";
   e.event_time_ms = 1700000000000 + static_cast<int64_t>(seq);
   e.user_key = "u" + std::to_string(seq % 100);
-  return store::CommittedEvent{seq, e, false};
+  return e;
+}
+
+// One committed batch of accepted impressions with seqs first, first + 1, ...
+store::CommittedBatch Impressions(uint64_t first, uint64_t n) {
+  store::CommittedBatch b;
+  for (uint64_t seq = first; seq < first + n; ++seq) {
+    b.events.emplace_back(Impression(seq));
+    b.seqs.push_back(seq);
+    b.outcomes.push_back(store::WriteOutcome::kAccepted);
+  }
+  return b;
+}
+
+SiteEvent Purchase(std::optional<double> value) {
+  SiteEvent e;
+  e.pixel_id = "P1";
+  e.event = "CompletePayment";
+  e.event_id = "o1";
+  e.event_time_ms = 1700000000000;
+  e.user.ttp = "cookie-1";
+  e.value = value;
+  return e;
 }
 
 // Committed events must not pile up waiting for a query: memory would grow without bound on a
@@ -21,9 +44,10 @@ store::CommittedEvent Impression(uint64_t seq) {
 TEST(LiveDataset, AppliesCommitsInTheBackgroundWithoutAnyQuery) {
   LiveDataset live;
   for (uint64_t batch = 0; batch < 50; ++batch) {
-    std::vector<store::CommittedEvent> events;
-    for (uint64_t i = 0; i < 1000; ++i) events.push_back(Impression(batch * 1000 + i + 1));
-    live.OnCommit(std::move(events));
+    std::vector<store::CommittedBatch> commit;
+    commit.push_back(Impressions(batch * 1000 + 1, 500));
+    commit.push_back(Impressions(batch * 1000 + 501, 500));
+    live.OnCommit(std::move(commit));
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (live.pending() > 0 && std::chrono::steady_clock::now() < deadline)
@@ -35,10 +59,40 @@ TEST(LiveDataset, AppliesCommitsInTheBackgroundWithoutAnyQuery) {
 
 TEST(LiveDataset, QueriesSeeEveryCommitMadeBeforeThem) {
   LiveDataset live;
-  live.OnCommit({Impression(1), Impression(2)});
+  std::vector<store::CommittedBatch> first;
+  first.push_back(Impressions(1, 2));
+  live.OnCommit(std::move(first));
   EXPECT_EQ(live.Read([](const Dataset& d) { return d.ads().size(); }), 2u);
-  live.OnCommit({Impression(3)});
+  std::vector<store::CommittedBatch> second;
+  second.push_back(Impressions(3, 1));
+  live.OnCommit(std::move(second));
   EXPECT_EQ(live.Read([](const Dataset& d) { return d.ads().size(); }), 3u);
+}
+
+TEST(LiveDataset, DuplicatesAddNothingAndMergedCopiesOnlyFillTheFirstCopy) {
+  LiveDataset live;
+  store::CommittedBatch stored;  // the first copy, without a value
+  stored.events.emplace_back(Purchase(std::nullopt));
+  stored.seqs.push_back(7);
+  stored.outcomes.push_back(store::WriteOutcome::kAccepted);
+  std::vector<store::CommittedBatch> commit;
+  commit.push_back(std::move(stored));
+  live.OnCommit(std::move(commit));
+  // A later commit: a plain duplicate (its value must be ignored) and a merged copy (its value
+  // fills the first copy's), both pointing at seq 7; neither is a new row.
+  store::CommittedBatch copies;
+  copies.events.emplace_back(Purchase(5.0));
+  copies.events.emplace_back(Purchase(9.0));
+  copies.seqs = {7, 7};
+  copies.outcomes = {store::WriteOutcome::kDuplicate, store::WriteOutcome::kMerged};
+  std::vector<store::CommittedBatch> later;
+  later.push_back(std::move(copies));
+  live.OnCommit(std::move(later));
+  live.Read([](const Dataset& d) {
+    ASSERT_EQ(d.sites().size(), 1u);
+    EXPECT_EQ(d.sites().seq[0], 7u);
+    EXPECT_EQ(d.sites().value[0], 9.0);
+  });
 }
 
 }  // namespace
