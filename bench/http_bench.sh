@@ -176,6 +176,11 @@ measure() {
   local name=$1 s0 s1 w0 w1
   shift
   local pids=("$@")
+  # Each run starts with nothing left to write back from the one before, so that no run pays for
+  # another's writeback: a 10 s nginx run leaves ~300 MB of access log in the page cache, which
+  # the kernel would write back ~30 s later (vm.dirty_expire_centisecs), in the middle of the
+  # next round's Touchpoint runs. Untimed; quick when little is dirty.
+  sync
   s0=$(proc_cpu_ms "${pids[@]}")
   children_cpu_ms >"$tmp/cpu0"
   run_wrk "$name" "${wrk_args[@]}"

@@ -158,6 +158,9 @@ Status EventStore::Init() {
   auto c = Database::Open(path, options_.synchronous_full);
   if (!c.ok()) return c.status();
   checkpoint_db_ = std::move(*c);
+  // For dropping checkpointed pages from the page cache (CheckpointLoop).
+  db_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (db_fd_ < 0) return Internal("cannot open " + path + ": " + std::strerror(errno));
   TP_RETURN_IF_ERROR(writer_db_.Exec("PRAGMA wal_autocheckpoint=0"));
   sqlite3_wal_hook(writer_db_.raw(), &EventStore::OnWalCommit, this);
 
@@ -225,7 +228,10 @@ Status EventStore::LoadPixels() {
   return st;
 }
 
-EventStore::~EventStore() { Close(); }
+EventStore::~EventStore() {
+  Close();
+  if (db_fd_ >= 0) ::close(db_fd_);
+}
 
 void EventStore::Close() {
   {
@@ -320,6 +326,15 @@ void EventStore::CheckpointLoop() {
     }
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
       spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_db_.raw()));
+    // The pages a pass copied into the database file are synced by then: drop them from the
+    // page cache. The events table is an append-only log that queries read from the in-memory
+    // columns, so keeping every page ever written cached only grows memory by the ingest rate
+    // (100 MB/s at full speed) - and on a VM whose host backs guest memory lazily, every new
+    // page-cache page past the memory it touched recently costs a host fault: measured, 16 KiB
+    // writes fall from ~3 GB/s to ~0.4 GB/s past ~2.3 GB of growth, the checkpointer's CPU per
+    // event tripled, and Events API ingest fell by 15-25 % after a minute of load.
+    // (Pages still dirty are left alone; the hot B-tree pages live in SQLite's own cache.)
+    (void)::posix_fadvise(db_fd_, 0, 0, POSIX_FADV_DONTNEED);
   }
 }
 

@@ -244,6 +244,7 @@ class EventStore {
   bool sync_closing_ = false;
   std::thread syncer_;
   int wal_fd_ = -1;  // the WAL file, opened by the syncer after the first commit
+  int db_fd_ = -1;   // the database file (for posix_fadvise only)
 
   // WAL checkpoints run on their own thread and connection (tp-checkpoint), not inside one of
   // the writer's commits: the writer's automatic checkpoint is off, and its WAL hook wakes the

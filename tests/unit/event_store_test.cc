@@ -1,6 +1,9 @@
 #include "store/event_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -179,6 +182,40 @@ TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
   Status st = store_->ScanAll([&](uint64_t, int64_t, const StoredEvent&) { ++n; });
   ASSERT_TRUE(st.ok()) << st.message();
   EXPECT_EQ(n, 160'000u);
+}
+
+TEST_F(EventStoreTest, CheckpointedPagesLeaveThePageCache) {
+  // About 50 MB through the writer: the checkpoint passes copy it into the database file and then
+  // drop what they synced from the page cache, so most of the file is not resident (a store that
+  // kept it all cached would have all of it resident: the pages were just written).
+  const std::string page(400, 'x');
+  for (int b = 0; b < 100; ++b) {
+    std::vector<StoredEvent> batch;
+    for (int i = 0; i < 1000; ++i) {
+      SiteEvent e = Purchase("");
+      e.page_url = "https://shop.example/" + page + std::to_string(b * 1000 + i);
+      batch.emplace_back(std::move(e));
+    }
+    auto r = store_->Write(std::move(batch));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+  }
+  ASSERT_GE(store_->Stats().checkpoint_passes, 2u);
+  const std::string db = (dir_ / "touchpoint.db").string();
+  int fd = ::open(db.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  const size_t size = std::filesystem::file_size(db);
+  ASSERT_GT(size, size_t{30} << 20);
+  void* map = ::mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+  ASSERT_NE(map, MAP_FAILED);
+  const size_t pages = (size + 4095) / 4096;
+  std::vector<unsigned char> resident(pages);
+  ASSERT_EQ(::mincore(map, size, resident.data()), 0);
+  size_t n = 0;
+  for (unsigned char r : resident) n += r & 1;
+  ::munmap(map, size);
+  ::close(fd);
+  EXPECT_LT(n, pages / 2) << n << " of " << pages
+                          << " pages of the database file in the page cache";
 }
 
 TEST_F(EventStoreTest, CheckpointPassesFollowTheWalsGrowthNotEachCommit) {
