@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -282,6 +283,7 @@ int EventStore::OnWalCommit(void* self, sqlite3*, const char*, int wal_pages) {
 }
 
 void EventStore::CheckpointLoop() {
+  int restarted_at_log = -1;  // the WAL's length at the last restart
   for (;;) {
     {
       std::unique_lock lock(ckpt_mu_);
@@ -304,7 +306,9 @@ void EventStore::CheckpointLoop() {
       return r;
     };
     int rc = passive();
-    if (rc == SQLITE_OK && log >= kRestartPages) {
+    // (A trigger queued before the last restart finds the WAL as that restart left it: it starts
+    // over at the next commit, nothing to do.)
+    if (rc == SQLITE_OK && log >= kRestartPages && log != restarted_at_log) {
       for (int i = 0; i < kCatchUpPasses && rc == SQLITE_OK && log - done > kRestartRestPages; ++i)
         rc = passive();
       auto start = std::chrono::steady_clock::now();
@@ -314,7 +318,8 @@ void EventStore::CheckpointLoop() {
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
-      {
+      if (rc == SQLITE_OK) {
+        restarted_at_log = log;
         std::lock_guard lock(mu_);
         stats_.checkpoint_restarts++;
         stats_.checkpoint_restart_ms_sum += ms;
@@ -327,14 +332,18 @@ void EventStore::CheckpointLoop() {
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
       spdlog::warn("WAL checkpoint failed: {}", sqlite3_errmsg(checkpoint_db_.raw()));
     // The pages a pass copied into the database file are synced by then: drop them from the
-    // page cache. The events table is an append-only log that queries read from the in-memory
-    // columns, so keeping every page ever written cached only grows memory by the ingest rate
-    // (100 MB/s at full speed) - and on a VM whose host backs guest memory lazily, every new
-    // page-cache page past the memory it touched recently costs a host fault: measured, 16 KiB
-    // writes fall from ~3 GB/s to ~0.4 GB/s past ~2.3 GB of growth, the checkpointer's CPU per
-    // event tripled, and Events API ingest fell by 15-25 % after a minute of load.
-    // (Pages still dirty are left alone; the hot B-tree pages live in SQLite's own cache.)
-    (void)::posix_fadvise(db_fd_, 0, 0, POSIX_FADV_DONTNEED);
+    // page cache, but for the file's newest options_.cached_tail_bytes, where the rows a late
+    // duplicate merges into are (read by the writer: a disk read there would hold it up). The
+    // events table is an append-only log that queries read from the in-memory columns, so
+    // keeping every page ever written cached only grows memory by the ingest rate (100 MB/s at
+    // full speed) - and on a VM whose host backs guest memory lazily, every new page-cache page
+    // past the memory it touched recently costs a host fault: measured, 16 KiB writes fall from
+    // ~3 GB/s to ~0.4 GB/s past ~2.3 GB of growth, the checkpointer's CPU per event tripled, and
+    // Events API ingest fell by 15-25 % after a minute of load. (Dirty pages are left alone.)
+    struct stat st;
+    if (::fstat(db_fd_, &st) == 0 && static_cast<size_t>(st.st_size) > options_.cached_tail_bytes)
+      (void)::posix_fadvise(db_fd_, 0, st.st_size - static_cast<off_t>(options_.cached_tail_bytes),
+                            POSIX_FADV_DONTNEED);
   }
 }
 

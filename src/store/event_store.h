@@ -42,6 +42,9 @@ struct StoreOptions {
   size_t max_queued_events = 100000;  // beyond this, Submit() answers "retry later"
   // Tests only: runs on the writer thread before each group is written (to hold the writer).
   std::function<void()> before_group_for_testing;
+  // After each checkpoint pass, the database file's pages but its newest this many bytes are
+  // dropped from the page cache (the tail holds the rows a late duplicate may merge into).
+  size_t cached_tail_bytes = size_t{256} << 20;
 };
 
 struct Pixel {

@@ -186,8 +186,10 @@ TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
 
 TEST_F(EventStoreTest, CheckpointedPagesLeaveThePageCache) {
   // About 50 MB through the writer: the checkpoint passes copy it into the database file and then
-  // drop what they synced from the page cache, so most of the file is not resident (a store that
-  // kept it all cached would have all of it resident: the pages were just written).
+  // drop what they synced from the page cache but the file's newest 4 MiB, so most of the file is
+  // not resident (a store that kept it all cached would have all of it resident: the pages were
+  // just written).
+  ReopenWith(StoreOptions{.synchronous_full = false, .cached_tail_bytes = size_t{4} << 20});
   const std::string page(400, 'x');
   for (int b = 0; b < 100; ++b) {
     std::vector<StoredEvent> batch;
@@ -210,12 +212,18 @@ TEST_F(EventStoreTest, CheckpointedPagesLeaveThePageCache) {
   const size_t pages = (size + 4095) / 4096;
   std::vector<unsigned char> resident(pages);
   ASSERT_EQ(::mincore(map, size, resident.data()), 0);
-  size_t n = 0;
-  for (unsigned char r : resident) n += r & 1;
+  size_t n = 0, tail = 0;
+  const size_t tail_pages = (size_t{4} << 20) / 4096;
+  for (size_t i = 0; i < pages; ++i) {
+    n += resident[i] & 1;
+    if (i + tail_pages >= pages) tail += resident[i] & 1;
+  }
   ::munmap(map, size);
   ::close(fd);
   EXPECT_LT(n, pages / 2) << n << " of " << pages
                           << " pages of the database file in the page cache";
+  EXPECT_GT(tail, tail_pages / 2) << "of the newest 4 MiB, " << tail << " of " << tail_pages
+                                  << " pages in the page cache";
 }
 
 TEST_F(EventStoreTest, CheckpointPassesFollowTheWalsGrowthNotEachCommit) {
