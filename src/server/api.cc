@@ -569,6 +569,31 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   if (!st.ok()) fail(st, n);
 }
 
+// The pixel GET's answer once its event is stored. It owns the responder (moved in, not copied:
+// a copy would cost allocations here and frees and a reference count on the writer thread, where
+// it runs), and it is a named type so that PixelGif can take the responder back when the store
+// refuses the write (Submit leaves a refused callback with its caller).
+struct Api::PixelGifDone {
+  Api* api;
+  Responder respond;
+  EventDebugger::Pending debug;
+
+  void operator()(WriteResult wr) {
+    api->debugger_.RecordWrite(debug, wr);
+    if (!wr.status.ok()) {
+      api->metrics_.CountRejected("store:error", 1);
+      return respond(Error(wr.status));
+    }
+    api->metrics_.CountEvents(wr.outcomes[0] == WriteOutcome::kAccepted ? "accepted" : "duplicate",
+                              1);
+    HttpResponse r;
+    r.content_type = "image/gif";
+    r.static_body = std::string_view(reinterpret_cast<const char*>(kGif), sizeof kGif);
+    r.static_headers = "Cache-Control: no-store, max-age=0\r\n";
+    respond(std::move(r));
+  }
+};
+
 void Api::PixelGif(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelQuery(req.query, Context());
   auto fail = [&](const Status& st) {
@@ -587,22 +612,12 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   if (ev.user.user_agent.empty()) ev.user.user_agent = req.Header("user-agent").substr(0, 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
-  auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
-  Status st = store_->Submit(std::move(events), [this, respond,
-                                                 debug = std::move(debug)](WriteResult wr) mutable {
-    debugger_.RecordWrite(debug, wr);
-    if (!wr.status.ok()) {
-      metrics_.CountRejected("store:error", 1);
-      return respond(Error(wr.status));
-    }
-    metrics_.CountEvents(wr.outcomes[0] == WriteOutcome::kAccepted ? "accepted" : "duplicate", 1);
-    HttpResponse r;
-    r.content_type = "image/gif";
-    r.static_body = std::string_view(reinterpret_cast<const char*>(kGif), sizeof kGif);
-    r.static_headers = "Cache-Control: no-store, max-age=0\r\n";
-    respond(std::move(r));
-  });
-  if (!st.ok()) fail(st);
+  store::WriteCallback done = PixelGifDone{
+      this, std::move(respond), debugger_.Prepare(req.path, parsed->pixel_id, {}, events)};
+  if (Status st = store_->Submit(std::move(events), std::move(done)); !st.ok()) {
+    respond = std::move(done.target<PixelGifDone>()->respond);  // refused: ours again
+    fail(st);
+  }
 }
 
 void Api::AdEvents(HttpRequest& req, Responder& respond) {

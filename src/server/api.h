@@ -34,6 +34,7 @@ class Api final : public Handler {
 
  private:
   struct Route;
+  struct PixelGifDone;  // the pixel GET's write callback (api.cc)
   void Dispatch(HttpRequest& req, Responder& respond);
 
   // Collection

@@ -325,10 +325,13 @@ class Session : public std::enable_shared_from_this<Session> {
     req.body = std::move(msg.body());
     req.remote_ip = remote_ip_;
     in_flight_->fetch_add(1);
-    handler_->Handle(std::move(req), [self = shared_from_this()](HttpResponse resp) {
-      auto* ctx = self->ctx_.get();
-      ctx->Deliver(std::move(self), std::move(resp));
-    });
+    // Called once, usually on the store's writer thread: it moves its reference to the
+    // connection on (no reference count touched there) and reads no member of the connection,
+    // whose memory another CPU last wrote.
+    handler_->Handle(std::move(req),
+                     [self = shared_from_this(), ctx = ctx_.get()](HttpResponse resp) mutable {
+                       if (self) ctx->Deliver(std::move(self), std::move(resp));
+                     });
   }
 
   void Close() {

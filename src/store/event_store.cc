@@ -352,7 +352,7 @@ void EventStore::SetCommitListener(CommitListener listener) {
   listener_ = std::move(listener);
 }
 
-Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback done) {
+Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback&& done) {
   // Serialize here, on the caller's (HTTP) thread: the single writer only binds and inserts.
   std::vector<std::string> bodies(events.size());
   for (size_t i = 0; i < events.size(); ++i) {

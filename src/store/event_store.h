@@ -115,8 +115,9 @@ class EventStore {
   EventStore& operator=(const EventStore&) = delete;
 
   // Queues events for the writer. `done` runs on the acker thread (or, for a small group, on the
-  // writer) after the commit and its fsync.
-  Status Submit(std::vector<StoredEvent> events, WriteCallback done);
+  // writer) after the commit and its fsync. When Submit refuses (the queue is full, the store is
+  // closing: the returned status), `done` is neither called nor moved from.
+  Status Submit(std::vector<StoredEvent> events, WriteCallback&& done);
   // Submits and waits (for the CLI, tests and bulk loads).
   WriteResult Write(std::vector<StoredEvent> events);
   // Stops accepting, commits everything queued, and joins the writer.

@@ -550,6 +550,18 @@ TEST(ApiOverload, FullCommitQueueAnswers503WithRetryAfter) {
   EXPECT_EQ(third->status, 503);
   EXPECT_EQ(third->Header("retry-after"), "1");
   EXPECT_EQ(Json(third->body)["code"].get_int64().value(), 40100);
+  // The pixel GET, refused the same way: its responder, moved into the store's callback, comes
+  // back to answer (the callback is left with the caller when the store refuses).
+  auto gif = srv.Client().Request(
+      "GET", "/api/v1/pixel.gif?pixel_id=" + pixel->pixel_id + "&event=PageView&event_id=g1", "");
+  ASSERT_TRUE(gif.ok());
+  EXPECT_EQ(gif->status, 503);
+  EXPECT_EQ(gif->Header("retry-after"), "1");
+  auto metrics = srv.Client().Request("GET", "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_NE(metrics->body.find(R"(touchpoint_events_rejected_total{reason="queue:full"} 3)"),
+            std::string::npos)
+      << metrics->body;  // the Events API's two events and the pixel's one
   {
     std::lock_guard lock(mu);
     hold = false;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <mutex>
 #include <random>
@@ -23,6 +24,11 @@ class EventStoreTest : public ::testing::Test {
     Reopen();
   }
   void TearDown() override {
+    {
+      std::lock_guard lock(hold_mu_);
+      hold_ = false;  // a test that stopped early must not leave the writer held
+    }
+    hold_cv_.notify_all();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
@@ -56,6 +62,10 @@ class EventStoreTest : public ::testing::Test {
   std::filesystem::path dir_;
   ManualClock clock_{1700000000000};
   std::unique_ptr<EventStore> store_;
+  // A gate for before_group_for_testing: the writer waits while hold_ is true.
+  std::mutex hold_mu_;
+  std::condition_variable hold_cv_;
+  bool hold_ = false;
 };
 
 TEST_F(EventStoreTest, SecondCopyWithin5MinutesIsMergedNotCounted) {
@@ -148,6 +158,48 @@ TEST_F(EventStoreTest, FullQueueRefusesWithRetryLater) {
   store_->Close();
   EXPECT_GT(refused, 0);
   EXPECT_EQ(done.load(), submitted);  // every accepted submission got its answer
+}
+
+TEST_F(EventStoreTest, ARefusedSubmitLeavesItsCallbackWithTheCaller) {
+  // The HTTP handlers move their responder into the callback and, when the store refuses, take
+  // it back to answer with the refusal: the callback must still be there, never called.
+  ReopenWith(StoreOptions{
+      .synchronous_full = false, .max_queued_events = 2, .before_group_for_testing = [this] {
+        std::unique_lock lock(hold_mu_);
+        hold_cv_.wait(lock, [this] { return !hold_; });
+      }});
+  {
+    std::lock_guard lock(hold_mu_);
+    hold_ = true;
+  }
+  auto batch = [](const std::string& id) {
+    std::vector<StoredEvent> b;
+    b.emplace_back(Purchase(id));
+    b.emplace_back(Purchase(id + "b"));
+    return b;
+  };
+  std::atomic<int> called{0};
+  auto marker = std::make_shared<int>(7);
+  // The first batch fills the queue (its events count until committed; the writer is held).
+  ASSERT_TRUE(store_->Submit(batch("a"), [&called](WriteResult) { called++; }).ok());
+  WriteCallback refused = [&called, marker](WriteResult) { called += 100; };
+  Status st = store_->Submit(batch("c"), std::move(refused));
+  EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
+  ASSERT_TRUE(refused) << "the refused callback was moved from";
+  EXPECT_EQ(marker.use_count(), 2);  // still held by `refused`
+  {
+    std::lock_guard lock(hold_mu_);
+    hold_ = false;
+  }
+  hold_cv_.notify_all();
+  store_->Close();
+  EXPECT_EQ(called.load(), 1);  // the accepted batch; never the refused one
+  // Closed: refused again, and again left with the caller.
+  st = store_->Submit(batch("d"), std::move(refused));
+  EXPECT_EQ(st.code(), StatusCode::kUnavailable);
+  ASSERT_TRUE(refused);
+  refused(WriteResult{});
+  EXPECT_EQ(called.load(), 101);
 }
 
 TEST_F(EventStoreTest, WalIsCheckpointedInTheBackgroundAndStaysBounded) {
