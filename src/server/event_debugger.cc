@@ -1,5 +1,7 @@
 #include "server/event_debugger.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 #include <variant>
@@ -13,24 +15,10 @@ namespace touchpoint::server {
 
 namespace {
 
-// Endpoints are our own route paths, but a click path carries the ad id the client sent.
-constexpr size_t kMaxEndpointBytes = 256;
-constexpr size_t kMaxPixelIdBytes = 128;
+constexpr size_t kMaxEndpointBytes = EventDebugger::kMaxEndpointBytes;
+constexpr size_t kMaxPixelIdBytes = EventDebugger::kMaxPixelIdBytes;
 
 std::string Clip(std::string_view s, size_t max) { return std::string(s.substr(0, max)); }
-
-std::string NameOf(const store::StoredEvent& ev) {
-  if (const auto* site = std::get_if<SiteEvent>(&ev)) return site->event;
-  switch (std::get<AdEvent>(ev).type) {
-    case AdEventType::kImpression:
-      return "impression";
-    case AdEventType::kVideoPlay:
-      return "video_play";
-    case AdEventType::kClick:
-      return "click";
-  }
-  return "";
-}
 
 std::optional<uint64_t> ParseUint(std::string_view s) {
   uint64_t v = 0;
@@ -80,46 +68,60 @@ std::string_view DebugOutcomeName(DebugOutcome o) {
 }
 
 EventDebugger::EventDebugger(const Clock* clock, size_t capacity)
-    : clock_(clock), capacity_(capacity == 0 ? 1 : capacity) {}
-
-void EventDebugger::Add(DebugEntry entry) {
-  entry.received_ms = clock_->NowMs();
-  std::lock_guard<std::mutex> lock(mu_);
-  PushLocked(std::move(entry));
+    : clock_(clock), capacity_(capacity == 0 ? 1 : capacity) {
+  site_.slots.resize(capacity_ + 1);
+  ads_.slots.resize(capacity_ + 1);
 }
 
-void EventDebugger::PushLocked(DebugEntry entry) {
-  entry.id = next_id_++;
-  std::deque<DebugEntry>& ring = entry.ad ? ads_ : site_;
-  if (ring.size() == capacity_) ring.pop_front();
-  ring.push_back(std::move(entry));
+void EventDebugger::Add(Record record, bool ad) {
+  record.received_ms = clock_->NowMs();
+  std::lock_guard<std::mutex> lock(mu_);
+  Ring& ring = ad ? ads_ : site_;
+  Record& slot = NextSlotLocked(ring);
+  slot = std::move(record);
+  CommitLocked(ring, slot);
+}
+
+EventDebugger::Record& EventDebugger::NextSlotLocked(Ring& ring) {
+  return ring.at(ring.size);  // (never full: CommitLocked keeps at most capacity_ records)
+}
+
+void EventDebugger::CommitLocked(Ring& ring, Record& record) {
+  record.first_id = next_id_;
+  next_id_ += record.count;
+  ring.entries += record.count;
+  ++ring.size;
+  // Forget the oldest records while the rest still hold `capacity_` entries.
+  while (ring.entries - ring.at(0).count >= capacity_) {
+    ring.entries -= ring.at(0).count;
+    ring.head = (ring.head + 1) % ring.slots.size();
+    --ring.size;
+  }
 }
 
 void EventDebugger::RecordRejectedEvent(std::string_view endpoint, std::string_view pixel_id,
                                         int64_t index, const Status& error) {
-  DebugEntry e;
-  e.ad = endpoint == "/api/v1/ad-events";
-  e.endpoint = Clip(endpoint, kMaxEndpointBytes);
-  e.pixel_id = Clip(pixel_id, kMaxPixelIdBytes);
-  e.outcome = DebugOutcome::kRejected;
-  e.index = index;
-  e.error = error.message();
-  e.reason = Metrics::ReasonLabel(error.message());
-  Add(std::move(e));
+  Record r;
+  r.endpoint = Clip(endpoint, kMaxEndpointBytes);
+  r.pixel_id = Clip(pixel_id, kMaxPixelIdBytes);
+  r.one.outcome = DebugOutcome::kRejected;
+  r.one.index = index;
+  r.error = error.message();
+  r.reason = Metrics::ReasonLabel(error.message());
+  Add(std::move(r), endpoint == "/api/v1/ad-events");
 }
 
 void EventDebugger::RecordRejected(std::string_view endpoint, std::string_view pixel_id,
                                    std::string_view error, std::string_view reason,
                                    uint64_t events) {
-  DebugEntry e;
-  e.ad = endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0;
-  e.endpoint = Clip(endpoint, kMaxEndpointBytes);
-  e.pixel_id = Clip(pixel_id, kMaxPixelIdBytes);
-  e.outcome = DebugOutcome::kRejected;
-  e.events = events;
-  e.error = std::string(error);
-  e.reason = std::string(reason);
-  Add(std::move(e));
+  Record r;
+  r.endpoint = Clip(endpoint, kMaxEndpointBytes);
+  r.pixel_id = Clip(pixel_id, kMaxPixelIdBytes);
+  r.one.outcome = DebugOutcome::kRejected;
+  r.events = events;
+  r.error = std::string(error);
+  r.reason = std::string(reason);
+  Add(std::move(r), endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0);
 }
 
 void EventDebugger::RecordFailedBatch(std::string_view endpoint,
@@ -132,16 +134,16 @@ void EventDebugger::RecordFailedBatch(std::string_view endpoint,
       RecordRejectedEvent(endpoint, batch.pixel_id, static_cast<int64_t>(i), pe.status);
       continue;
     }
-    DebugEntry e;
-    e.endpoint = Clip(endpoint, kMaxEndpointBytes);
-    e.pixel_id = Clip(batch.pixel_id, kMaxPixelIdBytes);
-    e.outcome = DebugOutcome::kRejected;
-    e.index = static_cast<int64_t>(i);
-    if (pe.event) e.name = pe.event->event;
-    e.error = "not stored: the batch was refused because of " +
+    Record r;
+    r.endpoint = Clip(endpoint, kMaxEndpointBytes);
+    r.pixel_id = Clip(batch.pixel_id, kMaxPixelIdBytes);
+    r.one.outcome = DebugOutcome::kRejected;
+    r.one.index = static_cast<int64_t>(i);
+    if (pe.event) r.name = pe.event->event;
+    r.error = "not stored: the batch was refused because of " +
               (first ? first->message() : std::string("another event"));
-    e.reason = "batch:failed_with_other_event";
-    Add(std::move(e));
+    r.reason = "batch:failed_with_other_event";
+    Add(std::move(r), false);
   }
 }
 
@@ -149,33 +151,29 @@ EventDebugger::Pending EventDebugger::Prepare(std::string_view endpoint, std::st
                                               const std::vector<Status>& parse_errors,
                                               const std::vector<store::StoredEvent>& events) {
   Pending p;
-  const std::string clipped_endpoint = Clip(endpoint, kMaxEndpointBytes);
-  const std::string clipped_pixel = Clip(pixel_id, kMaxPixelIdBytes);
-  const bool ad = endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0 ||
-                  (!events.empty() && std::holds_alternative<AdEvent>(events.front()));
+  p.endpoint.assign(endpoint);
+  p.pixel_id.assign(pixel_id);
+  p.ad = endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0 ||
+         (!events.empty() && std::holds_alternative<AdEvent>(events.front()));
   p.total = events.size();
-  // Only the newest `capacity_` entries survive in a ring, so older ones need not be made.
-  const size_t first_kept = events.size() > capacity_ ? events.size() - capacity_ : 0;
-  p.entries.reserve(events.size() - first_kept);
+  // Only the newest `capacity_` entries survive in a ring, so older ones need not be recorded.
+  p.kept = std::min(events.size(), capacity_);
+  const size_t first_kept = p.total - p.kept;
   size_t k = 0;  // index into `events`
-  for (size_t i = 0; i < std::max(parse_errors.size(), events.size()); ++i) {
-    if (i < parse_errors.size() && !parse_errors[i].ok()) {
+  for (size_t i = 0; i < parse_errors.size(); ++i) {
+    if (!parse_errors[i].ok()) {
       if (i + capacity_ >= parse_errors.size())
         RecordRejectedEvent(endpoint, pixel_id, static_cast<int64_t>(i), parse_errors[i]);
       continue;
     }
     if (k >= events.size()) break;
     if (k >= first_kept) {
-      DebugEntry& e = p.entries.emplace_back();
-      e.ad = ad;
-      e.endpoint = clipped_endpoint;
-      e.pixel_id = clipped_pixel;
-      e.index = static_cast<int64_t>(i);
-      e.name = NameOf(events[k]);
-      if (const auto* site = std::get_if<SiteEvent>(&events[k])) {
-        e.event_id = site->event_id;
-        e.test_event_code = site->test_event_code;
+      // Positions differ from write order only once an event before this one was refused.
+      if (p.index.empty() && i != k) {
+        p.index.reserve(p.kept);
+        for (size_t j = first_kept; j < k; ++j) p.index.push_back(static_cast<int64_t>(j));
       }
+      if (!p.index.empty() || i != k) p.index.push_back(static_cast<int64_t>(i));
     }
     ++k;
   }
@@ -184,50 +182,153 @@ EventDebugger::Pending EventDebugger::Prepare(std::string_view endpoint, std::st
 
 void EventDebugger::RecordWrite(Pending& pending, store::WriteResult& result,
                                 std::string_view failure_reason) {
-  const size_t first_kept = pending.total - pending.entries.size();
+  if (pending.kept == 0) return;
+  const size_t first_kept = pending.total - pending.kept;
+  const size_t count = pending.kept;
+  const bool failed = !result.status.ok();
   const int64_t now = clock_->NowMs();
-  for (size_t j = 0; j < pending.entries.size(); ++j) {
-    DebugEntry& e = pending.entries[j];
+  pending.kept = 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  Ring& ring = pending.ad ? ads_ : site_;
+  Record& r = NextSlotLocked(ring);  // filled in place: its strings keep their memory
+  r.received_ms = now;
+  r.endpoint.assign(pending.endpoint.view());
+  r.pixel_id.assign(pending.pixel_id.view());
+  r.count = count;
+  r.events = 1;
+  r.name.clear();
+  r.error.clear();
+  r.reason.clear();
+  if (failed) {
+    r.error = result.status.message();
+    r.reason.assign(failure_reason);
+  }
+  r.cells.resize(count > 1 ? count : 0);
+  for (size_t j = 0; j < count; ++j) {
+    Cell& c = count == 1 ? r.one : r.cells[j];
     const size_t k = first_kept + j;  // position in the write
-    e.received_ms = now;
-    if (!result.status.ok() || k >= result.outcomes.size()) {
-      e.outcome = DebugOutcome::kRejected;
-      e.error = result.status.ok() ? "not stored" : result.status.message();
-      e.reason = std::string(failure_reason);
-      e.event_id.clear();  // as before: a rejected entry carries its error, not its ids
-      e.test_event_code.clear();
+    c = Cell{};
+    c.index = pending.index.empty() ? static_cast<int64_t>(k) : pending.index[j];
+    if (failed || k >= result.outcomes.size()) {
+      c.outcome = DebugOutcome::kRejected;
+      if (!failed && r.error.empty()) {
+        r.error = "not stored";
+        r.reason.assign(failure_reason);
+      }
     } else {
-      store::WriteOutcome o = result.outcomes[k];
-      e.outcome =
+      const store::WriteOutcome o = result.outcomes[k];
+      c.outcome =
           o == store::WriteOutcome::kAccepted ? DebugOutcome::kAccepted : DebugOutcome::kDuplicate;
-      e.merged = o == store::WriteOutcome::kMerged;
-      e.seq = k < result.seqs.size() ? result.seqs[k] : 0;
-      if (k < result.bodies.size()) e.event_json = std::move(result.bodies[k]);
+      c.merged = o == store::WriteOutcome::kMerged;
+      c.seq = k < result.seqs.size() ? result.seqs[k] : 0;
     }
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  for (auto& e : pending.entries) PushLocked(std::move(e));
-  pending.entries.clear();
+  if (result.bodies.size() != pending.total) {
+    r.bodies.clear();
+  } else if (first_kept == 0) {
+    r.bodies = std::move(result.bodies);  // the usual case: the JSON is not copied
+  } else {
+    r.bodies.resize(count);
+    for (size_t j = 0; j < count; ++j) r.bodies[j] = std::move(result.bodies[first_kept + j]);
+  }
+  CommitLocked(ring, r);
 }
 
+// Under the lock: the entry with the event's JSON copied into event_json (rejected ones too);
+// FinishEntry, outside the lock, reads the name and ids from it.
+DebugEntry EventDebugger::MakeEntry(const Record& r, size_t j, bool ad) const {
+  const Cell& c = r.cell(j);
+  DebugEntry e;
+  e.id = r.first_id + j;
+  e.received_ms = r.received_ms;
+  e.ad = ad;
+  e.endpoint = r.endpoint;
+  e.pixel_id = r.pixel_id;
+  e.outcome = c.outcome;
+  e.index = c.index;
+  e.events = r.events;
+  e.merged = c.merged;
+  e.seq = c.seq;
+  e.name = r.name;
+  if (c.outcome == DebugOutcome::kRejected) {
+    e.error = r.error;
+    e.reason = r.reason;
+  }
+  if (j < r.bodies.size()) e.event_json = r.bodies[j];
+  return e;
+}
+
+namespace {
+
+// The name and ids of an entry, read back from the event's JSON (ours: docs/formats.md). A
+// rejected entry keeps only its name: it shows its error, not the event.
+void FinishEntry(simdjson::dom::parser& parser, DebugEntry& e) {
+  if (e.event_json.empty()) return;
+  simdjson::dom::element doc;
+  if (!parser.parse(e.event_json).get(doc)) {
+    std::string_view kind, v;
+    if (doc["kind"].get(kind)) kind = {};
+    if (!doc[kind == "ad" ? "type" : "event"].get(v)) e.name = std::string(v);
+    if (e.outcome != DebugOutcome::kRejected && kind != "ad") {
+      if (!doc["event_id"].get(v)) e.event_id = std::string(v);
+      if (!doc["test_event_code"].get(v)) e.test_event_code = std::string(v);
+    }
+  }
+  if (e.outcome == DebugOutcome::kRejected) e.event_json.clear();
+}
+
+}  // namespace
+
 std::vector<DebugEntry> EventDebugger::Recent(const DebugQuery& q) const {
+  // A ring read newest first, over its visible (newest `capacity_`) entries.
+  struct Cursor {
+    const Ring* ring;
+    size_t record;  // index from the oldest record, counting down
+    size_t entry;   // within the record, counting down
+    size_t left;    // visible entries still to read
+    bool ad;
+    bool done() const { return left == 0; }
+    const Record& rec() const { return ring->at(record); }
+    uint64_t id() const { return rec().first_id + entry; }
+    void next() {
+      if (--left == 0) return;
+      if (entry > 0) {
+        --entry;
+      } else {
+        --record;
+        entry = ring->at(record).count - 1;
+      }
+    }
+  };
+  auto start = [&](const Ring& ring, bool ad, bool want) {
+    Cursor c{&ring, 0, 0, 0, ad};
+    if (!want || ring.size == 0) return c;
+    c.record = ring.size - 1;
+    c.entry = ring.at(c.record).count - 1;
+    c.left = std::min(ring.entries, capacity_);
+    return c;
+  };
   std::vector<DebugEntry> out;
-  std::lock_guard<std::mutex> lock(mu_);
-  auto site = site_.rbegin(), ad = ads_.rbegin();
-  const bool want_site = !q.ad || !*q.ad, want_ads = !q.ad || *q.ad;
+  std::unique_lock<std::mutex> lock(mu_);
+  Cursor site = start(site_, false, !q.ad || !*q.ad);
+  Cursor ad = start(ads_, true, !q.ad || *q.ad);
   // Merge the two rings newest first (ids increase with time in each).
   while (out.size() < q.limit) {
-    const DebugEntry* next = nullptr;
-    bool from_site = false;
-    if (want_site && site != site_.rend()) next = &*site, from_site = true;
-    if (want_ads && ad != ads_.rend() && (!next || ad->id > next->id))
-      next = &*ad, from_site = false;
-    if (!next || next->id <= q.after_id) break;
-    (from_site ? ++site : ++ad);
-    if (!q.pixel_id.empty() && next->pixel_id != q.pixel_id) continue;
-    if (q.outcome && next->outcome != *q.outcome) continue;
-    out.push_back(*next);
+    Cursor* next = nullptr;
+    if (!site.done()) next = &site;
+    if (!ad.done() && (!next || ad.id() > next->id())) next = &ad;
+    if (!next || next->id() <= q.after_id) break;
+    const Record& r = next->rec();
+    const size_t j = next->entry;
+    const bool is_ad = next->ad;
+    next->next();
+    if (!q.pixel_id.empty() && r.pixel_id != q.pixel_id) continue;
+    if (q.outcome && r.cell(j).outcome != *q.outcome) continue;
+    out.push_back(MakeEntry(r, j, is_ad));
   }
+  lock.unlock();  // parsing is the reader's cost, not the writer's (which records under mu_)
+  simdjson::dom::parser parser;
+  for (auto& e : out) FinishEntry(parser, e);
   return out;
 }
 

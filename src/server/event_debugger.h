@@ -14,9 +14,10 @@
 //
 // Thread-safe: recorded from the I/O threads and the store's writer thread, read by the API.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
+#include <cstring>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -67,17 +68,47 @@ struct DebugQuery {
 class EventDebugger {
  public:
   static constexpr size_t kDefaultCapacity = 200;
+  // Endpoints are our own route paths, but a click path carries the ad id the client sent.
+  static constexpr size_t kMaxEndpointBytes = 256;
+  static constexpr size_t kMaxPixelIdBytes = 128;
+
+  // Up to N bytes of text, kept inline (clipped); copies copy only the text.
+  template <size_t N>
+  class InlineText {
+   public:
+    InlineText() = default;
+    InlineText(const InlineText& o) { assign(o.view()); }
+    InlineText& operator=(const InlineText& o) {
+      assign(o.view());
+      return *this;
+    }
+    void assign(std::string_view s) {
+      size_ = static_cast<uint16_t>(std::min(s.size(), N));
+      std::memmove(data_, s.data(), size_);
+    }
+    std::string_view view() const { return {data_, size_}; }
+
+   private:
+    uint16_t size_ = 0;
+    char data_[N];
+  };
 
   explicit EventDebugger(const Clock* clock, size_t capacity = kDefaultCapacity);
 
-  // What to record of one write's events, taken before the events are moved into the store and
-  // recorded once the write's outcome is known. The entries are built here, on the thread that
-  // parsed the request (names and ids only: the events themselves come back as JSON in the
-  // write's result, so none is copied); recording only fills in the outcome and moves them, on
-  // whichever thread the store answers from. At most `capacity` events (the last).
+  // What to record of one write's events, taken on the thread that parsed the request, before
+  // the events are moved into the store, and recorded once the write's outcome is known. Nothing
+  // per event is copied: the write's result brings each event back as its JSON (WriteResult::
+  // bodies), and an entry's name, event_id and test_event_code are read from that JSON when the
+  // debugger is queried, not when events are recorded (the hot path: every collected event).
   struct Pending {
-    size_t total = 0;                 // events in the write
-    std::vector<DebugEntry> entries;  // of the last min(total, capacity) events
+    size_t total = 0;  // events in the write
+    size_t kept = 0;   // its last `kept` events are recorded (at most `capacity`)
+    bool ad = false;   // ad ring
+    InlineText<kMaxEndpointBytes> endpoint;  // (inline: no allocation per request)
+    InlineText<kMaxPixelIdBytes> pixel_id;
+    // The input position of each kept event when validation refused some of the request's
+    // events (so positions and write order differ); empty: kept event j is input total-kept+j.
+    std::vector<int64_t> index;
   };
 
   // One event of a batch refused by validation.
@@ -100,7 +131,7 @@ class EventDebugger {
                   const std::vector<store::StoredEvent>& events);
   // The write's outcome: one entry per event (accepted / duplicate, taking its JSON from
   // `result.bodies`), or, when the write failed, a rejection with `failure_reason` for each.
-  // Moves the entries out of `pending`: record a Pending once.
+  // Takes `result.bodies` and the strings of `pending`: record a Pending once.
   void RecordWrite(Pending& pending, store::WriteResult& result,
                    std::string_view failure_reason = "store:error");
 
@@ -112,15 +143,57 @@ class EventDebugger {
   StatusOr<std::string> QueryJson(std::string_view query_string) const;
 
  private:
-  void Add(DebugEntry entry);
-  void PushLocked(DebugEntry entry);  // under mu_: into its ring, dropping the oldest if full
+  // Entries live in the rings as records: one per recorded write (its kept events, ids first_id,
+  // first_id + 1, ...) or one per rejection, so that recording a write costs one record, not one
+  // entry per event. An entry is made into a DebugEntry only when queried.
+  struct Cell {
+    int64_t index = -1;
+    uint64_t seq = 0;
+    DebugOutcome outcome = DebugOutcome::kAccepted;
+    bool merged = false;
+  };
+  struct Record {
+    uint64_t first_id = 0;
+    int64_t received_ms = 0;
+    std::string endpoint;
+    std::string pixel_id;
+    size_t count = 1;         // entries
+    Cell one;                 // the entry when count == 1
+    std::vector<Cell> cells;  // the entries when count > 1
+    // A write's events as JSON, one per entry (or none, when the store returned none): accepted
+    // and duplicate entries show it; rejected ones (a failed write) only take their name from it.
+    std::vector<std::string> bodies;
+    // Rejections: shared by the record's entries (a failed write) or its one entry.
+    std::string name;  // when not read from `bodies`
+    std::string error;
+    std::string reason;
+    uint64_t events = 1;  // events covered by a whole request refused
+
+    const Cell& cell(size_t j) const { return count == 1 ? one : cells[j]; }
+  };
+  struct Ring {
+    std::vector<Record> slots;  // circular, capacity + 1 records (each holds at least one entry)
+    size_t head = 0;            // the oldest record's slot
+    size_t size = 0;            // records
+    size_t entries = 0;         // in the records; the newest `capacity` of them are visible
+    Record& at(size_t i) { return slots[(head + i) % slots.size()]; }
+    const Record& at(size_t i) const { return slots[(head + i) % slots.size()]; }
+  };
+
+  void Add(Record record, bool ad);
+  // Under mu_: the ring's next slot, whose old contents the caller overwrites (reusing their
+  // memory: recording allocates nothing once the ring has gone round), then Commit: gives the
+  // record its ids and forgets the records no longer visible.
+  Record& NextSlotLocked(Ring& ring);
+  void CommitLocked(Ring& ring, Record& record);
+  DebugEntry MakeEntry(const Record& r, size_t j, bool ad) const;
 
   const Clock* clock_;
   const size_t capacity_;
   mutable std::mutex mu_;
   uint64_t next_id_ = 1;
-  std::deque<DebugEntry> site_;  // oldest first
-  std::deque<DebugEntry> ads_;
+  Ring site_;
+  Ring ads_;
 };
 
 }  // namespace touchpoint::server

@@ -504,7 +504,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
   }
   for (size_t b = 0; b < group.size(); ++b) {
     if (!st.ok())
-      results[b] = WriteResult{st, {}, {}, {}};
+      results[b] = WriteResult{st, {}, {}, std::move(group[b].bodies)};
     else
       results[b].bodies = std::move(group[b].bodies);
   }
@@ -555,7 +555,10 @@ void EventStore::AnswerBatches(std::deque<Pending>& batches, std::vector<WriteRe
 
 // The fsync that was to make these batches durable failed: they are answered with its error.
 void EventStore::FailBatches(std::vector<WriteResult>& results, const Status& st) {
-  for (auto& r : results) r = WriteResult{st, {}, {}, {}};
+  for (auto& r : results) {
+    WriteResult failed{st, {}, {}, std::move(r.bodies)};
+    r = std::move(failed);
+  }
 }
 
 Status EventStore::SyncWal() {

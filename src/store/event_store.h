@@ -78,8 +78,9 @@ struct WriteResult {
   Status status;                       // not OK: nothing of the batch was stored
   std::vector<WriteOutcome> outcomes;  // one per event, in order
   std::vector<uint64_t> seqs;          // seq of the stored copy (the first copy for duplicates)
-  // Each event's JSON as submitted (docs/formats.md, the form export returns), when stored; moved
-  // out of the write so that nobody copies an event to show it (the event debugger).
+  // Each event's JSON as submitted (docs/formats.md, the form export returns), stored or not (a
+  // failed write too); moved out of the write so that nobody copies an event to show it (the
+  // event debugger).
   std::vector<std::string> bodies;
 };
 using WriteCallback = std::function<void(WriteResult)>;

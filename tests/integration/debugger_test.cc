@@ -298,8 +298,7 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
   errors[0] = InvalidArgument("data[0].event", ": required");
   errors[1] = InvalidArgument("data[1].event", ": required");
   auto pending = d.Prepare("/api/v1/events", "P", errors, events);
-  EXPECT_EQ(pending.entries.size(), 3u);
-  EXPECT_EQ(pending.entries.front().index, 9);
+  EXPECT_EQ(pending.kept, 3u);  // of the 10 written, only what the ring can show
   store::WriteResult wr;
   wr.outcomes.assign(10, store::WriteOutcome::kAccepted);
   wr.outcomes[9] = store::WriteOutcome::kDuplicate;
@@ -316,17 +315,83 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
   EXPECT_EQ(got[0].seq, 10u);
   EXPECT_EQ(got[0].event_json, R"({"event":"E9"})");  // taken from the write's result
   EXPECT_EQ(got[2].name, "E7");
+  EXPECT_EQ(got[2].index, 9);  // input 9: the 8th event written, after 2 refused inputs
   EXPECT_EQ(got[2].event_json, R"({"event":"E7"})");
+  EXPECT_EQ(got[1].index, 10);
+  EXPECT_EQ(got[2].id + 2, got[0].id);  // ids follow the write order
+
+  // Newer entries push the write's older events out one by one (the ring counts entries).
+  d.RecordRejected("/api/v1/events", "P", "late", "x");
+  got = d.Recent(newest(10));
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].error, "late");
+  EXPECT_EQ(got[1].name, "E9");
+  EXPECT_EQ(got[2].name, "E8");
+  EXPECT_EQ(got[2].index, 10);
 
   store::WriteResult failed;
   failed.status = Internal("disk full");
+  for (int i = 0; i < 10; ++i)
+    failed.bodies.push_back(R"({"event":"F)" + std::to_string(i) + R"("})");
   auto again = d.Prepare("/api/v1/events", "P", errors, events);  // a Pending is recorded once
   d.RecordWrite(again, failed);
   got = d.Recent(newest(1));
   EXPECT_EQ(got[0].outcome, server::DebugOutcome::kRejected);
   EXPECT_EQ(got[0].error, "disk full");
   EXPECT_EQ(got[0].reason, "store:error");
+  EXPECT_EQ(got[0].name, "F9");  // the name, but not the event: a rejection shows its error
   EXPECT_TRUE(got[0].event_json.empty());
+  EXPECT_TRUE(got[0].event_id.empty());
+  d.RecordWrite(again, failed);  // recorded already: nothing more
+  EXPECT_EQ(d.Recent(newest(3)).front().id, got[0].id);
+}
+
+// Names and ids are read back from the events' JSON, for site and ad events.
+TEST(EventDebugger, NamesAndIdsComeFromTheStoredJson) {
+  ManualClock clock(1700000000000);
+  server::EventDebugger d(&clock, 10);
+  std::vector<store::StoredEvent> events;
+  events.emplace_back(SiteEvent{});
+  events.emplace_back(SiteEvent{});
+  auto site = d.Prepare("/api/v1/events", "P", {}, events);
+  store::WriteResult wr;
+  wr.outcomes = {store::WriteOutcome::kAccepted, store::WriteOutcome::kMerged};
+  wr.seqs = {7, 3};
+  wr.bodies = {R"({"kind":"site","event":"Purchase","event_id":"o-1","test_event_code":"T1"})",
+               R"({"kind":"site","event":"Purchase","event_id":"o-0"})"};
+  d.RecordWrite(site, wr);
+  std::vector<store::StoredEvent> ads;
+  ads.emplace_back(AdEvent{});
+  auto click = d.Prepare("/c/ad1", "", {}, ads);
+  store::WriteResult cr;
+  cr.outcomes = {store::WriteOutcome::kAccepted};
+  cr.seqs = {8};
+  cr.bodies = {R"({"kind":"ad","type":"click","event_id":"k1","ad_id":"ad1"})"};
+  d.RecordWrite(click, cr);
+
+  server::DebugQuery q;
+  auto got = d.Recent(q);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_TRUE(got[0].ad);
+  EXPECT_EQ(got[0].name, "click");
+  EXPECT_EQ(got[0].endpoint, "/c/ad1");
+  EXPECT_TRUE(got[0].event_id.empty());  // ad events show no event_id, as before
+  EXPECT_EQ(got[0].seq, 8u);
+  EXPECT_EQ(got[1].name, "Purchase");
+  EXPECT_EQ(got[1].event_id, "o-0");
+  EXPECT_EQ(got[1].outcome, server::DebugOutcome::kDuplicate);
+  EXPECT_TRUE(got[1].merged);
+  EXPECT_EQ(got[1].seq, 3u);
+  EXPECT_EQ(got[1].index, 1);
+  EXPECT_EQ(got[2].event_id, "o-1");
+  EXPECT_EQ(got[2].test_event_code, "T1");
+  EXPECT_EQ(got[2].outcome, server::DebugOutcome::kAccepted);
+  EXPECT_EQ(got[2].pixel_id, "P");
+  q.ad = false;
+  q.outcome = server::DebugOutcome::kDuplicate;
+  got = d.Recent(q);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].event_id, "o-0");
 }
 
 }  // namespace
