@@ -93,10 +93,23 @@ void EventDebugger::CommitLocked(Ring& ring, Record& record) {
   ++ring.size;
   // Forget the oldest records while the rest still hold `capacity_` entries.
   while (ring.entries - ring.at(0).count >= capacity_) {
-    ring.entries -= ring.at(0).count;
+    Record& old = ring.at(0);
+    ring.entries -= old.count;
+    // Its slot is reused only after capacity_ + 1 records: let its events go now, or every slot
+    // would keep a whole batch (up to capacity_ events each).
+    old.bodies = std::vector<std::string>();
+    old.cells = std::vector<Cell>();
     ring.head = (ring.head + 1) % ring.slots.size();
     --ring.size;
   }
+}
+
+size_t EventDebugger::RetainedEvents() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t n = 0;
+  for (const Ring* ring : {&site_, &ads_})
+    for (const Record& r : ring->slots) n += r.bodies.size();
+  return n;
 }
 
 void EventDebugger::RecordRejectedEvent(std::string_view endpoint, std::string_view pixel_id,

@@ -138,6 +138,10 @@ class EventDebugger {
   // Newest first.
   std::vector<DebugEntry> Recent(const DebugQuery& query) const;
   size_t capacity() const { return capacity_; }
+  // How many events' JSON the rings hold: those of the records still visible, at most about
+  // 2 x capacity per ring (a record no longer visible keeps none, though its slot waits to be
+  // reused).
+  size_t RetainedEvents() const;
 
   // GET /api/v1/debug/events: parses the query string and renders the answer.
   StatusOr<std::string> QueryJson(std::string_view query_string) const;

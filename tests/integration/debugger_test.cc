@@ -346,6 +346,38 @@ TEST(EventDebugger, RingDropsTheOldestAndCopiesOnlyWhatItCanKeep) {
   EXPECT_EQ(d.Recent(newest(3)).front().id, got[0].id);
 }
 
+// A record that is no longer visible lets its events go (its slot is reused only later).
+TEST(EventDebugger, ForgottenRecordsKeepNoEvents) {
+  ManualClock clock(1700000000000);
+  server::EventDebugger d(&clock, 3);
+  std::vector<store::StoredEvent> events(3, store::StoredEvent(SiteEvent{}));
+  for (int w = 0; w < 5; ++w) {
+    auto pending = d.Prepare("/api/v1/events", "P", {}, events);
+    store::WriteResult wr;
+    wr.outcomes.assign(3, store::WriteOutcome::kAccepted);
+    wr.seqs = {1, 2, 3};
+    for (int i = 0; i < 3; ++i)
+      wr.bodies.push_back(R"({"event":"W)" + std::to_string(w) + "-" + std::to_string(i) + R"("})");
+    d.RecordWrite(pending, wr);
+  }
+  // Each write of 3 pushes the one before out: only the last one's 3 events are kept.
+  EXPECT_EQ(d.RetainedEvents(), 3u);
+  server::DebugQuery q;
+  auto got = d.Recent(q);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0].name, "W4-2");
+  EXPECT_EQ(got[2].name, "W4-0");
+  // One rejection pushes one of them out; the rest of that record stays visible and kept.
+  d.RecordRejected("/api/v1/events", "P", "no", "x");
+  EXPECT_EQ(d.RetainedEvents(), 3u);
+  got = d.Recent(q);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[2].name, "W4-1");
+  d.RecordRejected("/api/v1/events", "P", "no", "x");
+  d.RecordRejected("/api/v1/events", "P", "no", "x");
+  EXPECT_EQ(d.RetainedEvents(), 0u);  // the write is out of sight now
+}
+
 // Names and ids are read back from the events' JSON, for site and ad events.
 TEST(EventDebugger, NamesAndIdsComeFromTheStoredJson) {
   ManualClock clock(1700000000000);
