@@ -15,10 +15,10 @@ namespace touchpoint::server {
 
 namespace {
 
-constexpr size_t kMaxEndpointBytes = EventDebugger::kMaxEndpointBytes;
-constexpr size_t kMaxPixelIdBytes = EventDebugger::kMaxPixelIdBytes;
-
-std::string Clip(std::string_view s, size_t max) { return std::string(s.substr(0, max)); }
+// Ad events (and clicks) go to the ad ring, so that a busy ad feed cannot push a pixel's out.
+bool IsAdEndpoint(std::string_view endpoint) {
+  return endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0;
+}
 
 std::optional<uint64_t> ParseUint(std::string_view s) {
   uint64_t v = 0;
@@ -77,19 +77,10 @@ void EventDebugger::Add(Record record, bool ad) {
   record.received_ms = clock_->NowMs();
   std::lock_guard<std::mutex> lock(mu_);
   Ring& ring = ad ? ads_ : site_;
-  Record& slot = NextSlotLocked(ring);
-  slot = std::move(record);
-  CommitLocked(ring, slot);
-}
-
-EventDebugger::Record& EventDebugger::NextSlotLocked(Ring& ring) {
-  return ring.at(ring.size);  // (never full: CommitLocked keeps at most capacity_ records)
-}
-
-void EventDebugger::CommitLocked(Ring& ring, Record& record) {
   record.first_id = next_id_;
   next_id_ += record.count;
   ring.entries += record.count;
+  ring.at(ring.size) = std::move(record);  // (never full: at most capacity_ records stay)
   ++ring.size;
   // Forget the oldest records while the rest still hold `capacity_` entries.
   while (ring.entries - ring.at(0).count >= capacity_) {
@@ -115,8 +106,8 @@ size_t EventDebugger::RetainedEvents() const {
 void EventDebugger::RecordRejectedEvent(std::string_view endpoint, std::string_view pixel_id,
                                         int64_t index, const Status& error) {
   Record r;
-  r.endpoint = Clip(endpoint, kMaxEndpointBytes);
-  r.pixel_id = Clip(pixel_id, kMaxPixelIdBytes);
+  r.endpoint.assign(endpoint);
+  r.pixel_id.assign(pixel_id);
   r.one.outcome = DebugOutcome::kRejected;
   r.one.index = index;
   r.error = error.message();
@@ -128,13 +119,13 @@ void EventDebugger::RecordRejected(std::string_view endpoint, std::string_view p
                                    std::string_view error, std::string_view reason,
                                    uint64_t events) {
   Record r;
-  r.endpoint = Clip(endpoint, kMaxEndpointBytes);
-  r.pixel_id = Clip(pixel_id, kMaxPixelIdBytes);
+  r.endpoint.assign(endpoint);
+  r.pixel_id.assign(pixel_id);
   r.one.outcome = DebugOutcome::kRejected;
   r.events = events;
   r.error = std::string(error);
   r.reason = std::string(reason);
-  Add(std::move(r), endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0);
+  Add(std::move(r), IsAdEndpoint(endpoint));
 }
 
 void EventDebugger::RecordFailedBatch(std::string_view endpoint,
@@ -148,8 +139,8 @@ void EventDebugger::RecordFailedBatch(std::string_view endpoint,
       continue;
     }
     Record r;
-    r.endpoint = Clip(endpoint, kMaxEndpointBytes);
-    r.pixel_id = Clip(batch.pixel_id, kMaxPixelIdBytes);
+    r.endpoint.assign(endpoint);
+    r.pixel_id.assign(batch.pixel_id);
     r.one.outcome = DebugOutcome::kRejected;
     r.one.index = static_cast<int64_t>(i);
     if (pe.event) r.name = pe.event->event;
@@ -166,7 +157,7 @@ EventDebugger::Pending EventDebugger::Prepare(std::string_view endpoint, std::st
   Pending p;
   p.endpoint.assign(endpoint);
   p.pixel_id.assign(pixel_id);
-  p.ad = endpoint == "/api/v1/ad-events" || endpoint.rfind("/c/", 0) == 0 ||
+  p.ad = IsAdEndpoint(endpoint) ||
          (!events.empty() && std::holds_alternative<AdEvent>(events.front()));
   p.total = events.size();
   // Only the newest `capacity_` entries survive in a ring, so older ones need not be recorded.
@@ -197,30 +188,20 @@ void EventDebugger::RecordWrite(Pending& pending, store::WriteResult& result,
                                 std::string_view failure_reason) {
   if (pending.kept == 0) return;
   const size_t first_kept = pending.total - pending.kept;
-  const size_t count = pending.kept;
   const bool failed = !result.status.ok();
-  const int64_t now = clock_->NowMs();
+  Record r;
+  r.endpoint = pending.endpoint;
+  r.pixel_id = pending.pixel_id;
+  r.count = pending.kept;
   pending.kept = 0;
-  std::lock_guard<std::mutex> lock(mu_);
-  Ring& ring = pending.ad ? ads_ : site_;
-  Record& r = NextSlotLocked(ring);  // filled in place: its strings keep their memory
-  r.received_ms = now;
-  r.endpoint.assign(pending.endpoint.view());
-  r.pixel_id.assign(pending.pixel_id.view());
-  r.count = count;
-  r.events = 1;
-  r.name.clear();
-  r.error.clear();
-  r.reason.clear();
   if (failed) {
     r.error = result.status.message();
     r.reason.assign(failure_reason);
   }
-  r.cells.resize(count > 1 ? count : 0);
-  for (size_t j = 0; j < count; ++j) {
-    Cell& c = count == 1 ? r.one : r.cells[j];
+  if (r.count > 1) r.cells.resize(r.count);
+  for (size_t j = 0; j < r.count; ++j) {
+    Cell& c = r.count == 1 ? r.one : r.cells[j];
     const size_t k = first_kept + j;  // position in the write
-    c = Cell{};
     c.index = pending.index.empty() ? static_cast<int64_t>(k) : pending.index[j];
     if (failed || k >= result.outcomes.size()) {
       c.outcome = DebugOutcome::kRejected;
@@ -236,15 +217,16 @@ void EventDebugger::RecordWrite(Pending& pending, store::WriteResult& result,
       c.seq = k < result.seqs.size() ? result.seqs[k] : 0;
     }
   }
-  if (result.bodies.size() != pending.total) {
-    r.bodies.clear();
-  } else if (first_kept == 0) {
-    r.bodies = std::move(result.bodies);  // the usual case: the JSON is not copied
-  } else {
-    r.bodies.resize(count);
-    for (size_t j = 0; j < count; ++j) r.bodies[j] = std::move(result.bodies[first_kept + j]);
+  if (result.bodies.size() == pending.total) {
+    if (first_kept == 0) {
+      r.bodies = std::move(result.bodies);  // the usual case: the JSON is not copied
+    } else {
+      r.bodies.reserve(r.count);
+      for (size_t k = first_kept; k < pending.total; ++k)
+        r.bodies.push_back(std::move(result.bodies[k]));
+    }
   }
-  CommitLocked(ring, r);
+  Add(std::move(r), pending.ad);
 }
 
 // Under the lock: the entry with the event's JSON copied into event_json (rejected ones too);
@@ -255,8 +237,8 @@ DebugEntry EventDebugger::MakeEntry(const Record& r, size_t j, bool ad) const {
   e.id = r.first_id + j;
   e.received_ms = r.received_ms;
   e.ad = ad;
-  e.endpoint = r.endpoint;
-  e.pixel_id = r.pixel_id;
+  e.endpoint = r.endpoint.view();
+  e.pixel_id = r.pixel_id.view();
   e.outcome = c.outcome;
   e.index = c.index;
   e.events = r.events;
@@ -335,7 +317,7 @@ std::vector<DebugEntry> EventDebugger::Recent(const DebugQuery& q) const {
     const size_t j = next->entry;
     const bool is_ad = next->ad;
     next->next();
-    if (!q.pixel_id.empty() && r.pixel_id != q.pixel_id) continue;
+    if (!q.pixel_id.empty() && r.pixel_id.view() != q.pixel_id) continue;
     if (q.outcome && r.cell(j).outcome != *q.outcome) continue;
     out.push_back(MakeEntry(r, j, is_ad));
   }

@@ -131,7 +131,7 @@ class EventDebugger {
                   const std::vector<store::StoredEvent>& events);
   // The write's outcome: one entry per event (accepted / duplicate, taking its JSON from
   // `result.bodies`), or, when the write failed, a rejection with `failure_reason` for each.
-  // Takes `result.bodies` and the strings of `pending`: record a Pending once.
+  // Takes `result.bodies`. Record a Pending once (a second call records nothing).
   void RecordWrite(Pending& pending, store::WriteResult& result,
                    std::string_view failure_reason = "store:error");
 
@@ -159,8 +159,8 @@ class EventDebugger {
   struct Record {
     uint64_t first_id = 0;
     int64_t received_ms = 0;
-    std::string endpoint;
-    std::string pixel_id;
+    InlineText<kMaxEndpointBytes> endpoint;
+    InlineText<kMaxPixelIdBytes> pixel_id;
     size_t count = 1;         // entries
     Cell one;                 // the entry when count == 1
     std::vector<Cell> cells;  // the entries when count > 1
@@ -184,12 +184,9 @@ class EventDebugger {
     const Record& at(size_t i) const { return slots[(head + i) % slots.size()]; }
   };
 
+  // Stamps the record, gives it its ids, puts it in the ring's next slot and forgets the records
+  // no longer visible. Records carry their text inline, so a one-event write allocates nothing.
   void Add(Record record, bool ad);
-  // Under mu_: the ring's next slot, whose old contents the caller overwrites (reusing their
-  // memory: recording allocates nothing once the ring has gone round), then Commit: gives the
-  // record its ids and forgets the records no longer visible.
-  Record& NextSlotLocked(Ring& ring);
-  void CommitLocked(Ring& ring, Record& record);
   DebugEntry MakeEntry(const Record& r, size_t j, bool ad) const;
 
   const Clock* clock_;

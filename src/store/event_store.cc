@@ -555,10 +555,7 @@ void EventStore::AnswerBatches(std::deque<Pending>& batches, std::vector<WriteRe
 
 // The fsync that was to make these batches durable failed: they are answered with its error.
 void EventStore::FailBatches(std::vector<WriteResult>& results, const Status& st) {
-  for (auto& r : results) {
-    WriteResult failed{st, {}, {}, std::move(r.bodies)};
-    r = std::move(failed);
-  }
+  for (auto& r : results) r = WriteResult{st, {}, {}, std::move(r.bodies)};
 }
 
 Status EventStore::SyncWal() {
