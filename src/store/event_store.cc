@@ -520,6 +520,11 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     inline_ack = ack_events_ == 0;  // (so neither the syncer nor the acker is busy)
   }
   if (inline_ack) {
+    {
+      // Counted before the answers go out, so that whoever an answer wakes sees it counted.
+      std::lock_guard lock(mu_);
+      stats_.groups_answered_by_writer++;
+    }
     if (to_sync) {
       Status synced = SyncWal();
       if (!synced.ok()) {
@@ -528,8 +533,6 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       }
     }
     AnswerBatches(group, results);
-    std::lock_guard lock(mu_);
-    stats_.groups_answered_by_writer++;
     return;
   }
   // Hand the callbacks on. Bounded: past max_queued_events waiting for their answers, the
