@@ -18,9 +18,9 @@ bool IsGender(std::string_view g) { return g == "female" || g == "male" || g == 
 
 namespace {
 
-Status ParseOne(element el, const std::string& path, const ParseContext& ctx, AdEvent& ev) {
+Status ParseOne(element el, const JsonPath& path, const ParseContext& ctx, AdEvent& ev) {
   object obj;
-  if (el.get_object().get(obj)) return InvalidArgument(path, ": must be an object");
+  if (el.get_object().get(obj)) return InvalidArgument(path.str(), ": must be an object");
   const auto& lim = ctx.limits;
   std::string type;
   TP_RETURN_IF_ERROR(ReadString(obj, "type", path, 32, type));
@@ -34,18 +34,18 @@ Status ParseOne(element el, const std::string& path, const ParseContext& ctx, Ad
   TP_RETURN_IF_ERROR(ReadString(obj, "event_id", path, lim.max_name_bytes, ev.event_id));
   std::optional<double> secs;
   TP_RETURN_IF_ERROR(ReadNumber(obj, "event_time", path, secs));
-  std::string tpath = FieldPath(path, "event_time");
-  if (!secs) return InvalidArgument(tpath, ": required (Unix seconds)");
+  const JsonPath tpath = path.Key("event_time");
+  if (!secs) return InvalidArgument(tpath.str(), ": required (Unix seconds)");
   if (!std::isfinite(*secs) || *secs < 0 || *secs > 1e11)
-    return InvalidArgument(tpath, ": must be Unix seconds");
+    return InvalidArgument(tpath.str(), ": must be Unix seconds");
   ev.event_time_ms = static_cast<int64_t>(std::llround(*secs * 1000));
   if (ev.event_time_ms < ctx.now_ms - lim.max_event_age_ms)
     return InvalidArgument(
-        tpath, ": more than " + std::to_string(lim.max_event_age_ms / kDayMs) + " days old");
+        tpath.str(), ": more than " + std::to_string(lim.max_event_age_ms / kDayMs) + " days old");
   if (ev.event_time_ms > ctx.now_ms + lim.max_future_skew_ms)
-    return InvalidArgument(tpath, ": more than " +
-                                      std::to_string(lim.max_future_skew_ms / kMinuteMs) +
-                                      " minutes in the future");
+    return InvalidArgument(tpath.str(), ": more than " +
+                                            std::to_string(lim.max_future_skew_ms / kMinuteMs) +
+                                            " minutes in the future");
   TP_RETURN_IF_ERROR(ReadString(obj, "user_key", path, lim.max_name_bytes, ev.user_key));
   TP_RETURN_IF_ERROR(ReadString(obj, "click_id", path, lim.max_string_bytes, ev.click_id));
   if (ev.type == AdEventType::kClick && ev.click_id.empty())
@@ -117,9 +117,10 @@ StatusOr<std::vector<ParsedAdEvent>> ParseAdEvents(std::string_view body, const 
                       " events in one request");
     if (arr.size() == 0) return InvalidArgument("body", ": must hold at least one event");
     size_t i = 0;
+    const JsonPath events("events");
     for (element el : arr) {
       AdEvent ev;
-      std::string path = IndexPath("events", i++);
+      const JsonPath path = events.Index(i++);
       Status st = ParseOne(el, path, ctx, ev);
       Add(out, std::move(st), std::move(ev));
     }
@@ -128,6 +129,7 @@ StatusOr<std::vector<ParsedAdEvent>> ParseAdEvents(std::string_view body, const 
   // NDJSON: each non-empty line is one event; a malformed line is rejected alone.
   size_t line_no = 0;
   size_t pos = 0;
+  const JsonPath events("events");
   while (pos < body.size()) {
     size_t nl = body.find('\n', pos);
     std::string_view line = body.substr(pos, nl == std::string_view::npos ? body.npos : nl - pos);
@@ -136,12 +138,12 @@ StatusOr<std::vector<ParsedAdEvent>> ParseAdEvents(std::string_view body, const 
     if (out.size() >= ctx.limits.max_batch_events)
       return TooLarge("body: more than " + std::to_string(ctx.limits.max_batch_events) +
                       " events in one request");
-    std::string path = IndexPath("events", line_no++);
+    const JsonPath path = events.Index(line_no++);
     element el;
     auto error = parser.parse(line.data(), line.size(), true).get(el);
     AdEvent ev;
-    Status st = error ? InvalidArgument(path, std::string(": malformed JSON (") +
-                                                  simdjson::error_message(error) + ")")
+    Status st = error ? InvalidArgument(path.str(), std::string(": malformed JSON (") +
+                                                        simdjson::error_message(error) + ")")
                       : ParseOne(el, path, ctx, ev);
     Add(out, std::move(st), std::move(ev));
   }

@@ -75,7 +75,7 @@ StatusOr<Catalog> ParseCatalogJson(std::string_view body) {
         return InvalidArgument(FieldPath(cpath, "adgroups"), ": must be an array");
       size_t gi = 0;
       for (element g : groups) {
-        std::string gpath = IndexPath(FieldPath(cpath, "adgroups"), gi++);
+        std::string gpath = JsonPath(cpath).Key("adgroups").Index(gi++).str();
         object go;
         if (g.get_object().get(go)) return InvalidArgument(gpath, ": must be an object");
         AdGroup group;
@@ -95,7 +95,7 @@ StatusOr<Catalog> ParseCatalogJson(std::string_view body) {
             return InvalidArgument(FieldPath(gpath, "ads"), ": must be an array");
           size_t ai = 0;
           for (element a : ads) {
-            std::string apath = IndexPath(FieldPath(gpath, "ads"), ai++);
+            std::string apath = JsonPath(gpath).Key("ads").Index(ai++).str();
             object ao;
             if (a.get_object().get(ao)) return InvalidArgument(apath, ": must be an object");
             Ad ad;
@@ -327,7 +327,7 @@ Status ValidateCatalog(const Catalog& cat) {
       return InvalidArgument(cpath + ".campaign_id", ": duplicate id " + c.campaign_id);
     for (size_t gi = 0; gi < c.adgroups.size(); ++gi) {
       const auto& g = c.adgroups[gi];
-      std::string gpath = IndexPath(cpath + ".adgroups", gi);
+      std::string gpath = JsonPath(cpath).Key("adgroups").Index(gi).str();
       TP_RETURN_IF_ERROR(check_id(g.adgroup_id, gpath + ".adgroup_id"));
       TP_RETURN_IF_ERROR(check_text(g.adgroup_id, gpath + ".adgroup_id", kMaxId));
       TP_RETURN_IF_ERROR(check_text(g.name, gpath + ".name", kMaxText));
@@ -335,7 +335,7 @@ Status ValidateCatalog(const Catalog& cat) {
         return InvalidArgument(gpath + ".adgroup_id", ": duplicate id " + g.adgroup_id);
       for (size_t ai = 0; ai < g.ads.size(); ++ai) {
         const auto& a = g.ads[ai];
-        std::string apath = IndexPath(gpath + ".ads", ai);
+        std::string apath = JsonPath(gpath).Key("ads").Index(ai).str();
         TP_RETURN_IF_ERROR(check_id(a.ad_id, apath + ".ad_id"));
         TP_RETURN_IF_ERROR(check_text(a.ad_id, apath + ".ad_id", kMaxId));
         TP_RETURN_IF_ERROR(check_text(a.name, apath + ".name", kMaxText));

@@ -31,22 +31,23 @@ simdjson::dom::parser& ThreadParser() {
   return parser;
 }
 
-Status CheckEventTime(int64_t ms, const std::string& path, const ParseContext& ctx) {
+Status CheckEventTime(int64_t ms, const JsonPath& path, const ParseContext& ctx) {
   if (ms < ctx.now_ms - ctx.limits.max_event_age_ms)
     return InvalidArgument(
-        path, ": more than " + std::to_string(ctx.limits.max_event_age_ms / kDayMs) + " days old");
+        path.str(),
+        ": more than " + std::to_string(ctx.limits.max_event_age_ms / kDayMs) + " days old");
   if (ms > ctx.now_ms + ctx.limits.max_future_skew_ms)
-    return InvalidArgument(path, ": more than " +
-                                     std::to_string(ctx.limits.max_future_skew_ms / kMinuteMs) +
-                                     " minutes in the future");
+    return InvalidArgument(
+        path.str(), ": more than " + std::to_string(ctx.limits.max_future_skew_ms / kMinuteMs) +
+                        " minutes in the future");
   return OkStatus();
 }
 
-Status HashList(const std::vector<std::string>& clear, IdentifierKind kind, const std::string& path,
+Status HashList(const std::vector<std::string>& clear, IdentifierKind kind, const JsonPath& path,
                 std::vector<std::string>& out) {
   for (const auto& v : clear) {
     std::string h = HashIdentifier(kind, v);
-    if (h.empty()) return InvalidArgument(path, ": not a valid value");
+    if (h.empty()) return InvalidArgument(path.str(), ": not a valid value");
     out.push_back(std::move(h));
   }
   return OkStatus();
@@ -60,7 +61,7 @@ bool IsCurrencyCode(std::string_view c) {
 }
 
 // Events API 2.0 `user` object (also the beacon's).
-Status ParseUser(object user, const std::string& path, const ParseContext& ctx, UserKeys& out) {
+Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, UserKeys& out) {
   const auto& lim = ctx.limits;
   TP_RETURN_IF_ERROR(ReadString(user, "ttclid", path, lim.max_string_bytes, out.ttclid));
   TP_RETURN_IF_ERROR(ReadString(user, "ttp", path, lim.max_name_bytes, out.ttp));
@@ -72,11 +73,9 @@ Status ParseUser(object user, const std::string& path, const ParseContext& ctx, 
   TP_RETURN_IF_ERROR(
       ReadStringList(user, "sha256_phone_number", path, lim.max_string_bytes, phone));
   TP_RETURN_IF_ERROR(ReadStringList(user, "external_id", path, lim.max_string_bytes, external));
-  TP_RETURN_IF_ERROR(
-      HashList(email, IdentifierKind::kEmail, FieldPath(path, "email"), out.email_sha256));
-  TP_RETURN_IF_ERROR(
-      HashList(phone, IdentifierKind::kPhone, FieldPath(path, "phone"), out.phone_sha256));
-  TP_RETURN_IF_ERROR(HashList(external, IdentifierKind::kExternalId, FieldPath(path, "external_id"),
+  TP_RETURN_IF_ERROR(HashList(email, IdentifierKind::kEmail, path.Key("email"), out.email_sha256));
+  TP_RETURN_IF_ERROR(HashList(phone, IdentifierKind::kPhone, path.Key("phone"), out.phone_sha256));
+  TP_RETURN_IF_ERROR(HashList(external, IdentifierKind::kExternalId, path.Key("external_id"),
                               out.external_id_sha256));
   std::string ip;
   TP_RETURN_IF_ERROR(ReadString(user, "ip", path, lim.max_name_bytes, ip));
@@ -86,21 +85,21 @@ Status ParseUser(object user, const std::string& path, const ParseContext& ctx, 
   return OkStatus();
 }
 
-Status ParseContents(object props, const std::string& path, const ParseContext& ctx,
+Status ParseContents(object props, const JsonPath& path, const ParseContext& ctx,
                      std::vector<ContentItem>& out) {
   element e;
   if (props.at_key("contents").get(e) || e.is_null()) return OkStatus();
-  std::string cpath = FieldPath(path, "contents");
+  const JsonPath cpath = path.Key("contents");
   array arr;
-  if (e.get_array().get(arr)) return InvalidArgument(cpath, ": must be an array");
+  if (e.get_array().get(arr)) return InvalidArgument(cpath.str(), ": must be an array");
   size_t i = 0;
   for (element item : arr) {
-    std::string ipath = IndexPath(cpath, i);
+    const JsonPath ipath = cpath.Index(i);
     if (i >= ctx.limits.max_contents)
-      return InvalidArgument(cpath,
+      return InvalidArgument(cpath.str(),
                              ": more than " + std::to_string(ctx.limits.max_contents) + " items");
     object o;
-    if (item.get_object().get(o)) return InvalidArgument(ipath, ": must be an object");
+    if (item.get_object().get(o)) return InvalidArgument(ipath.str(), ": must be an object");
     ContentItem c;
     size_t max = ctx.limits.max_string_bytes;
     TP_RETURN_IF_ERROR(ReadString(o, "content_id", ipath, max, c.content_id));
@@ -116,8 +115,7 @@ Status ParseContents(object props, const std::string& path, const ParseContext& 
   return OkStatus();
 }
 
-Status ParseProperties(object props, const std::string& path, const ParseContext& ctx,
-                       SiteEvent& ev) {
+Status ParseProperties(object props, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev) {
   size_t max = ctx.limits.max_string_bytes;
   TP_RETURN_IF_ERROR(ReadNumber(props, "value", path, ev.value));
   if (ev.value && !std::isfinite(*ev.value))
@@ -160,15 +158,14 @@ Status ParseProperties(object props, const std::string& path, const ParseContext
   return OkStatus();
 }
 
-Status ParsePage(object page, const std::string& path, const ParseContext& ctx, SiteEvent& ev) {
+Status ParsePage(object page, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev) {
   TP_RETURN_IF_ERROR(ReadString(page, "url", path, ctx.limits.max_url_bytes, ev.page_url));
   TP_RETURN_IF_ERROR(
       ReadString(page, "referrer", path, ctx.limits.max_url_bytes, ev.page_referrer));
   return OkStatus();
 }
 
-Status ReadEventName(object obj, const std::string& path, const ParseContext& ctx,
-                     std::string& out) {
+Status ReadEventName(object obj, const JsonPath& path, const ParseContext& ctx, std::string& out) {
   TP_RETURN_IF_ERROR(ReadString(obj, "event", path, ctx.limits.max_name_bytes, out));
   if (out.empty()) return InvalidArgument(FieldPath(path, "event"), ": required");
   return OkStatus();
@@ -177,32 +174,33 @@ Status ReadEventName(object obj, const std::string& path, const ParseContext& ct
 enum class TimeRule { kUnixSecondsRequired, kServerTime };
 
 // One Events API 2.0 data[] element (or a beacon event).
-Status ParseEvent2(element el, const std::string& path, const ParseContext& ctx, TimeRule rule,
+Status ParseEvent2(element el, const JsonPath& path, const ParseContext& ctx, TimeRule rule,
                    SiteEvent& ev) {
   object obj;
-  if (el.get_object().get(obj)) return InvalidArgument(path, ": must be an object");
+  if (el.get_object().get(obj)) return InvalidArgument(path.str(), ": must be an object");
   TP_RETURN_IF_ERROR(ReadEventName(obj, path, ctx, ev.event));
   TP_RETURN_IF_ERROR(ReadString(obj, "event_id", path, ctx.limits.max_name_bytes, ev.event_id));
   if (rule == TimeRule::kUnixSecondsRequired) {
-    std::string tpath = FieldPath(path, "event_time");
+    const JsonPath tpath = path.Key("event_time");
     element t;
     if (obj.at_key("event_time").get(t) || t.is_null())
-      return InvalidArgument(tpath, ": required (Unix seconds)");
+      return InvalidArgument(tpath.str(), ": required (Unix seconds)");
     int64_t secs;
     if (t.get_int64().get(secs)) {
       std::string_view s;
       if (!t.get_string().get(s)) {
         // Some clients send the seconds as a string; accept digits only.
         if (s.empty() || s.size() > 12 || s.find_first_not_of("0123456789") != s.npos)
-          return InvalidArgument(tpath, ": must be Unix seconds");
+          return InvalidArgument(tpath.str(), ": must be Unix seconds");
         secs = std::stoll(std::string(s));
       } else {
-        return InvalidArgument(tpath, ": must be Unix seconds");
+        return InvalidArgument(tpath.str(), ": must be Unix seconds");
       }
     }
-    if (secs < 0) return InvalidArgument(tpath, ": must be Unix seconds");  // secs * 1000 overflows
+    if (secs < 0)
+      return InvalidArgument(tpath.str(), ": must be Unix seconds");  // secs * 1000 overflows
     if (secs > 100'000'000'000LL)
-      return InvalidArgument(tpath, ": must be Unix seconds (this looks like milliseconds)");
+      return InvalidArgument(tpath.str(), ": must be Unix seconds (this looks like milliseconds)");
     ev.event_time_ms = secs * 1000;
     TP_RETURN_IF_ERROR(CheckEventTime(ev.event_time_ms, tpath, ctx));
   } else {
@@ -210,13 +208,13 @@ Status ParseEvent2(element el, const std::string& path, const ParseContext& ctx,
   }
   std::optional<object> sub;
   TP_RETURN_IF_ERROR(ReadObject(obj, "user", path, sub));
-  if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, FieldPath(path, "user"), ctx, ev.user));
+  if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, path.Key("user"), ctx, ev.user));
   sub.reset();
   TP_RETURN_IF_ERROR(ReadObject(obj, "properties", path, sub));
-  if (sub) TP_RETURN_IF_ERROR(ParseProperties(*sub, FieldPath(path, "properties"), ctx, ev));
+  if (sub) TP_RETURN_IF_ERROR(ParseProperties(*sub, path.Key("properties"), ctx, ev));
   sub.reset();
   TP_RETURN_IF_ERROR(ReadObject(obj, "page", path, sub));
-  if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, FieldPath(path, "page"), ctx, ev));
+  if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, path.Key("page"), ctx, ev));
   if (ev.user.ttclid.empty() && !ev.page_url.empty()) {
     // The click id often only travels in the landing URL.
     if (auto id = QueryParamOf(ev.page_url, "ttclid");
@@ -258,8 +256,7 @@ StatusOr<array> ReadEventArray(object obj, std::string_view key, const ParseCont
   return arr;
 }
 
-void Finish(ParsedEventBatch& batch, const std::string& path, Status st, SiteEvent&& ev) {
-  (void)path;
+void Finish(ParsedEventBatch& batch, Status st, SiteEvent&& ev) {
   ParsedEvent& pe = batch.events.emplace_back();  // in place: an event is big to move
   if (st.ok()) {
     ev.pixel_id = batch.pixel_id;
@@ -290,11 +287,12 @@ StatusOr<ParsedEventBatch> ParseEventsApi2(std::string_view body, const ParseCon
   if (!arr.ok()) return arr.status();
   batch.events.reserve(arr->size());
   size_t i = 0;
+  const JsonPath root_path("data");
   for (element el : *arr) {
-    std::string path = IndexPath("data", i++);
+    const JsonPath path = root_path.Index(i++);
     SiteEvent ev;
     Status st = ParseEvent2(el, path, ctx, TimeRule::kUnixSecondsRequired, ev);
-    Finish(batch, path, std::move(st), std::move(ev));
+    Finish(batch, std::move(st), std::move(ev));
   }
   return batch;
 }
@@ -302,7 +300,7 @@ StatusOr<ParsedEventBatch> ParseEventsApi2(std::string_view body, const ParseCon
 namespace {
 
 // Events API 1.0 event: {event, event_id, timestamp (ISO 8601), context{...}, properties{...}}.
-Status ParseEvent1(object obj, const std::string& path, const ParseContext& ctx, SiteEvent& ev) {
+Status ParseEvent1(object obj, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev) {
   TP_RETURN_IF_ERROR(ReadEventName(obj, path, ctx, ev.event));
   TP_RETURN_IF_ERROR(ReadString(obj, "event_id", path, ctx.limits.max_name_bytes, ev.event_id));
   std::string ts;
@@ -315,23 +313,23 @@ Status ParseEvent1(object obj, const std::string& path, const ParseContext& ctx,
       return InvalidArgument(FieldPath(path, "timestamp"),
                              ": must be ISO 8601 with a zone, like 2024-05-01T12:00:00Z");
     ev.event_time_ms = *ms;
-    TP_RETURN_IF_ERROR(CheckEventTime(ev.event_time_ms, FieldPath(path, "timestamp"), ctx));
+    TP_RETURN_IF_ERROR(CheckEventTime(ev.event_time_ms, path.Key("timestamp"), ctx));
   }
   std::optional<object> context;
   TP_RETURN_IF_ERROR(ReadObject(obj, "context", path, context));
   if (context) {
-    std::string cpath = FieldPath(path, "context");
+    const JsonPath cpath = path.Key("context");
     std::optional<object> sub;
     TP_RETURN_IF_ERROR(ReadObject(*context, "ad", cpath, sub));
     if (sub)
-      TP_RETURN_IF_ERROR(ReadString(*sub, "callback", FieldPath(cpath, "ad"),
-                                    ctx.limits.max_string_bytes, ev.user.ttclid));
+      TP_RETURN_IF_ERROR(ReadString(*sub, "callback", cpath.Key("ad"), ctx.limits.max_string_bytes,
+                                    ev.user.ttclid));
     sub.reset();
     TP_RETURN_IF_ERROR(ReadObject(*context, "page", cpath, sub));
-    if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, FieldPath(cpath, "page"), ctx, ev));
+    if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, cpath.Key("page"), ctx, ev));
     sub.reset();
     TP_RETURN_IF_ERROR(ReadObject(*context, "user", cpath, sub));
-    if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, FieldPath(cpath, "user"), ctx, ev.user));
+    if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, cpath.Key("user"), ctx, ev.user));
     std::string ip;
     TP_RETURN_IF_ERROR(ReadString(*context, "ip", cpath, ctx.limits.max_name_bytes, ip));
     if (!ip.empty()) ev.user.ip = TruncateIp(ip);
@@ -340,7 +338,7 @@ Status ParseEvent1(object obj, const std::string& path, const ParseContext& ctx,
   }
   std::optional<object> props;
   TP_RETURN_IF_ERROR(ReadObject(obj, "properties", path, props));
-  if (props) TP_RETURN_IF_ERROR(ParseProperties(*props, FieldPath(path, "properties"), ctx, ev));
+  if (props) TP_RETURN_IF_ERROR(ParseProperties(*props, path.Key("properties"), ctx, ev));
   if (ev.user.ttclid.empty() && !ev.page_url.empty())
     if (auto id = QueryParamOf(ev.page_url, "ttclid")) ev.user.ttclid = *id;
   return OkStatus();
@@ -359,7 +357,7 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Track(std::string_view body, const Par
   TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
   SiteEvent ev;
   Status st = ParseEvent1(obj, "", ctx, ev);
-  Finish(batch, "", std::move(st), std::move(ev));
+  Finish(batch, std::move(st), std::move(ev));
   return batch;
 }
 
@@ -376,13 +374,14 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Batch(std::string_view body, const Par
   if (!arr.ok()) return arr.status();
   batch.events.reserve(arr->size());
   size_t i = 0;
+  const JsonPath root_path("batch");
   for (element el : *arr) {
-    std::string path = IndexPath("batch", i++);
+    const JsonPath path = root_path.Index(i++);
     SiteEvent ev;
     object eo;
-    Status st = el.get_object().get(eo) ? InvalidArgument(path, ": must be an object")
+    Status st = el.get_object().get(eo) ? InvalidArgument(path.str(), ": must be an object")
                                         : ParseEvent1(eo, path, ctx, ev);
-    Finish(batch, path, std::move(st), std::move(ev));
+    Finish(batch, std::move(st), std::move(ev));
   }
   return batch;
 }
@@ -401,16 +400,17 @@ StatusOr<ParsedEventBatch> ParsePixelBeacon(std::string_view body, const ParseCo
     if (!arr.ok()) return arr.status();
     batch.events.reserve(arr->size());
     size_t i = 0;
+    const JsonPath root_path("events");
     for (element el : *arr) {
-      std::string path = IndexPath("events", i++);
+      const JsonPath path = root_path.Index(i++);
       SiteEvent ev;
       Status st = ParseEvent2(el, path, ctx, TimeRule::kServerTime, ev);
-      Finish(batch, path, std::move(st), std::move(ev));
+      Finish(batch, std::move(st), std::move(ev));
     }
   } else {
     SiteEvent ev;
     Status st = ParseEvent2(*root, "", ctx, TimeRule::kServerTime, ev);
-    Finish(batch, "", std::move(st), std::move(ev));
+    Finish(batch, std::move(st), std::move(ev));
   }
   return batch;
 }
@@ -481,7 +481,7 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
   if (ev.user.ttclid.empty() && !ev.page_url.empty())
     if (auto id = QueryParamOf(ev.page_url, "ttclid")) ev.user.ttclid = *id;
   ev.event_time_ms = ctx.now_ms;
-  Finish(batch, "", OkStatus(), std::move(ev));
+  Finish(batch, OkStatus(), std::move(ev));
   return batch;
 }
 

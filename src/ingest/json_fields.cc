@@ -2,16 +2,27 @@
 
 namespace touchpoint::ingest {
 
-std::string FieldPath(std::string_view path, std::string_view key) {
-  std::string out(path);
-  if (!out.empty()) out += '.';
-  out += key;
+void JsonPath::AppendTo(std::string& out) const {
+  if (parent_) parent_->AppendTo(out);
+  if (index_ != kNoIndex) {
+    out += '[';
+    out += std::to_string(index_);
+    out += ']';
+    return;
+  }
+  if (parent_ && !out.empty()) out += '.';
+  out += key_;
+}
+
+std::string JsonPath::str() const {
+  std::string out;
+  AppendTo(out);
   return out;
 }
 
-std::string IndexPath(std::string_view path, size_t index) {
-  return std::string(path) + "[" + std::to_string(index) + "]";
-}
+std::string FieldPath(const JsonPath& path, std::string_view key) { return path.Key(key).str(); }
+
+std::string IndexPath(const JsonPath& path, size_t index) { return path.Index(index).str(); }
 
 namespace {
 
@@ -25,7 +36,7 @@ bool Lookup(object obj, std::string_view key, element& out) {
 
 }  // namespace
 
-Status ReadString(object obj, std::string_view key, std::string_view path, size_t max_len,
+Status ReadString(object obj, std::string_view key, const JsonPath& path, size_t max_len,
                   std::string& out) {
   element e;
   if (!Lookup(obj, key, e)) return OkStatus();
@@ -38,7 +49,7 @@ Status ReadString(object obj, std::string_view key, std::string_view path, size_
   return OkStatus();
 }
 
-Status ReadStringList(object obj, std::string_view key, std::string_view path, size_t max_len,
+Status ReadStringList(object obj, std::string_view key, const JsonPath& path, size_t max_len,
                       std::vector<std::string>& out, size_t max_items) {
   element e;
   if (!Lookup(obj, key, e)) return OkStatus();
@@ -62,9 +73,9 @@ Status ReadStringList(object obj, std::string_view key, std::string_view path, s
       return InvalidArgument(FieldPath(path, key),
                              ": more than " + std::to_string(max_items) + " values");
     if (item.get_string().get(s))
-      return InvalidArgument(IndexPath(FieldPath(path, key), i), ": must be a string");
+      return InvalidArgument(IndexPath(path.Key(key), i), ": must be a string");
     if (s.size() > max_len)
-      return InvalidArgument(IndexPath(FieldPath(path, key), i),
+      return InvalidArgument(IndexPath(path.Key(key), i),
                              ": longer than " + std::to_string(max_len) + " bytes");
     if (!s.empty()) out.emplace_back(s);
     ++i;
@@ -72,7 +83,7 @@ Status ReadStringList(object obj, std::string_view key, std::string_view path, s
   return OkStatus();
 }
 
-Status ReadNumber(object obj, std::string_view key, std::string_view path,
+Status ReadNumber(object obj, std::string_view key, const JsonPath& path,
                   std::optional<double>& out) {
   element e;
   if (!Lookup(obj, key, e)) return OkStatus();
@@ -82,7 +93,7 @@ Status ReadNumber(object obj, std::string_view key, std::string_view path,
   return OkStatus();
 }
 
-Status ReadInt(object obj, std::string_view key, std::string_view path,
+Status ReadInt(object obj, std::string_view key, const JsonPath& path,
                std::optional<int64_t>& out) {
   element e;
   if (!Lookup(obj, key, e)) return OkStatus();
@@ -96,7 +107,7 @@ Status ReadInt(object obj, std::string_view key, std::string_view path,
   return OkStatus();
 }
 
-Status ReadObject(object obj, std::string_view key, std::string_view path,
+Status ReadObject(object obj, std::string_view key, const JsonPath& path,
                   std::optional<object>& out) {
   element e;
   if (!Lookup(obj, key, e)) return OkStatus();

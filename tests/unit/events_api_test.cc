@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/hashing.h"
+#include "ingest/json_fields.h"
 
 namespace touchpoint::ingest {
 namespace {
@@ -144,6 +145,77 @@ TEST(EventsApi2, ValueDefaultsToSumOfContents) {
                            Ctx());
   ASSERT_TRUE(b.ok());
   EXPECT_DOUBLE_EQ(*b->events[0].event->value, 6.0);
+}
+
+TEST(JsonPath, RendersKeysAndIndices) {
+  EXPECT_EQ(JsonPath().str(), "");
+  EXPECT_EQ(JsonPath().Key("name").str(), "name");  // no leading dot at the top level
+  EXPECT_EQ(JsonPath().Index(0).str(), "[0]");
+  EXPECT_EQ(JsonPath("data").Index(12).Key("user").Key("email").Index(3).str(),
+            "data[12].user.email[3]");
+  const std::string rendered = "campaigns[0].adgroups";
+  const JsonPath adgroups(rendered);  // a root already rendered (it must outlive the path)
+  EXPECT_EQ(adgroups.Index(1).Key("ads").Index(2).str(), "campaigns[0].adgroups[1].ads[2]");
+  EXPECT_EQ(FieldPath("", "name"), "name");
+  EXPECT_EQ(FieldPath("data[1]", "page"), "data[1].page");
+  EXPECT_EQ(IndexPath(JsonPath("spend"), 7), "spend[7]");
+}
+
+// Every level of nesting names its field in the error: paths are built lazily (only for the
+// error), so each level's rendering is checked here, in all the shapes the parsers accept.
+TEST(EventsApi2, ErrorsNameTheFieldAtEveryDepth) {
+  const std::string ok = R"({"event":"A","event_time":1699999000})";
+  auto nth = [&](const std::string& bad) {  // the bad event is data[2], behind two good ones
+    auto b = ParseEventsApi2(R"({"event_source":"web","event_source_id":"PIX1","data":[)" + ok +
+                                 "," + ok + "," + bad + "]}",
+                             Ctx());
+    if (!b.ok()) return b.status().message();
+    EXPECT_EQ(b->RejectedCount(), 1u);
+    return b->FirstError() ? b->FirstError()->message() : std::string("(accepted)");
+  };
+  EXPECT_EQ(nth("7"), "data[2]: must be an object");
+  EXPECT_EQ(nth(R"({"event_time":1699999000})"), "data[2].event: required");
+  EXPECT_EQ(nth(R"({"event":"A","event_time":1699999000,"user":{"phone":"no digits"}})"),
+            "data[2].user.phone: not a valid value");
+  EXPECT_EQ(nth(R"({"event":"A","event_time":1699999000,"user":{"external_id":["u1",2]}})"),
+            "data[2].user.external_id[1]: must be a string");
+  EXPECT_EQ(nth(R"({"event":"A","event_time":1699999000,"user":[]})"),
+            "data[2].user: must be an object");
+  EXPECT_EQ(nth(R"({"event":"A","event_time":1699999000,"properties":{"contents":[{},5]}})"),
+            "data[2].properties.contents[1]: must be an object");
+  EXPECT_EQ(
+      nth(R"({"event":"A","event_time":1699999000,"properties":{"contents":[{"price":"1"}]}})"),
+      "data[2].properties.contents[0].price: must be a number");
+  EXPECT_EQ(nth(R"({"event":"A","event_time":1699999000,"properties":{"contents":{}}})"),
+            "data[2].properties.contents: must be an array");
+  EXPECT_EQ(nth(R"({"event":"A","event_time":1699999000,"page":{"referrer":1}})"),
+            "data[2].page.referrer: must be a string");
+  // Top-level fields have no prefix.
+  EXPECT_EQ(FirstError(R"({"event_source_id":"PIX1","test_event_code":1,"data":[]})"),
+            "test_event_code: must be a string");
+}
+
+TEST(EventsApi1, ErrorsNameTheFieldAtEveryDepth) {
+  auto b = ParseEventsApi1Batch(
+      R"({"pixel_code":"PIX1","batch":[{"event":"A"},
+          {"event":"B","context":{"ad":{"callback":7}}},
+          {"event":"C","context":{"user":{"email":["a@b.co",{}]}}},
+          {"event":"D","context":{"page":{"url":false}}}]})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(b->events.size(), 4u);
+  EXPECT_TRUE(b->events[0].status.ok());
+  EXPECT_EQ(b->events[1].status.message(), "batch[1].context.ad.callback: must be a string");
+  EXPECT_EQ(b->events[2].status.message(), "batch[2].context.user.email[1]: must be a string");
+  EXPECT_EQ(b->events[3].status.message(), "batch[3].context.page.url: must be a string");
+  auto beacon = ParsePixelBeacon(
+      R"({"pixel_id":"PIX1","events":[{"event":"A"},{"event":"B","properties":{"value":"x"}}]})",
+      Ctx());
+  ASSERT_TRUE(beacon.ok()) << beacon.status().message();
+  EXPECT_EQ(beacon->events[1].status.message(), "events[1].properties.value: must be a number");
+  auto single = ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","user":{"ttp":1}})", Ctx());
+  ASSERT_TRUE(single.ok()) << single.status().message();
+  EXPECT_EQ(single->events[0].status.message(), "user.ttp: must be a string");
 }
 
 TEST(EventsApi1, TrackBodyMapsRenamedFields) {
