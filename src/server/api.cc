@@ -972,6 +972,31 @@ void Api::DebugEvents(HttpRequest& req, Responder& respond) {
   respond(std::move(r));
 }
 
+namespace {
+
+// A Prometheus histogram (cumulative buckets in seconds, _sum, _count) of store latencies.
+void AppendHistogram(std::string& out, std::string_view name, std::string_view help,
+                     const store::LatencyHistogram& h) {
+  auto line = [&](std::string_view suffix, std::string_view labels, std::string_view value) {
+    out.append(name).append(suffix).append(labels).append(" ").append(value).append("\n");
+  };
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" histogram\n");
+  char le[48], value[48];
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < h.kBoundsMs.size(); ++i) {
+    cumulative += h.counts[i];
+    std::snprintf(le, sizeof le, "{le=\"%g\"}", h.kBoundsMs[i] / 1000.0);
+    line("_bucket", le, std::to_string(cumulative));
+  }
+  line("_bucket", "{le=\"+Inf\"}", std::to_string(h.count));
+  std::snprintf(value, sizeof value, "%.6f", h.sum_ms / 1000.0);
+  line("_sum", "", value);
+  line("_count", "", std::to_string(h.count));
+}
+
+}  // namespace
+
 void Api::MetricsPage(HttpRequest&, Responder& respond) {
   auto s = store_->Stats();
   std::string extra;
@@ -984,12 +1009,21 @@ void Api::MetricsPage(HttpRequest&, Responder& respond) {
   extra += "# HELP touchpoint_committed_events_total Events in those commits.\n";
   extra += "# TYPE touchpoint_committed_events_total counter\n";
   extra += "touchpoint_committed_events_total " + std::to_string(s.committed_events) + "\n";
-  extra += "# HELP touchpoint_commit_seconds Commit latency (sum and count).\n";
-  extra += "# TYPE touchpoint_commit_seconds summary\n";
+  AppendHistogram(extra, "touchpoint_commit_seconds",
+                  "A group commit's inserts and COMMIT (its fsync is touchpoint_wal_sync_seconds).",
+                  s.commit_latency);
+  AppendHistogram(extra, "touchpoint_wal_sync_seconds",
+                  "Each fdatasync of the WAL that makes commits durable (durable mode).",
+                  s.sync_latency);
+  AppendHistogram(extra, "touchpoint_write_seconds",
+                  "Each request's events from their hand-over to the store until their answer: "
+                  "the wait for the writer, the commit and the sync.",
+                  s.write_latency);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6f", s.commit_ms_sum / 1000.0);
-  extra += std::string("touchpoint_commit_seconds_sum ") + buf + "\n";
-  extra += "touchpoint_commit_seconds_count " + std::to_string(s.commits) + "\n";
+  extra += "# HELP touchpoint_write_seconds_max The longest of those since the server started.\n";
+  extra += "# TYPE touchpoint_write_seconds_max gauge\n";
+  std::snprintf(buf, sizeof buf, "%.6f", s.write_latency.max_ms / 1000.0);
+  extra += std::string("touchpoint_write_seconds_max ") + buf + "\n";
   std::snprintf(buf, sizeof buf, "%.6f", s.last_commit_ms / 1000.0);
   extra += "# HELP touchpoint_last_commit_seconds Latency of the latest commit.\n";
   extra += "# TYPE touchpoint_last_commit_seconds gauge\n";

@@ -368,7 +368,8 @@ Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback&& done)
     if (queued_events_ > 0 && queued_events_ + events.size() > options_.max_queued_events)
       return ResourceExhausted("the commit queue is full; retry later");
     queued_events_ += events.size();
-    queue_.push_back(Pending{std::move(events), std::move(bodies), std::move(done)});
+    queue_.push_back(Pending{std::move(events), std::move(bodies), std::move(done),
+                             std::chrono::steady_clock::now()});
   }
   cv_.notify_one();
   return OkStatus();
@@ -485,7 +486,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       stats_.commits++;
       stats_.committed_events += n_events;
       stats_.last_commit_ms = ms;
-      stats_.commit_ms_sum += ms;
+      stats_.commit_latency.Observe(ms);
     }
     stats_.dedup_keys = dedup_.size();
   }
@@ -550,8 +551,25 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
   (to_sync ? sync_cv_ : ack_cv_).notify_one();
 }
 
-// Each batch's callback with its result, in order.
+void LatencyHistogram::Observe(double ms) {
+  size_t i = 0;
+  while (i < kBoundsMs.size() && ms > kBoundsMs[i]) ++i;
+  counts[i]++;
+  count++;
+  sum_ms += ms;
+  if (ms > max_ms) max_ms = ms;
+}
+
+// Each batch's callback with its result, in order. The batches' latencies are counted first, so
+// that whoever an answer wakes sees its write counted.
 void EventStore::AnswerBatches(std::deque<Pending>& batches, std::vector<WriteResult>& results) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& p : batches)
+      stats_.write_latency.Observe(
+          std::chrono::duration<double, std::milli>(now - p.submitted).count());
+  }
   for (size_t b = 0; b < batches.size(); ++b)
     if (batches[b].done) batches[b].done(std::move(results[b]));
 }
@@ -575,8 +593,13 @@ Status EventStore::SyncWal() {
   }
   // fdatasync flushes the file's dirty pages whichever descriptor it is called on: everything
   // the writer wrote to the WAL before this call, including the commits queued for us.
+  const auto start = std::chrono::steady_clock::now();
   if (::fdatasync(wal_fd_) != 0)
     return Internal(std::string("fdatasync of the WAL: ") + std::strerror(errno));
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::lock_guard lock(mu_);
+  stats_.sync_latency.Observe(ms);
   return OkStatus();
 }
 

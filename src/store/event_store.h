@@ -14,6 +14,8 @@
 // De-duplication happens in the writer, in commit order, so concurrent copies of one event can
 // never both be stored.
 
+#include <array>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -93,11 +95,29 @@ struct ExportQuery {
   int64_t to_ms = INT64_MAX;    // event time, exclusive
 };
 
+// Durations counted into fixed buckets, for a Prometheus histogram (GET /metrics). counts[i]
+// holds the observations in (kBoundsMs[i-1], kBoundsMs[i]], the last slot those above every
+// bound; not cumulative (the renderer sums them up).
+struct LatencyHistogram {
+  static constexpr std::array<double, 15> kBoundsMs = {0.05, 0.1, 0.25, 0.5, 1,   2.5,  5,   10,
+                                                       25,   50,  100,  250, 500, 1000, 2500};
+  std::array<uint64_t, kBoundsMs.size() + 1> counts{};
+  uint64_t count = 0;
+  double sum_ms = 0;
+  double max_ms = 0;  // the longest since the store opened
+
+  void Observe(double ms);
+};
+
 struct StoreStats {
   uint64_t commits = 0;
   uint64_t committed_events = 0;
   double last_commit_ms = 0;
-  double commit_ms_sum = 0;
+  LatencyHistogram commit_latency;  // a group's inserts and COMMIT (not the fsync)
+  LatencyHistogram sync_latency;    // each fdatasync of the WAL (durable mode)
+  // Each batch from Submit() until its answer is handed to its callback: queueing, the commit
+  // and (durable mode) the sync it waited for. What a client's request waits for in the store.
+  LatencyHistogram write_latency;
   size_t queued_events = 0;
   size_t dedup_keys = 0;
   uint64_t groups_answered_by_writer = 0;  // small groups synced and answered without hand-off
@@ -180,6 +200,7 @@ class EventStore {
     std::vector<StoredEvent> events;
     std::vector<std::string> bodies;  // each event's stored JSON, made by the submitting thread
     WriteCallback done;
+    std::chrono::steady_clock::time_point submitted;
   };
 
   // A committed group on its way to its callbacks.
@@ -195,7 +216,7 @@ class EventStore {
   void WriterLoop();
   void CommitGroup(std::deque<Pending>& group);
   void AckerLoop();
-  static void AnswerBatches(std::deque<Pending>& batches, std::vector<WriteResult>& results);
+  void AnswerBatches(std::deque<Pending>& batches, std::vector<WriteResult>& results);
   static void FailBatches(std::vector<WriteResult>& results, const Status& st);
   void SyncLoop();
   Status SyncWal();

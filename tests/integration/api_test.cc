@@ -85,6 +85,47 @@ TEST_F(ApiTest, HealthzAndMetricsAnswer) {
             std::string::npos);
 }
 
+// The store's latencies are Prometheus histograms: cumulative buckets ending in +Inf = _count.
+TEST_F(ApiTest, MetricsHaveLatencyHistograms) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Request(
+        "GET", "/api/v1/pixel.gif?pixel_id=" + p.id + "&event=PageView&ttp=c" + std::to_string(i));
+    ASSERT_EQ(r->status, 200);
+  }
+  auto m = c.Request("GET", "/metrics");
+  ASSERT_EQ(m->status, 200);
+  auto value = [&](const std::string& series) -> double {
+    size_t at = m->body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(m->body.substr(at + series.size() + 2));
+  };
+  for (std::string name :
+       {"touchpoint_commit_seconds", "touchpoint_wal_sync_seconds", "touchpoint_write_seconds"}) {
+    EXPECT_NE(m->body.find("# TYPE " + name + " histogram\n"), std::string::npos) << name;
+    double previous = 0;
+    size_t buckets = 0;
+    for (size_t at = m->body.find(name + "_bucket{le=\""); at != std::string::npos;
+         at = m->body.find(name + "_bucket{le=\"", at + 1)) {
+      double v = std::stod(m->body.substr(m->body.find("} ", at) + 2));
+      EXPECT_GE(v, previous) << name << ": buckets must be cumulative";
+      previous = v;
+      ++buckets;
+    }
+    EXPECT_EQ(buckets, store::LatencyHistogram::kBoundsMs.size() + 1) << name;
+    EXPECT_EQ(value(name + "_bucket{le=\"+Inf\"}"), value(name + "_count")) << name;
+  }
+  EXPECT_GT(value("touchpoint_commit_seconds_sum"), 0);
+  EXPECT_GT(value("touchpoint_write_seconds_sum"), 0);
+  EXPECT_EQ(value("touchpoint_wal_sync_seconds_count"), 0);  // the test server does not fsync
+  // Each of the three pixel requests was one write; commits and syncs as the store counted them.
+  EXPECT_EQ(value("touchpoint_write_seconds_count"), 3);
+  EXPECT_EQ(value("touchpoint_commit_seconds_count"), value("touchpoint_commits_total"));
+  EXPECT_GT(value("touchpoint_write_seconds_max"), 0);
+  EXPECT_NE(m->body.find("touchpoint_commit_seconds_bucket{le=\"5e-05\"}"), std::string::npos);
+}
+
 TEST_F(ApiTest, PixelsAreCreatedAndListedWithAdminTokenOnly) {
   auto p = CreatePixel("shop");
   EXPECT_EQ(p.id.size(), 20u);

@@ -340,6 +340,51 @@ TEST_F(EventStoreTest, SmallGroupsAreAnsweredByTheWriterAndBigOnesHandedOn) {
   EXPECT_EQ(n, EventStore::kInlineAckEvents + 2);
 }
 
+TEST(LatencyHistogram, BucketsHoldTheirUpperBound) {
+  LatencyHistogram h;
+  h.Observe(0.01);    // first bucket (<= 0.05 ms)
+  h.Observe(0.05);    // still the first: bounds are inclusive, as Prometheus' "le"
+  h.Observe(0.0501);  // the second
+  h.Observe(30);      // (25, 50]
+  h.Observe(1e6);     // above every bound
+  EXPECT_EQ(h.counts[0], 2u);
+  EXPECT_EQ(h.counts[1], 1u);
+  const size_t b50 = std::find(h.kBoundsMs.begin(), h.kBoundsMs.end(), 50.0) - h.kBoundsMs.begin();
+  EXPECT_EQ(h.counts[b50], 1u);
+  EXPECT_EQ(h.counts.back(), 1u);
+  EXPECT_EQ(h.count, 5u);
+  EXPECT_DOUBLE_EQ(h.max_ms, 1e6);
+  EXPECT_NEAR(h.sum_ms, 0.01 + 0.05 + 0.0501 + 30 + 1e6, 1e-6);
+}
+
+TEST_F(EventStoreTest, WriteLatencyIncludesTheWaitForTheWriter) {
+  // The first batch's answer holds the writer for 60 ms; a batch submitted meanwhile waits for
+  // it, and its write latency says so.
+  ReopenWith(StoreOptions{.synchronous_full = true});
+  std::promise<void> holding;
+  std::vector<StoredEvent> first;
+  first.emplace_back(Purchase("first"));
+  ASSERT_TRUE(store_
+                  ->Submit(std::move(first),
+                           [&](WriteResult) {
+                             holding.set_value();
+                             std::this_thread::sleep_for(std::chrono::milliseconds(60));
+                           })
+                  .ok());
+  holding.get_future().wait();
+  std::vector<StoredEvent> second;
+  second.emplace_back(Purchase("second"));
+  ASSERT_TRUE(store_->Write(std::move(second)).status.ok());
+  const LatencyHistogram h = store_->Stats().write_latency;
+  EXPECT_EQ(h.count, 2u);
+  EXPECT_GE(h.max_ms, 40.0);
+  uint64_t above_25ms = 0;
+  for (size_t i = 0; i < h.kBoundsMs.size(); ++i)
+    if (h.kBoundsMs[i] > 25) above_25ms += h.counts[i];
+  above_25ms += h.counts.back();
+  EXPECT_GE(above_25ms, 1u);
+}
+
 TEST_F(EventStoreTest, DurableModeAnswersEveryBatchInCommitOrderAfterTheSync) {
   ReopenWith(StoreOptions{.synchronous_full = true});
   std::mutex mu;
@@ -367,6 +412,24 @@ TEST_F(EventStoreTest, DurableModeAnswersEveryBatchInCommitOrderAfterTheSync) {
   EXPECT_EQ(answered.load(), 200);
   ASSERT_EQ(first_seqs.size(), 200u);
   EXPECT_TRUE(std::is_sorted(first_seqs.begin(), first_seqs.end()));
+  // Every batch's write, every commit and every sync counted once, each in one bucket.
+  const StoreStats stats = store_->Stats();
+  auto bucketed = [](const LatencyHistogram& h) {
+    uint64_t n = 0;
+    for (uint64_t c : h.counts) n += c;
+    return n;
+  };
+  EXPECT_EQ(stats.write_latency.count, 200u);
+  EXPECT_EQ(stats.commit_latency.count, stats.commits);
+  EXPECT_GE(stats.sync_latency.count, 1u);
+  EXPECT_LE(stats.sync_latency.count, stats.commits);  // one sync covers every commit before it
+  for (const auto* h : {&stats.write_latency, &stats.commit_latency, &stats.sync_latency}) {
+    EXPECT_EQ(bucketed(*h), h->count);
+    EXPECT_GT(h->sum_ms, 0);
+    EXPECT_LE(h->sum_ms, h->max_ms * static_cast<double>(h->count));
+  }
+  // A batch's write includes the commit and the sync it waited for.
+  EXPECT_GE(stats.write_latency.max_ms, stats.sync_latency.max_ms);
   Reopen();
   size_t n = 0;
   ASSERT_TRUE(store_->ScanAll([&](uint64_t, int64_t, const StoredEvent&) { ++n; }).ok());
