@@ -98,6 +98,50 @@ SteadyMs NowSteadyMs() {
 
 class Session;
 
+// Parses one request straight into an HttpRequest: Beast's parser calls back with the request
+// line, each header and each piece of the body (chunked or not), and they go where the handler
+// reads them, without a Beast message (a node allocated per header) copied over afterwards.
+class RequestParser final : public http::basic_parser<true> {
+ public:
+  HttpRequest request;
+  int version = 11;
+
+ private:
+  void on_request_impl(http::verb, beast::string_view method, beast::string_view target,
+                       int http_version, beast::error_code&) override {
+    request.method.assign(method.data(), method.size());
+    const std::string_view t(target.data(), target.size());
+    const size_t q = t.find('?');
+    request.path.assign(t.substr(0, q));
+    if (q != std::string_view::npos) request.query.assign(t.substr(q + 1));
+    version = http_version;
+    request.headers.reserve(8);
+  }
+  void on_response_impl(int, beast::string_view, int, beast::error_code&) override {}
+  void on_field_impl(http::field, beast::string_view name, beast::string_view value,
+                     beast::error_code&) override {
+    std::string lower(name.data(), name.size());
+    AsciiLowerInPlace(lower);
+    request.headers.emplace_back(std::move(lower), std::string(value.data(), value.size()));
+  }
+  void on_header_impl(beast::error_code&) override {}
+  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                         beast::error_code&) override {
+    // The parser has checked a declared length against body_limit() before this call.
+    if (content_length) request.body.reserve(static_cast<size_t>(*content_length));
+  }
+  size_t on_body_impl(beast::string_view piece, beast::error_code&) override {
+    request.body.append(piece.data(), piece.size());
+    return piece.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
+  size_t on_chunk_body_impl(std::uint64_t, beast::string_view piece, beast::error_code&) override {
+    request.body.append(piece.data(), piece.size());
+    return piece.size();
+  }
+  void on_finish_impl(beast::error_code&) override {}
+};
+
 // One I/O thread's world. Touched only from its thread, except `mu_`-guarded `ready`.
 struct Context {
   explicit Context(int idle_timeout_s) : ioc(1), idle_ms(int64_t{idle_timeout_s} * 1000) {}
@@ -307,22 +351,10 @@ class Session : public std::enable_shared_from_this<Session> {
       Write(std::move(r));
       return;
     }
-    auto msg = parser_->release();
-    keep_alive_ = msg.keep_alive();
-    http_10_ = msg.version() == 10;
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    std::string_view target = msg.target();
-    size_t q = target.find('?');
-    req.path = std::string(target.substr(0, q));
-    if (q != std::string_view::npos) req.query = std::string(target.substr(q + 1));
-    req.headers.reserve(8);
-    for (const auto& f : msg) {
-      std::string name(f.name_string());
-      AsciiLowerInPlace(name);
-      req.headers.emplace_back(std::move(name), std::string(f.value()));
-    }
-    req.body = std::move(msg.body());
+    keep_alive_ = parser_->keep_alive();
+    http_10_ = parser_->version == 10;
+    HttpRequest req = std::move(parser_->request);
+    parser_.reset();
     req.remote_ip = remote_ip_;
     in_flight_->fetch_add(1);
     // Called once, usually on the store's writer thread: it moves its reference to the
@@ -342,7 +374,7 @@ class Session : public std::enable_shared_from_this<Session> {
   tcp::socket socket_;
   std::shared_ptr<Context> ctx_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   Handler* handler_;
   const HttpServerOptions& options_;
   std::atomic<int>* in_flight_;

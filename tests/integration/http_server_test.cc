@@ -65,6 +65,10 @@ class EchoHandler : public server::Handler {
       });
       return;
     }
+    if (req.path == "/headers") {  // every header as the handler sees it, in order
+      r.body = req.method + " q=" + req.query + " body=" + req.body + "\n";
+      for (const auto& [name, value] : req.headers) r.body += name + "=[" + value + "]\n";
+    }
     if (req.path.rfind("/status/", 0) == 0) r.status = std::stoi(req.path.substr(8));
     if (req.path == "/static" || req.path == "/status/304") {
       // A static body and header lines, as the pixel's GIF is answered (body ignored then).
@@ -197,6 +201,32 @@ TEST_F(HttpServerTest, HeaderValuesCannotSplitTheResponse) {
   EXPECT_NE(got.find("X-Ok: fine\r\n"), std::string::npos) << got;
   EXPECT_EQ(got.find("evil"), std::string::npos) << got;
   EXPECT_EQ(got.find("X-Injected"), std::string::npos) << got;
+}
+
+TEST_F(HttpServerTest, RequestsReachTheHandlerAsSent) {
+  StartServer(60, 32);
+  RawConn c(http_->port());
+  // Names lowercased, values without the whitespace around them, repeated headers kept in order;
+  // a chunked body put together; then a second request on the same connection.
+  c.Send(
+      "POST /headers?a=1&b=%20 HTTP/1.1\r\nHost: h\r\nX-Mixed-Case:   padded value  \r\n"
+      "X-Dup: 1\r\nX-Dup: 2\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+      "GET /headers HTTP/1.1\r\nHost: h2\r\nContent-Length: 3\r\n\r\nabc");
+  std::string got = c.ReadResponses(2);
+  EXPECT_NE(got.find("POST q=a=1&b=%20 body=hello world\nhost=[h]\nx-mixed-case=[padded value]\n"
+                     "x-dup=[1]\nx-dup=[2]\ntransfer-encoding=[chunked]\n"),
+            std::string::npos)
+      << got;
+  EXPECT_NE(got.find("GET q= body=abc\nhost=[h2]\ncontent-length=[3]\n"), std::string::npos) << got;
+  // A chunked body past the limit (32 bytes here) is refused like a declared one.
+  RawConn big(http_->port());
+  big.Send(
+      "POST /headers HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "14\r\n" +
+      std::string(20, 'x') + "\r\n14\r\n" + std::string(20, 'y') + "\r\n0\r\n\r\n");
+  std::string refused = big.ReadResponses(1);
+  EXPECT_EQ(refused.rfind("HTTP/1.1 413 ", 0), 0u) << refused;
 }
 
 TEST_F(HttpServerTest, OversizedBodyGets413AndMalformedGets400) {
