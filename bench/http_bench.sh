@@ -201,8 +201,14 @@ wait_drained() {  # until the commit queue is empty (bounded)
   done
   sleep 0.3  # the last group's callbacks (which count "accepted") run after the queue empties
 }
+# buckets NAME: a histogram's cumulative bucket counts, "le:count" space-separated, in order.
+buckets() {
+  awk -v p="$1_bucket{le=\"" 'index($1, p) == 1 {
+    le = substr($1, length(p) + 1); sub(/"}$/, "", le); printf "%s:%s ", le, $2 }'
+}
 # snapshot TAG: after draining, keeps accepted/committed events, commits and commit seconds in
-# acc_TAG, com_TAG, commits_TAG, csec_TAG.
+# acc_TAG, com_TAG, commits_TAG, csec_TAG; the store's write-latency buckets and the WAL syncs'
+# count and seconds in wb_TAG, syncs_TAG, ssec_TAG.
 snapshot() {
   local m
   wait_drained
@@ -211,6 +217,9 @@ snapshot() {
   declare -g "com_$1=$(value touchpoint_committed_events_total <<<"$m")"
   declare -g "commits_$1=$(value touchpoint_commits_total <<<"$m")"
   declare -g "csec_$1=$(value touchpoint_commit_seconds_sum <<<"$m")"
+  declare -g "wb_$1=$(buckets touchpoint_write_seconds <<<"$m")"
+  declare -g "syncs_$1=$(value touchpoint_wal_sync_seconds_count <<<"$m")"
+  declare -g "ssec_$1=$(value touchpoint_wal_sync_seconds_sum <<<"$m")"
 }
 
 # --- nginx, started before the rounds and idle between its runs --------------------------------
@@ -398,6 +407,42 @@ commit_stats() {  # commit_stats NAME FROM TO: between snapshots ${r}FROM and ${
 }
 commit_stats pixel a b
 commit_stats events b c
+# The store's share of the latency (GET /metrics histograms): from a request's hand-over to the
+# store until its answer, as the upper bounds of the buckets holding the median and the 99th
+# percentile over all rounds; and the mean fdatasync.
+store_latency() {  # store_latency NAME FROM TO
+  local r all=""
+  for ((r = 1; r <= rounds; r++)); do
+    all+="$(eval echo "\$wb_$r$2")|$(eval echo "\$wb_$r$3")|"
+    all+="$(eval echo "\$syncs_$r$2") $(eval echo "\$syncs_$r$3") "
+    all+="$(eval echo "\$ssec_$r$2") $(eval echo "\$ssec_$r$3")#"
+  done
+  awk -v all="$all" -v name="$1" 'BEGIN {
+    nr = split(all, rounds_, "#")
+    for (i = 1; i <= nr; i++) {
+      if (rounds_[i] == "") continue
+      split(rounds_[i], part, "|")
+      nb = split(part[1], from, " "); split(part[2], to, " ")
+      for (b = 1; b <= nb; b++) {
+        split(from[b], f, ":"); split(to[b], t, ":")
+        le[b] = f[1]; d[b] += t[2] - f[2]
+      }
+      split(part[3], s, " ")
+      syncs += s[2] - s[1]; ssec += s[4] - s[3]
+    }
+    total = d[nb]; if (total <= 0) exit
+    for (b = 1; b <= nb; b++) {
+      if (p50 == "" && d[b] >= 0.5 * total) p50 = le[b]
+      if (p99 == "" && d[b] >= 0.99 * total) p99 = le[b]
+    }
+    printf "%-27s%d writes: p50 <= %s, p99 <= %s", "store write (" name "):", total, fmt(p50), fmt(p99)
+    if (syncs > 0) printf "; %d fdatasyncs, %.3f ms each", syncs, ssec * 1000 / syncs
+    printf "\n"
+  }
+  function fmt(le) { return le == "+Inf" ? "+Inf" : sprintf("%g ms", le * 1000) }'
+}
+store_latency pixel a b
+store_latency events b c
 printf '%-27s%s\n' "nginx access log:" "$nginx_logged lines (incl. warm-up)"
 
 # Stop Touchpoint and count the rows it left on disk, when sqlite3 is there.
