@@ -564,12 +564,28 @@ void LatencyHistogram::Observe(double ms) {
 // that whoever an answer wakes sees its write counted.
 void EventStore::AnswerBatches(std::deque<Pending>& batches, std::vector<WriteResult>& results) {
   const auto now = std::chrono::steady_clock::now();
+  double slowest_ms = 0, commit_ms = 0, sync_ms = 0;
+  bool warn = false;
   {
     std::lock_guard lock(mu_);
-    for (const auto& p : batches)
-      stats_.write_latency.Observe(
-          std::chrono::duration<double, std::milli>(now - p.submitted).count());
+    for (const auto& p : batches) {
+      const double ms = std::chrono::duration<double, std::milli>(now - p.submitted).count();
+      stats_.write_latency.Observe(ms);
+      slowest_ms = std::max(slowest_ms, ms);
+    }
+    if (slowest_ms > options_.slow_write_warn_ms &&
+        now - last_slow_warning_ >= std::chrono::seconds(1)) {
+      warn = true;
+      last_slow_warning_ = now;
+      commit_ms = stats_.last_commit_ms;
+      sync_ms = stats_.last_sync_ms;
+    }
   }
+  if (warn)
+    spdlog::warn(
+        "slow write: a request waited {:.0f} ms for the store (answered with {} others; latest "
+        "commit {:.1f} ms, latest WAL fdatasync {:.1f} ms; the rest was the wait for the writer)",
+        slowest_ms, batches.size() - 1, commit_ms, sync_ms);
   for (size_t b = 0; b < batches.size(); ++b)
     if (batches[b].done) batches[b].done(std::move(results[b]));
 }
@@ -600,6 +616,7 @@ Status EventStore::SyncWal() {
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard lock(mu_);
   stats_.sync_latency.Observe(ms);
+  stats_.last_sync_ms = ms;
   return OkStatus();
 }
 

@@ -47,6 +47,9 @@ struct StoreOptions {
   // After each checkpoint pass, the database file's pages but its newest this many bytes are
   // dropped from the page cache (the tail holds the rows a late duplicate may merge into).
   size_t cached_tail_bytes = size_t{256} << 20;
+  // A request whose events waited longer than this for the store (queue, commit, sync) is logged
+  // as a warning with the group's commit and sync times, at most once a second.
+  double slow_write_warn_ms = 500;
 };
 
 struct Pixel {
@@ -113,6 +116,7 @@ struct StoreStats {
   uint64_t commits = 0;
   uint64_t committed_events = 0;
   double last_commit_ms = 0;
+  double last_sync_ms = 0;
   LatencyHistogram commit_latency;  // a group's inserts and COMMIT (not the fsync)
   LatencyHistogram sync_latency;    // each fdatasync of the WAL (durable mode)
   // Each batch from Submit() until its answer is handed to its callback: queueing, the commit
@@ -248,6 +252,7 @@ class EventStore {
   size_t queued_events_ = 0;
   bool closing_ = false;
   StoreStats stats_;
+  std::chrono::steady_clock::time_point last_slow_warning_;  // guarded by mu_
   std::thread writer_;
   CommitListener listener_;  // guarded by mu_
 

@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -12,6 +14,7 @@
 #include <future>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 
 namespace touchpoint::store {
@@ -358,31 +361,46 @@ TEST(LatencyHistogram, BucketsHoldTheirUpperBound) {
 }
 
 TEST_F(EventStoreTest, WriteLatencyIncludesTheWaitForTheWriter) {
-  // The first batch's answer holds the writer for 60 ms; a batch submitted meanwhile waits for
-  // it, and its write latency says so.
-  ReopenWith(StoreOptions{.synchronous_full = true});
-  std::promise<void> holding;
-  std::vector<StoredEvent> first;
-  first.emplace_back(Purchase("first"));
-  ASSERT_TRUE(store_
-                  ->Submit(std::move(first),
-                           [&](WriteResult) {
-                             holding.set_value();
-                             std::this_thread::sleep_for(std::chrono::milliseconds(60));
-                           })
-                  .ok());
-  holding.get_future().wait();
-  std::vector<StoredEvent> second;
-  second.emplace_back(Purchase("second"));
-  ASSERT_TRUE(store_->Write(std::move(second)).status.ok());
+  // Each answer holds the writer for 60 ms, and the next batch is submitted meanwhile: the second
+  // and the third wait for the writer, and their write latencies say so, in the histogram and
+  // (past slow_write_warn_ms) in the log, where two slow groups within a second give one warning.
+  ReopenWith(StoreOptions{.synchronous_full = true, .slow_write_warn_ms = 30});
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  auto submit_holding = [&](const std::string& id) {
+    auto holding = std::make_shared<std::promise<void>>();
+    std::vector<StoredEvent> batch;
+    batch.emplace_back(Purchase(id));
+    EXPECT_TRUE(store_
+                    ->Submit(std::move(batch),
+                             [holding](WriteResult) {
+                               holding->set_value();
+                               std::this_thread::sleep_for(std::chrono::milliseconds(60));
+                             })
+                    .ok());
+    holding->get_future().wait();  // its answer is being given: the writer is held
+  };
+  submit_holding("first");
+  submit_holding("second");  // waits for the first's answer
+  std::vector<StoredEvent> third;
+  third.emplace_back(Purchase("third"));
+  ASSERT_TRUE(store_->Write(std::move(third)).status.ok());  // waits for the second's
   const LatencyHistogram h = store_->Stats().write_latency;
-  EXPECT_EQ(h.count, 2u);
+  EXPECT_EQ(h.count, 3u);
   EXPECT_GE(h.max_ms, 40.0);
   uint64_t above_25ms = 0;
   for (size_t i = 0; i < h.kBoundsMs.size(); ++i)
     if (h.kBoundsMs[i] > 25) above_25ms += h.counts[i];
   above_25ms += h.counts.back();
-  EXPECT_GE(above_25ms, 1u);
+  EXPECT_GE(above_25ms, 2u);
+  spdlog::set_default_logger(previous);
+  const std::string text = log.str();
+  const size_t first = text.find("slow write: a request waited ");
+  EXPECT_NE(first, std::string::npos) << text;
+  EXPECT_EQ(text.find("slow write", first + 1), std::string::npos)
+      << "at most one warning a second: " << text;
 }
 
 TEST_F(EventStoreTest, DurableModeAnswersEveryBatchInCommitOrderAfterTheSync) {
