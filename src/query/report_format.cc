@@ -60,15 +60,26 @@ std::string FormatNumber(double v) {
   return s;
 }
 
+}  // namespace
+
 std::string CsvField(std::string_view s) {
-  if (s.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(s);
-  std::string out = "\"";
+  // A cell a spreadsheet would run as a formula gets a leading apostrophe (OWASP's rule): names
+  // and dimension values can come from anonymous click parameters.
+  const bool formula = !s.empty() && std::string_view("=+-@\t\r").find(s[0]) != s.npos;
+  const bool quoted = s.find_first_of(",\"\n\r") != std::string_view::npos;
+  std::string out;
+  out.reserve(s.size() + 3);
+  if (quoted) out += '"';
+  if (formula) out += '\'';
   for (char c : s) {
-    if (c == '"') out += '"';
+    if (quoted && c == '"') out += '"';
     out += c;
   }
-  return out + "\"";
+  if (quoted) out += '"';
+  return out;
 }
+
+namespace {
 
 std::string BasisName(Basis b) { return b == Basis::kTouch ? "touch" : "real_time"; }
 

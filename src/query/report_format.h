@@ -26,4 +26,8 @@ struct ReportRequest {
 StatusOr<ReportRequest> ParseReportParams(
     const std::vector<std::pair<std::string, std::string>>& params, int64_t now_ms);
 
+// One CSV cell (RFC 4180 quoting); a text starting with = + - @, a tab or a CR gets a leading
+// apostrophe so that a spreadsheet shows it instead of running it as a formula.
+std::string CsvField(std::string_view s);
+
 }  // namespace touchpoint::query

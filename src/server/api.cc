@@ -115,16 +115,42 @@ constexpr unsigned char kGif[] = {0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x01, 0x00
                                   0x01, 0x00, 0x00, 0x00, 0x00, 0x2c, 0x00, 0x00, 0x00, 0x00, 0x01,
                                   0x00, 0x01, 0x00, 0x00, 0x02, 0x02, 0x44, 0x01, 0x00, 0x3b};
 
-void AddCors(const HttpRequest& req, HttpResponse& r) {
-  std::string_view origin = req.Header("origin");
-  if (origin.empty()) {
-    r.headers.emplace_back("Access-Control-Allow-Origin", "*");
-  } else {
-    r.headers.emplace_back("Access-Control-Allow-Origin", std::string(origin));
-    r.headers.emplace_back("Access-Control-Allow-Credentials", "true");
-    r.headers.emplace_back("Vary", "Origin");
-  }
+// Cross-origin answers for the browser-facing endpoints. No call needs credentials (tp.js sets
+// its own first-party cookie and sends it in the body), so no origin is ever echoed with
+// Access-Control-Allow-Credentials: any page may send events, none may read an answer with the
+// visitor's cookies for this host.
+void AddCors(const HttpRequest&, HttpResponse& r) {
+  r.headers.emplace_back("Access-Control-Allow-Origin", "*");
 }
+
+// Security headers on every answer, as static header lines (no allocation per answer). The
+// dashboard loads only its own script and styles (no inline script); JSON, CSV and the GIF are
+// never to be sniffed into something else, rendered in a frame or sent a full referrer.
+constexpr std::string_view kApiHeaders =
+    "X-Content-Type-Options: nosniff\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: strict-origin-when-cross-origin\r\n";
+constexpr std::string_view kPageHeaders =
+    "X-Content-Type-Options: nosniff\r\n"
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; connect-src 'self'; font-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: strict-origin-when-cross-origin\r\n";
+// The click redirect keeps its own Referrer-Policy (the landing page sees where the click came
+// from, as with a direct link).
+constexpr std::string_view kRedirectHeaders =
+    "X-Content-Type-Options: nosniff\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n";
+// The pixel GIF's own lines and the security headers, in one static string.
+constexpr std::string_view kGifHeaders =
+    "Cache-Control: no-store, max-age=0\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: strict-origin-when-cross-origin\r\n";
 
 // Counts per-event outcomes into a JSON result list, in input order.
 struct BatchTally {
@@ -241,6 +267,8 @@ void Api::Handle(HttpRequest request, Responder respond) {
     route = "static";
   Responder counted = [this, route, respond = std::move(respond)](HttpResponse r) {
     metrics_.CountRequest(route, r.status);
+    if (r.static_headers.empty())
+      r.static_headers = r.content_type.rfind("text/html", 0) == 0 ? kPageHeaders : kApiHeaders;
     respond(std::move(r));
   };
   Dispatch(request, counted);
@@ -589,7 +617,7 @@ struct Api::PixelGifDone {
     HttpResponse r;
     r.content_type = "image/gif";
     r.static_body = std::string_view(reinterpret_cast<const char*>(kGif), sizeof kGif);
-    r.static_headers = "Cache-Control: no-store, max-age=0\r\n";
+    r.static_headers = kGifHeaders;
     respond(std::move(r));
   }
 };
@@ -721,6 +749,7 @@ void Api::Click(HttpRequest& req, Responder& respond) {
     r.headers.emplace_back("Location", location);
     r.headers.emplace_back("Cache-Control", "no-store");
     r.headers.emplace_back("Referrer-Policy", "no-referrer-when-downgrade");
+    r.static_headers = kRedirectHeaders;
     return r;
   };
   std::vector<StoredEvent> events;

@@ -52,46 +52,81 @@ void Metrics::CountEvents(std::string_view outcome, uint64_t n) {
 void Metrics::CountRejected(std::string_view reason, uint64_t n) {
   if (!n) return;
   std::lock_guard lock(mu_);
-  rejected_[std::string(reason)] += n;
+  auto it = rejected_.find(reason);
+  if (it != rejected_.end()) {
+    it->second += n;
+    return;
+  }
+  // The reasons are fixed strings and ReasonLabel's bounded vocabulary; a cap all the same, so
+  // that no future label can grow /metrics without bound.
+  rejected_[rejected_.size() < kMaxReasons ? std::string(reason) : "other:overflow"] += n;
 }
 
 uint64_t Metrics::Accepted() const { return accepted_.load(std::memory_order_relaxed); }
 
+namespace {
+
+// The field names our parsers know (docs/api.md). A label is built from these only: a name a
+// client made up (an unknown GIF parameter, a custom property) would otherwise become a new
+// series with every request, and /metrics would grow without bound.
+bool IsKnownField(std::string_view name) {
+  static constexpr std::string_view kFields[] = {
+      "Access-Token", "access token", "ad", "ad_id", "age", "app", "body", "brand", "callback",
+      "click_id", "content_category", "content_id", "content_name", "content_type", "contents",
+      "context", "country", "currency", "data", "description", "device", "email", "event",
+      "event_id", "event_source", "event_source_id", "event_time", "external_id", "gender", "ip",
+      "lead", "limited_data_use", "locale", "order_id", "os", "page", "partner_name", "phone",
+      "phone_number", "pixel_code", "pixel_id", "placement", "price", "properties", "quantity",
+      "query", "referrer", "region", "test_event_code", "timestamp", "ttclid", "ttp", "type", "url",
+      "user", "user_agent", "user_key", "value", "video_ms", "watch_ms"};
+  for (std::string_view f : kFields)
+    if (f == name) return true;
+  return false;
+}
+
+}  // namespace
+
 std::string Metrics::ReasonLabel(std::string_view message) {
   size_t colon = message.find(": ");
-  std::string_view field = message.substr(0, colon);
+  if (colon == std::string_view::npos) return "other";
+  // "data[3].user.email" -> "data[].user.email", each dotted part a known field name.
   std::string out;
-  bool in_index = false;
-  for (char c : field) {
-    if (c == '[') {
-      in_index = true;
-      out += "[]";
-    } else if (c == ']') {
-      in_index = false;
-    } else if (!in_index) {
-      out += c;
+  std::string_view field = message.substr(0, colon);
+  while (!field.empty()) {
+    size_t dot = field.find('.');
+    std::string_view part = field.substr(0, dot);
+    field = dot == std::string_view::npos ? std::string_view() : field.substr(dot + 1);
+    bool indexed = false;
+    if (size_t bracket = part.find('['); bracket != std::string_view::npos) {
+      if (part.back() != ']') return "other:invalid";
+      for (char c : part.substr(bracket + 1, part.size() - bracket - 2))
+        if (c < '0' || c > '9') return "other:invalid";
+      indexed = true;
+      part = part.substr(0, bracket);
     }
-    if (out.size() > 64) break;
+    if (!IsKnownField(part) || out.size() > 64) return "other:invalid";
+    if (!out.empty()) out += '.';
+    out += part;
+    if (indexed) out += "[]";
   }
-  if (colon != std::string_view::npos) {
-    // Keep the kind of problem, not its details.
-    std::string_view what = message.substr(colon + 2);
-    if (what.rfind("more than", 0) == 0 && what.find("old") != what.npos)
-      out += ":too_old";
-    else if (what.rfind("more than", 0) == 0 && what.find("future") != what.npos)
-      out += ":future";
-    else if (what.rfind("must be", 0) == 0)
-      out += ":type";
-    else if (what.rfind("required", 0) == 0)
-      out += ":missing";
-    else if (what.rfind("longer than", 0) == 0)
-      out += ":too_long";
-    else if (what.rfind("unknown", 0) == 0)
-      out += ":unknown";
-    else
-      out += ":invalid";
-  }
-  return out.empty() ? "other" : out;
+  if (out.empty()) return "other";
+  // Keep the kind of problem, not its details.
+  std::string_view what = message.substr(colon + 2);
+  if (what.rfind("more than", 0) == 0 && what.find("old") != what.npos)
+    out += ":too_old";
+  else if (what.rfind("more than", 0) == 0 && what.find("future") != what.npos)
+    out += ":future";
+  else if (what.rfind("must be", 0) == 0)
+    out += ":type";
+  else if (what.rfind("required", 0) == 0)
+    out += ":missing";
+  else if (what.rfind("longer than", 0) == 0)
+    out += ":too_long";
+  else if (what.rfind("unknown", 0) == 0)
+    out += ":unknown";
+  else
+    out += ":invalid";
+  return out;
 }
 
 namespace {

@@ -24,7 +24,8 @@ class Metrics {
 
   uint64_t Accepted() const;
 
-  // Reduces an error message to a bounded label: "data[3].event_time: ..." -> "data[].event_time".
+  // Reduces an error message to a label from a bounded set: "data[3].event_time: must be ..." ->
+  // "data[].event_time:type". Field names not in the parsers' vocabulary give "other:invalid".
   static std::string ReasonLabel(std::string_view message);
 
  private:
@@ -47,7 +48,8 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;  // past a route's status slots
   std::map<std::string, uint64_t> events_;                    // outcomes other than the two
-  std::map<std::string, uint64_t> rejected_;
+  static constexpr size_t kMaxReasons = 1000;  // distinct rejection labels kept
+  std::map<std::string, uint64_t, std::less<>> rejected_;
 };
 
 }  // namespace touchpoint::server

@@ -354,7 +354,9 @@ TEST_F(ApiTest, PixelAndServerCopiesOfOnePurchaseAreStoredOnceWithMergedKeys) {
           R"(","event":"CompletePayment","event_id":"order-1","user":{"ttp":"cookieA","ttclid":"CLK1"},"properties":{"value":42,"currency":"USD"}})",
       {{"Content-Type", "text/plain;charset=UTF-8"}, {"Origin", "https://shop.example"}});
   EXPECT_EQ(beacon->status, 200) << beacon->body;
-  EXPECT_EQ(beacon->Header("access-control-allow-origin"), "https://shop.example");
+  // Readable from any origin, never with credentials (no call needs them).
+  EXPECT_EQ(beacon->Header("access-control-allow-origin"), "*");
+  EXPECT_EQ(beacon->Header("access-control-allow-credentials"), "");
   // Server copy two minutes later: hashed email and external id.
   srv_.clock().Advance(2 * kMinuteMs);
   std::string body = Track(
@@ -419,7 +421,35 @@ TEST_F(ApiTest, BeaconFromDisallowedOriginIsRefused) {
             R"({"error":"origin https://evil.example: not allowed for pixel )" + p.id + "\"}");
   auto pre = c.Request("OPTIONS", "/api/v1/pixel", "", {{"Origin", "https://shop.example"}});
   EXPECT_EQ(pre->status, 204);
-  EXPECT_EQ(pre->Header("access-control-allow-origin"), "https://shop.example");
+  EXPECT_EQ(pre->Header("access-control-allow-origin"), "*");
+  EXPECT_EQ(pre->Header("access-control-allow-credentials"), "");
+}
+
+TEST_F(ApiTest, EveryAnswerCarriesSecurityHeaders) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  auto page = c.Request("GET", "/", "");
+  ASSERT_EQ(page->status, 200);
+  const std::string csp(page->Header("content-security-policy"));
+  EXPECT_NE(csp.find("script-src 'self'"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-inline"), std::string::npos) << csp;
+  EXPECT_EQ(csp.find("unsafe-eval"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos) << csp;
+  EXPECT_EQ(page->Header("x-content-type-options"), "nosniff");
+  EXPECT_EQ(page->Header("x-frame-options"), "DENY");
+  EXPECT_EQ(page->Header("referrer-policy"), "strict-origin-when-cross-origin");
+  for (auto r : {c.Request("GET", "/api/v1/pixels", ""),  // 401
+                 c.Request("GET", "/healthz", ""), c.Request("GET", "/metrics", ""),
+                 c.Request("GET", "/no/such/path", ""),
+                 c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + p.id + "&event=PageView", "")}) {
+    EXPECT_EQ(r->Header("x-content-type-options"), "nosniff") << r->status;
+    EXPECT_EQ(r->Header("content-security-policy"), "default-src 'none'; frame-ancestors 'none'");
+    EXPECT_EQ(r->Header("referrer-policy"), "strict-origin-when-cross-origin");
+  }
+  auto gif = c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + p.id + "&event=PageView", "");
+  EXPECT_EQ(gif->Header("content-type"), "image/gif");
+  EXPECT_EQ(gif->Header("cache-control"), "no-store, max-age=0");
 }
 
 constexpr const char* kCatalog = R"({"campaigns":[{"campaign_id":"c1","name":"Spring","adgroups":[

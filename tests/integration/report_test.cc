@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/hashing.h"
+#include "query/report_format.h"
 #include "support/test_server.h"
 
 namespace touchpoint::testing {
@@ -163,6 +164,30 @@ TEST_F(ReportTest, CsvHasTheSameNumbers) {
   EXPECT_EQ(r->Header("content-type"), "text/csv; charset=utf-8");
   EXPECT_EQ(r->body,
             "ad,impressions,spend,conversions,value,cpa\na1,2,100,2,60,50\na2,2,50,0,0,\n");
+}
+
+TEST_F(ReportTest, CsvCellsThatWouldRunAsFormulasAreDefused) {
+  // An anonymous click can name its own region: it must come out of the CSV as text.
+  auto click = srv_.Client().Request(
+      "GET", "/c/a1?user_key=u9&region=%3DHYPERLINK(%22https%3A%2F%2Fevil.example%22%2C%22x%22)",
+      "");
+  ASSERT_EQ(click->status, 302) << click->body;
+  auto r = srv_.Client().Request("GET",
+                                 "/api/v1/report?from=2023-11-14&to=2023-11-14&dimensions=region"
+                                 "&metrics=clicks&sort=region&format=csv",
+                                 "", Admin());
+  ASSERT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\n\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"x\"\")\",1\n"),
+            std::string::npos)
+      << r->body;
+  EXPECT_EQ(r->body.find("\n=HYPERLINK"), std::string::npos);
+  EXPECT_EQ(query::CsvField("@SUM(A1)"), "'@SUM(A1)");
+  EXPECT_EQ(query::CsvField("-2+3"), "'-2+3");
+  EXPECT_EQ(query::CsvField("+1 555"), "'+1 555");
+  EXPECT_EQ(query::CsvField("\tx"), "'\tx");
+  EXPECT_EQ(query::CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(query::CsvField("plain"), "plain");
+  EXPECT_EQ(query::CsvField(""), "");
 }
 
 TEST_F(ReportTest, CreativeTagsAndBadParameters) {

@@ -66,5 +66,35 @@ TEST(Metrics, ManyStatusesAndNewRoutesAreStillCounted) {
             text.find(R"(route="/api/v1/events",status="201")"));
 }
 
+TEST(Metrics, ReasonLabelsComeFromTheParsersVocabularyOnly) {
+  EXPECT_EQ(Metrics::ReasonLabel("data[3].event_time: must be Unix seconds"),
+            "data[].event_time:type");
+  EXPECT_EQ(Metrics::ReasonLabel("data[12].user.email: required"), "data[].user.email:missing");
+  EXPECT_EQ(Metrics::ReasonLabel("url: longer than 4096 bytes"), "url:too_long");
+  // Names a client makes up (GIF parameters, custom properties) all fall into one label.
+  EXPECT_EQ(Metrics::ReasonLabel("utm_xyz123: longer than 1024 bytes"), "other:invalid");
+  EXPECT_EQ(Metrics::ReasonLabel("data[0].properties.my_field: must be a string"),
+            "other:invalid");
+  EXPECT_EQ(Metrics::ReasonLabel("data[x].event: required"), "other:invalid");
+  EXPECT_EQ(Metrics::ReasonLabel(std::string("\xff\xfe: not valid UTF-8")), "other:invalid");
+  EXPECT_EQ(Metrics::ReasonLabel("no colon at all"), "other");
+}
+
+TEST(Metrics, ManyDistinctParameterNamesAddNoSeries) {
+  Metrics m;
+  for (int i = 0; i < 5000; ++i)
+    m.CountRejected(Metrics::ReasonLabel("p" + std::to_string(i) + ": longer than 1024 bytes"), 1);
+  // And even labels passed as they are stop adding series past the cap.
+  for (int i = 0; i < 5000; ++i) m.CountRejected("made-up:" + std::to_string(i), 1);
+  std::string text = m.Render("");
+  size_t series = 0;
+  for (size_t at = text.find("touchpoint_events_rejected_total{"); at != std::string::npos;
+       at = text.find("touchpoint_events_rejected_total{", at + 1))
+    ++series;
+  EXPECT_LE(series, 1001u);
+  EXPECT_EQ(Sample(text, "touchpoint_events_rejected_total{reason=\"other:invalid\"}"), 5000);
+  EXPECT_EQ(Sample(text, "touchpoint_events_rejected_total{reason=\"other:overflow\"}"), 4001);
+}
+
 }  // namespace
 }  // namespace touchpoint::server

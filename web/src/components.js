@@ -70,8 +70,11 @@ export function metricColumn(name, get = (r) => r.metrics) {
   };
 }
 
+// A text cell that a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading
+// apostrophe: names and ids can come from anonymous click parameters. Numbers stay numbers.
 const csvField = (v) => {
-  const s = v == null ? '' : String(v);
+  let s = v == null ? '' : String(v);
+  if (typeof v === 'string' && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
