@@ -47,11 +47,14 @@ uint32_t Dataset::NodeOf(const SiteEvent& ev, bool link) {
 void Dataset::Append(uint64_t seq, const store::StoredEvent& event) {
   clustered_ = false;
   if (const auto* site = std::get_if<SiteEvent>(&event)) {
+    // Test events (with a test_event_code) are kept in the log and shown by the event debugger
+    // and export, and left out of everything computed here: reports, funnels, insights and the
+    // identity graph.
+    if (!site->test_event_code.empty()) return;
     sites_.seq.push_back(seq);
     sites_.pixel.push_back(Code16(pixels_, site->pixel_id));
     sites_.event.push_back(Code16(event_names_, site->event));
     sites_.currency.push_back(Code16(currencies_, site->currency));
-    sites_.is_test.push_back(!site->test_event_code.empty());
     sites_.time_ms.push_back(site->event_time_ms);
     sites_.node.push_back(NodeOf(*site, true));
     sites_.value.push_back(site->value ? *site->value : std::numeric_limits<double>::quiet_NaN());
@@ -102,7 +105,25 @@ void Dataset::LinkMerged(uint64_t first_seq, const SiteEvent& later) {
     sites_.node[row] = node;
   else
     graph_.Union(sites_.node[row], node);
-  if (std::isnan(sites_.value[row]) && later.value) sites_.value[row] = *later.value;
+  // A browser copy adds match keys only (store::MergeCopies).
+  if (std::isnan(sites_.value[row]) && later.value && later.source != "pixel")
+    sites_.value[row] = *later.value;
+}
+
+void Dataset::ReplaceWithServerCopy(uint64_t first_seq, const SiteEvent& server) {
+  auto it = std::lower_bound(sites_.seq.begin(), sites_.seq.end(), first_seq);
+  if (it == sites_.seq.end() || *it != first_seq) return;
+  size_t row = static_cast<size_t>(it - sites_.seq.begin());
+  sites_.value[row] = server.value ? *server.value : std::numeric_limits<double>::quiet_NaN();
+  sites_.currency[row] = Code16(currencies_, server.currency);
+  sites_.time_ms[row] = server.event_time_ms;
+  clustered_ = false;  // (the cluster order sorts a cluster's rows by time)
+  uint32_t node = NodeOf(server, true);
+  if (node == store::kNoNode) return;
+  if (sites_.node[row] == store::kNoNode)
+    sites_.node[row] = node;
+  else
+    graph_.Union(sites_.node[row], node);
 }
 
 void Dataset::SetCatalog(std::shared_ptr<const Catalog> catalog) {
@@ -210,7 +231,6 @@ void Dataset::ShrinkToFit() {
   shrink(sites_.pixel);
   shrink(sites_.event);
   shrink(sites_.currency);
-  shrink(sites_.is_test);
   shrink(sites_.time_ms);
   shrink(sites_.node);
   shrink(sites_.value);
@@ -339,6 +359,10 @@ void LiveDataset::Drain() {
           case store::WriteOutcome::kMerged:  // its match keys join the first copy's identity
             if (const auto* site = std::get_if<SiteEvent>(&b.events[i]))
               data_.LinkMerged(seq, *site);
+            break;
+          case store::WriteOutcome::kReplaced:  // a server copy's fields replace a browser copy's
+            if (const auto* site = std::get_if<SiteEvent>(&b.events[i]))
+              data_.ReplaceWithServerCopy(seq, *site);
             break;
           case store::WriteOutcome::kAccepted:
             if (seq > loaded_max_seq_) data_.Append(seq, b.events[i]);  // not read by LoadFrom

@@ -38,6 +38,9 @@ class Dataset {
   void Append(uint64_t seq, const store::StoredEvent& event);
   // A duplicate merged into the stored event `first_seq`: its identifiers join that event's.
   void LinkMerged(uint64_t first_seq, const SiteEvent& later);
+  // A server copy replaced the fields of the browser copy stored as `first_seq`
+  // (store::WriteOutcome::kReplaced): its value, currency and time, and its identifiers join.
+  void ReplaceWithServerCopy(uint64_t first_seq, const SiteEvent& server);
   void SetCatalog(std::shared_ptr<const Catalog> catalog);
   void SetSpend(std::vector<SpendRow> spend) { spend_ = std::move(spend); }
 

@@ -221,7 +221,7 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
     if (pixel_code == UINT32_MAX) return NotFound("pixel_id: unknown pixel " + q.pixel_id);
   }
   auto site_ok = [&](uint32_t row, size_t k) {
-    return site_match[k][sites.event[row]] && !sites.is_test[row] &&
+    return site_match[k][sites.event[row]] &&
            (pixel_code == UINT32_MAX || sites.pixel[row] == pixel_code);
   };
 

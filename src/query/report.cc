@@ -592,7 +592,7 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
       w.once_groups.clear();
       for (uint32_t i = sb; i < se; ++i) {
         const uint32_t row = d.site_order()[i];
-        if (!is_conversion[sites.event[row]] || sites.is_test[row]) continue;
+        if (!is_conversion[sites.event[row]]) continue;
         if (pixel_code != UINT32_MAX && sites.pixel[row] != pixel_code) continue;
         const int64_t conv_t = sites.time_ms[row];
         if (q.basis == Basis::kConversion ? !in_range(conv_t)

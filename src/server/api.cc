@@ -170,7 +170,8 @@ void WriteOutcomes(const std::vector<Status>& parse_errors, const WriteResult* w
     } else if (wr && k < wr->outcomes.size()) {
       WriteOutcome o = wr->outcomes[k];
       w.Key("status").String(store::WriteOutcomeName(o));
-      if (o == WriteOutcome::kMerged) w.Key("merged").Bool(true);
+      if (o == WriteOutcome::kMerged || o == WriteOutcome::kReplaced) w.Key("merged").Bool(true);
+      if (o == WriteOutcome::kReplaced) w.Key("replaced").Bool(true);
       w.Key("seq").Int(static_cast<int64_t>(wr->seqs[k]));
       (o == WriteOutcome::kAccepted ? t.accepted : t.duplicate)++;
       ++k;

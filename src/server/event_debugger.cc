@@ -213,7 +213,7 @@ void EventDebugger::RecordWrite(Pending& pending, store::WriteResult& result,
       const store::WriteOutcome o = result.outcomes[k];
       c.outcome =
           o == store::WriteOutcome::kAccepted ? DebugOutcome::kAccepted : DebugOutcome::kDuplicate;
-      c.merged = o == store::WriteOutcome::kMerged;
+      c.merged = o == store::WriteOutcome::kMerged || o == store::WriteOutcome::kReplaced;
       c.seq = k < result.seqs.size() ? result.seqs[k] : 0;
     }
   }
@@ -356,6 +356,8 @@ StatusOr<std::string> EventDebugger::QueryJson(std::string_view query_string) co
         return InvalidArgument("limit",
                                ": must be an integer from 1 to " + std::to_string(capacity_));
       q.limit = static_cast<size_t>(*n);
+    } else if (k == "test_event_code") {
+      q.test_event_code = v;
     } else if (k == "after") {
       auto n = ParseUint(v);
       if (!n) return InvalidArgument("after", ": must be an entry id (an integer >= 0)");
@@ -364,7 +366,18 @@ StatusOr<std::string> EventDebugger::QueryJson(std::string_view query_string) co
       return InvalidArgument(k, ": unknown parameter");
     }
   }
-  std::vector<DebugEntry> entries = Recent(q);
+  std::vector<DebugEntry> entries;
+  if (q.test_event_code.empty()) {
+    entries = Recent(q);
+  } else {
+    // The test code is read from each entry's event, outside the lock: look through every
+    // entry the rings hold (at most two capacities), then keep the newest `limit` that match.
+    DebugQuery all = q;
+    all.limit = 2 * capacity_;
+    for (auto& e : Recent(all))
+      if (e.test_event_code == q.test_event_code && entries.size() < q.limit)
+        entries.push_back(std::move(e));
+  }
   uint64_t last_id;
   {
     std::lock_guard<std::mutex> lock(mu_);

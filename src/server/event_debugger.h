@@ -62,6 +62,7 @@ struct DebugQuery {
   std::optional<bool> ad;               // nullopt: both rings
   std::optional<DebugOutcome> outcome;  // nullopt: any
   uint64_t after_id = 0;                // only entries newer than this id (polling)
+  std::string test_event_code;          // "": any; else only test events with this code
   size_t limit = 50;
 };
 

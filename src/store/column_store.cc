@@ -98,14 +98,13 @@ void SiteColumns::Reserve(size_t n) {
   pixel.reserve(n);
   event.reserve(n);
   currency.reserve(n);
-  is_test.reserve(n);
   time_ms.reserve(n);
   node.reserve(n);
   value.reserve(n);
 }
 
 size_t SiteColumns::MemoryBytes() const {
-  return Bytes(seq) + Bytes(pixel) + Bytes(event) + Bytes(currency) + Bytes(is_test) +
+  return Bytes(seq) + Bytes(pixel) + Bytes(event) + Bytes(currency) +
          Bytes(time_ms) + Bytes(node) + Bytes(value);
 }
 

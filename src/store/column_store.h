@@ -64,7 +64,6 @@ struct SiteColumns {
   std::vector<uint16_t> pixel;  // pixel dictionary code
   std::vector<uint16_t> event;  // event-name dictionary code
   std::vector<uint16_t> currency;
-  std::vector<uint8_t> is_test;  // carried a test_event_code: excluded from reports
   std::vector<int64_t> time_ms;
   std::vector<uint32_t> node;
   std::vector<double> value;  // NaN when absent

@@ -4,6 +4,7 @@ namespace touchpoint::store {
 
 std::string SiteDedupKey(const SiteEvent& ev) {
   std::string key;
+  if (!ev.test_event_code.empty()) key.append("t\x1f").append(ev.test_event_code).append("\x1f");
   if (!ev.event_id.empty()) {
     key.reserve(ev.pixel_id.size() + ev.event.size() + ev.event_id.size() + 4);
     key.append("s\x1f").append(ev.pixel_id).append("\x1f").append(ev.event).append("\x1f");
@@ -11,6 +12,8 @@ std::string SiteDedupKey(const SiteEvent& ev) {
   } else if (!ev.order_id.empty() && IsPurchaseEvent(ev.event)) {
     key.append("o\x1f").append(ev.pixel_id).append("\x1f").append(ev.event).append("\x1f");
     key.append(ev.order_id);
+  } else {
+    return "";
   }
   return key;
 }
@@ -30,12 +33,21 @@ std::optional<DedupIndex::Entry> DedupIndex::Find(const std::string& key, int64_
   return it->second;
 }
 
-void DedupIndex::Insert(const std::string& key, uint64_t seq, int64_t received_ms) {
-  map_[key] = Entry{seq, received_ms};
+void DedupIndex::Insert(const std::string& key, uint64_t seq, int64_t received_ms,
+                        bool browser_copy) {
+  map_[key] = Entry{seq, received_ms, browser_copy};
   by_time_.emplace_back(received_ms, key);
 }
 
 void DedupIndex::Erase(const std::string& key) { map_.erase(key); }
+
+void DedupIndex::MarkServerCopy(const std::string& key) {
+  if (auto it = map_.find(key); it != map_.end()) it->second.browser_copy = false;
+}
+
+void DedupIndex::MarkBrowserCopy(const std::string& key) {
+  if (auto it = map_.find(key); it != map_.end()) it->second.browser_copy = true;
+}
 
 void DedupIndex::Expire(int64_t now_ms) {
   while (!by_time_.empty() && now_ms - by_time_.front().first > kDedupWindowMs) {

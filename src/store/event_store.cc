@@ -26,6 +26,7 @@ const char* WriteOutcomeName(WriteOutcome o) {
     case WriteOutcome::kDuplicate:
       return "duplicate";
     case WriteOutcome::kMerged:
+    case WriteOutcome::kReplaced:
       return "duplicate";
   }
   return "accepted";
@@ -95,23 +96,49 @@ void FillIfEmpty(std::string& into, const std::string& from) {
   if (into.empty()) into = from;
 }
 
-// The first copy is kept; the later one adds the match keys and parameters it lacks.
-void MergeSiteEvent(SiteEvent& first, const SiteEvent& later) {
-  FillIfEmpty(first.user.ttclid, later.user.ttclid);
-  FillIfEmpty(first.user.ttp, later.user.ttp);
-  FillIfEmpty(first.user.ip, later.user.ip);
-  FillIfEmpty(first.user.user_agent, later.user.user_agent);
-  FillIfEmpty(first.user.locale, later.user.locale);
-  AppendUnique(first.user.email_sha256, later.user.email_sha256);
-  AppendUnique(first.user.phone_sha256, later.user.phone_sha256);
-  AppendUnique(first.user.external_id_sha256, later.user.external_id_sha256);
-  if (!first.value) first.value = later.value;
-  FillIfEmpty(first.currency, later.currency);
-  FillIfEmpty(first.order_id, later.order_id);
-  FillIfEmpty(first.content_type, later.content_type);
-  FillIfEmpty(first.page_url, later.page_url);
-  FillIfEmpty(first.page_referrer, later.page_referrer);
-  if (first.contents.empty()) first.contents = later.contents;
+// Adds the match keys `from` has and `into` lacks.
+void MergeMatchKeys(UserKeys& into, const UserKeys& from) {
+  FillIfEmpty(into.ttclid, from.ttclid);
+  FillIfEmpty(into.ttp, from.ttp);
+  FillIfEmpty(into.ip, from.ip);
+  FillIfEmpty(into.user_agent, from.user_agent);
+  FillIfEmpty(into.locale, from.locale);
+  AppendUnique(into.email_sha256, from.email_sha256);
+  AppendUnique(into.phone_sha256, from.phone_sha256);
+  AppendUnique(into.external_id_sha256, from.external_id_sha256);
+}
+
+// Copies of one event (same dedup key) meet here. Who sent them decides what the stored event
+// becomes: a browser (the pixel, anonymous, source "pixel") can be anyone, the server (the
+// Events API, with the pixel's access token) is the advertiser.
+// - kMerged, the later copy from the browser: it adds the match keys the stored one lacks,
+//   nothing else (a browser copy never overrides or completes a server copy's properties);
+// - kMerged, the later copy from the server into a server copy: it also fills the properties
+//   and page fields the first lacked;
+// - kReplaced, a server copy of a browser copy: the server copy's properties and time replace
+//   the stored ones, whenever it comes within the 48 h; the browser's match keys and page are
+//   kept where the server copy has none. So an anonymous beacon that guessed a purchase's
+//   event_id cannot pre-empt or change the real one.
+bool IsBrowserCopy(const SiteEvent& ev) { return ev.source == "pixel"; }
+
+void MergeCopies(SiteEvent& stored, const SiteEvent& later, WriteOutcome how) {
+  if (how == WriteOutcome::kReplaced) {
+    SiteEvent browser = std::move(stored);
+    stored = later;
+    MergeMatchKeys(stored.user, browser.user);
+    FillIfEmpty(stored.page_url, browser.page_url);
+    FillIfEmpty(stored.page_referrer, browser.page_referrer);
+    return;
+  }
+  MergeMatchKeys(stored.user, later.user);
+  if (IsBrowserCopy(later)) return;
+  if (!stored.value) stored.value = later.value;
+  FillIfEmpty(stored.currency, later.currency);
+  FillIfEmpty(stored.order_id, later.order_id);
+  FillIfEmpty(stored.content_type, later.content_type);
+  FillIfEmpty(stored.page_url, later.page_url);
+  FillIfEmpty(stored.page_referrer, later.page_referrer);
+  if (stored.contents.empty()) stored.contents = later.contents;
 }
 
 }  // namespace
@@ -200,15 +227,15 @@ Status EventStore::Init() {
 Status EventStore::RecoverDedup() {
   // The dedup window survives restarts: rebuild it from the log.
   auto q = writer_db_.Prepare(
-      "SELECT seq, dedup_key, received_ms FROM events WHERE dedup_key IS NOT NULL AND "
-      "received_ms > ? ORDER BY seq");
+      "SELECT seq, dedup_key, received_ms, kind = ? AND json_extract(body, '$.source') = 'pixel' "
+      "FROM events WHERE dedup_key IS NOT NULL AND received_ms > ? ORDER BY seq");
   if (!q.ok()) return q.status();
-  q->Bind(1, clock_->NowMs() - kDedupWindowMs);
+  q->Bind(1, int64_t{kKindSite}).Bind(2, clock_->NowMs() - kDedupWindowMs);
   Status st;
   while (q->Step(&st)) {
     std::string key(q->Text(1));
     if (!dedup_.Find(key, clock_->NowMs()))
-      dedup_.Insert(key, static_cast<uint64_t>(q->Int(0)), q->Int(2));
+      dedup_.Insert(key, static_cast<uint64_t>(q->Int(0)), q->Int(2), q->Int(3) != 0);
   }
   return st;
 }
@@ -403,7 +430,8 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
   const int64_t now = clock_->NowMs();
   dedup_.Expire(now);
   std::vector<WriteResult> results(group.size());
-  std::vector<std::string> inserted_keys;  // undo list if the commit fails
+  std::vector<std::string> inserted_keys;  // undo lists if the commit fails
+  std::vector<std::string> replaced_keys;
   uint64_t seq_before = next_seq_;
   size_t n_events = 0;
   Status st = begin_.Run();
@@ -421,9 +449,17 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
         key = SiteDedupKey(*site);
         if (!key.empty()) {
           if (auto hit = dedup_.Find(key, now)) {
-            bool merge = now - hit->first_received_ms <= kMergeWindowMs;
-            if (merge) st = MergeInto(hit->seq, *site);
-            res.outcomes.push_back(merge ? WriteOutcome::kMerged : WriteOutcome::kDuplicate);
+            WriteOutcome how = WriteOutcome::kDuplicate;
+            if (hit->browser_copy && !IsBrowserCopy(*site))
+              how = WriteOutcome::kReplaced;
+            else if (now - hit->first_received_ms <= kMergeWindowMs)
+              how = WriteOutcome::kMerged;
+            if (how != WriteOutcome::kDuplicate) st = MergeInto(hit->seq, *site, how);
+            if (st.ok() && how == WriteOutcome::kReplaced) {
+              dedup_.MarkServerCopy(key);
+              replaced_keys.push_back(key);
+            }
+            res.outcomes.push_back(how);
             res.seqs.push_back(hit->seq);
             if (!st.ok()) break;
             continue;
@@ -462,7 +498,8 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       st = insert_.Run();
       if (!st.ok()) break;
       if (!key.empty()) {
-        dedup_.Insert(key, seq, now);
+        const auto* site = std::get_if<SiteEvent>(&item);
+        dedup_.Insert(key, seq, now, site && IsBrowserCopy(*site));
         inserted_keys.push_back(std::move(key));
       }
       res.outcomes.push_back(WriteOutcome::kAccepted);
@@ -475,6 +512,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     spdlog::error("commit of {} events failed: {}", n_events, st.message());
     (void)writer_db_.Exec("ROLLBACK");
     for (const auto& k : inserted_keys) dedup_.Erase(k);
+    for (const auto& k : replaced_keys) dedup_.MarkBrowserCopy(k);
     next_seq_ = seq_before;
   }
   double ms =
@@ -667,7 +705,7 @@ void EventStore::AckerLoop() {
   }
 }
 
-Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later) {
+Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome how) {
   select_body_.Bind(1, static_cast<int64_t>(seq));
   Status st;
   if (!select_body_.Step(&st)) {
@@ -678,7 +716,7 @@ Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later) {
   select_body_.Reset();
   if (!first.ok()) return first.status();
   SiteEvent merged = *first;
-  MergeSiteEvent(merged, later);
+  MergeCopies(merged, later, how);
   if (merged == *first) return OkStatus();
   std::string body;
   ingest::AppendSiteEventJson(merged, 0, 0, body);

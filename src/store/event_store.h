@@ -64,6 +64,10 @@ enum class WriteOutcome : uint8_t {
   kAccepted = 0,   // stored
   kDuplicate = 1,  // a copy was already stored within 48 h; this one was dropped
   kMerged = 2,     // a duplicate within 5 min: its extra match keys were merged into the first
+  // A server copy (sent with the pixel's access token) of an event whose stored copy came from
+  // the browser (pixel): the server copy's fields replaced the stored copy's, keeping the
+  // browser's match keys (MergeCopies in event_store.cc). Still one event, at the first seq.
+  kReplaced = 3,
 };
 const char* WriteOutcomeName(WriteOutcome o);
 
@@ -226,7 +230,8 @@ class EventStore {
   Status SyncWal();
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int wal_pages);
-  Status MergeInto(uint64_t seq, const SiteEvent& later);
+  // Merges a later copy into the stored event `seq` (rules in MergeCopies).
+  Status MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome how);
   Status LoadPixels();
 
   StoreOptions options_;

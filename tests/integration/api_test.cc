@@ -374,7 +374,66 @@ TEST_F(ApiTest, PixelAndServerCopiesOfOnePurchaseAreStoredOnceWithMergedKeys) {
   EXPECT_EQ(e["user"]["ttclid"].get_string().value(), "CLK1");
   EXPECT_EQ(e["user"]["email"].at(0).get_string().value(), ingest::Sha256Hex("buyer@example.com"));
   EXPECT_EQ(e["user"]["external_id"].at(0).get_string().value(), ingest::Sha256Hex("cust-7"));
-  EXPECT_EQ(e["source"].get_string().value(), "pixel");
+  // The server copy's fields are the stored ones now (it came with the pixel's access token).
+  EXPECT_EQ(e["source"].get_string().value(), "web");
+  EXPECT_EQ(e["properties"]["value"].get_double().value(), 42);
+}
+
+TEST_F(ApiTest, ABeaconThatGuessedAPurchasesEventIdCannotPreEmptTheServerCopy) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  auto beacon = c.Request(
+      "POST", "/api/v1/pixel",
+      R"({"pixel_id":")" + p.id +
+          R"(","event":"CompletePayment","event_id":"order-9","properties":{"value":900,"currency":"USD"}})",
+      {{"Content-Type", "text/plain;charset=UTF-8"}});
+  ASSERT_EQ(beacon->status, 200) << beacon->body;
+  srv_.clock().Advance(kHourMs);  // long after the 5-minute merge window
+  std::string body = Track(
+      p, Event("CompletePayment", "order-9", R"(,"properties":{"value":42,"currency":"USD"})"),
+      p.token);
+  EXPECT_EQ(Code(body), 0) << body;
+  EXPECT_EQ(Json(body)["data"]["duplicate"].get_int64().value(), 1);  // still one purchase
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  Json e(lines[0]);
+  EXPECT_EQ(e["properties"]["value"].get_double().value(), 42);
+  EXPECT_EQ(e["source"].get_string().value(), "web");
+  // The native endpoint says what happened to the copy.
+  auto native = c.Request(
+      "POST", "/api/v1/events",
+      R"({"event_source":"web","event_source_id":")" + p.id + R"(","data":[)" +
+          Event("CompletePayment", "order-9", R"(,"properties":{"value":42,"currency":"USD"})") +
+          "]}",
+      {{"Access-Token", p.token}});
+  EXPECT_NE(native->body.find(R"("status":"duplicate")"), std::string::npos) << native->body;
+}
+
+TEST_F(ApiTest, TestEventsNeverTakeARealEventsPlace) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  auto test = c.Request(
+      "POST", "/open_api/v1.3/event/track/",
+      R"({"event_source":"web","event_source_id":")" + p.id +
+          R"(","test_event_code":"TEST42","data":[)" +
+          Event("CompletePayment", "order-5", R"(,"properties":{"value":10,"currency":"USD"})") +
+          "]}",
+      {{"Access-Token", p.token}});
+  ASSERT_EQ(Code(test->body), 0) << test->body;
+  std::string real = Track(
+      p, Event("CompletePayment", "order-5", R"(,"properties":{"value":10,"currency":"USD"})"),
+      p.token);
+  EXPECT_EQ(Json(real)["data"]["accepted"].get_int64().value(), 1) << real;
+  EXPECT_EQ(Export("pixel_id=" + p.id).size(), 2u);  // both kept; only the real one counts
+  // The debugger filters by test code, like the ad platforms' "Test events" tabs.
+  auto dbg = c.Request("GET", "/api/v1/debug/events?test_event_code=TEST42", "", Admin());
+  ASSERT_EQ(dbg->status, 200) << dbg->body;
+  Json j(dbg->body);
+  auto events = j["events"].get_array().value();
+  ASSERT_EQ(events.size(), 1u) << dbg->body;
+  EXPECT_EQ(events.at(0)["test_event_code"].get_string().value(), "TEST42");
+  auto none = c.Request("GET", "/api/v1/debug/events?test_event_code=OTHER", "", Admin());
+  EXPECT_EQ(Json(none->body)["events"].get_array().value().size(), 0u);
 }
 
 TEST_F(ApiTest, PurchaseWithoutEventIdDeduplicatesOnOrderId) {

@@ -27,7 +27,7 @@ TEST(DedupKey, PurchaseWithoutEventIdUsesOrderId) {
 
 TEST(DedupIndex, EntryLivesExactly48Hours) {
   DedupIndex idx;
-  idx.Insert("k", 7, 1000);
+  idx.Insert("k", 7, 1000, false);
   EXPECT_EQ(idx.Find("k", 1000 + kDedupWindowMs)->seq, 7u);
   EXPECT_FALSE(idx.Find("k", 1000 + kDedupWindowMs + 1));
   idx.Expire(1000 + kDedupWindowMs + 1);
@@ -36,8 +36,8 @@ TEST(DedupIndex, EntryLivesExactly48Hours) {
 
 TEST(DedupIndex, ReinsertAfterExpiryIsNotErasedByOldQueueEntry) {
   DedupIndex idx;
-  idx.Insert("k", 1, 0);
-  idx.Insert("k", 2, kDedupWindowMs + 10);  // a new first copy after the window
+  idx.Insert("k", 1, 0, false);
+  idx.Insert("k", 2, kDedupWindowMs + 10, false);  // a new first copy after the window
   idx.Expire(kDedupWindowMs + 5);
   ASSERT_TRUE(idx.Find("k", kDedupWindowMs + 20));
   EXPECT_EQ(idx.Find("k", kDedupWindowMs + 20)->seq, 2u);

@@ -117,6 +117,107 @@ TEST_F(EventStoreTest, DuplicatesInsideOneBatchAreCaught) {
                                                    WriteOutcome::kAccepted}));
 }
 
+TEST_F(EventStoreTest, AServerCopyReplacesAnEarlierBrowserCopyEvenAfter5Minutes) {
+  // An anonymous beacon that guessed the purchase's event_id, with a made-up value.
+  SiteEvent guess = Purchase("o1");
+  guess.source = "pixel";
+  guess.value = 1e9;
+  guess.currency = "USD";
+  guess.user.ttp = "cookie";
+  guess.page_url = "https://shop.example/thanks";
+  auto r1 = store_->Write({guess});
+  ASSERT_EQ(r1.outcomes[0], WriteOutcome::kAccepted);
+  clock_.Advance(kHourMs);
+  SiteEvent server = Purchase("o1");
+  server.source = "web";
+  server.value = 42;
+  server.currency = "EUR";
+  server.event_time_ms = 1700000001000;
+  server.user.email_sha256 = {std::string(64, 'a')};
+  auto r2 = store_->Write({server});
+  ASSERT_TRUE(r2.status.ok());
+  EXPECT_EQ(r2.outcomes[0], WriteOutcome::kReplaced);
+  EXPECT_EQ(r2.seqs[0], r1.seqs[0]);  // still one event
+  auto lines = ExportLines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"value\":42"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"currency\":\"EUR\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"source\":\"web\""), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"event_time\":1700000001"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"ttp\":\"cookie\""), std::string::npos);  // the browser's keys stay
+  EXPECT_NE(lines[0].find(std::string(64, 'a')), std::string::npos);
+  EXPECT_NE(lines[0].find("shop.example/thanks"), std::string::npos);
+  EXPECT_EQ(lines[0].find("1000000000"), std::string::npos) << lines[0];
+
+  // From now on the stored copy is the server's: another beacon changes nothing.
+  SiteEvent again = guess;
+  again.value = 7;
+  EXPECT_EQ(store_->Write({again}).outcomes[0], WriteOutcome::kDuplicate);
+  EXPECT_NE(ExportLines()[0].find("\"value\":42"), std::string::npos);
+}
+
+TEST_F(EventStoreTest, ABrowserCopyNeverOverridesOrCompletesAServerCopy) {
+  SiteEvent server = Purchase("o1");
+  server.source = "web";
+  server.user.external_id_sha256 = {std::string(64, 'b')};
+  ASSERT_EQ(store_->Write({server}).outcomes[0], WriteOutcome::kAccepted);
+  clock_.Advance(kMinuteMs);
+  SiteEvent browser = Purchase("o1");
+  browser.source = "pixel";
+  browser.value = 999;
+  browser.currency = "USD";
+  browser.user.ttclid = "CLK";
+  auto r = store_->Write({browser});
+  EXPECT_EQ(r.outcomes[0], WriteOutcome::kMerged);  // within 5 min: its match keys join
+  auto lines = ExportLines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("\"ttclid\":\"CLK\""), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("999"), std::string::npos) << lines[0];
+  EXPECT_EQ(lines[0].find("USD"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"source\":\"web\""), std::string::npos);
+}
+
+TEST_F(EventStoreTest, WhichCopyIsStoredSurvivesARestart) {
+  SiteEvent guess = Purchase("o1");
+  guess.source = "pixel";
+  guess.value = 5;
+  ASSERT_EQ(store_->Write({guess}).outcomes[0], WriteOutcome::kAccepted);
+  SiteEvent server_first = Purchase("o2");
+  server_first.source = "web";
+  ASSERT_EQ(store_->Write({server_first}).outcomes[0], WriteOutcome::kAccepted);
+  Reopen();  // the dedup window is rebuilt from the log, with who sent each stored copy
+  clock_.Advance(kHourMs);
+  SiteEvent server = Purchase("o1");
+  server.source = "web";
+  server.value = 42;
+  EXPECT_EQ(store_->Write({server}).outcomes[0], WriteOutcome::kReplaced);
+  SiteEvent late_server = Purchase("o2");
+  late_server.source = "web";
+  EXPECT_EQ(store_->Write({late_server}).outcomes[0], WriteOutcome::kDuplicate);
+  auto lines = ExportLines();
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find("\"value\":42"), std::string::npos) << lines[0];
+}
+
+TEST_F(EventStoreTest, TestEventsDeDuplicateApartFromRealOnes) {
+  SiteEvent test = Purchase("o1");
+  test.test_event_code = "TEST123";
+  ASSERT_EQ(store_->Write({test}).outcomes[0], WriteOutcome::kAccepted);
+  // The real event with the same event_id is not a duplicate of the test.
+  EXPECT_EQ(store_->Write({Purchase("o1")}).outcomes[0], WriteOutcome::kAccepted);
+  // Test events de-duplicate among themselves, per test code.
+  EXPECT_EQ(store_->Write({test}).outcomes[0], WriteOutcome::kMerged);
+  SiteEvent other = test;
+  other.test_event_code = "TEST456";
+  EXPECT_EQ(store_->Write({other}).outcomes[0], WriteOutcome::kAccepted);
+  // And a test event arriving after the real one is not its duplicate either.
+  SiteEvent test2 = Purchase("o2");
+  ASSERT_EQ(store_->Write({test2}).outcomes[0], WriteOutcome::kAccepted);
+  test2.test_event_code = "TEST123";
+  EXPECT_EQ(store_->Write({test2}).outcomes[0], WriteOutcome::kAccepted);
+  EXPECT_EQ(ExportLines().size(), 5u);
+}
+
 TEST_F(EventStoreTest, RestartRecoversEventsAndTheDedupWindow) {
   ASSERT_TRUE(store_->Write({Purchase("o1"), Purchase("o2")}).status.ok());
   Reopen();

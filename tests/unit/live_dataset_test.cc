@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <optional>
 #include <thread>
 
@@ -92,6 +93,56 @@ TEST(LiveDataset, DuplicatesAddNothingAndMergedCopiesOnlyFillTheFirstCopy) {
     ASSERT_EQ(d.sites().size(), 1u);
     EXPECT_EQ(d.sites().seq[0], 7u);
     EXPECT_EQ(d.sites().value[0], 9.0);
+  });
+}
+
+// One commit of one event with this outcome at this seq.
+std::vector<store::CommittedBatch> Commit(SiteEvent e, uint64_t seq, store::WriteOutcome o) {
+  store::CommittedBatch b;
+  b.events.emplace_back(std::move(e));
+  b.seqs.push_back(seq);
+  b.outcomes.push_back(o);
+  std::vector<store::CommittedBatch> commit;
+  commit.push_back(std::move(b));
+  return commit;
+}
+
+TEST(LiveDataset, AServerCopyReplacesABrowserCopysValueTimeAndCurrency) {
+  LiveDataset live;
+  SiteEvent browser = Purchase(1e9);
+  browser.source = "pixel";
+  browser.currency = "USD";
+  live.OnCommit(Commit(browser, 3, store::WriteOutcome::kAccepted));
+  SiteEvent server = Purchase(42.0);
+  server.source = "web";
+  server.currency = "EUR";
+  server.event_time_ms = 1700000060000;
+  live.OnCommit(Commit(server, 3, store::WriteOutcome::kReplaced));
+  // A browser copy merged afterwards (or into a server copy) adds no value.
+  SiteEvent late_browser = Purchase(7.0);
+  late_browser.source = "pixel";
+  live.OnCommit(Commit(Purchase(std::nullopt), 4, store::WriteOutcome::kAccepted));
+  late_browser.event_id = "o1";
+  live.OnCommit(Commit(late_browser, 4, store::WriteOutcome::kMerged));
+  live.Read([](const Dataset& d) {
+    ASSERT_EQ(d.sites().size(), 2u);
+    EXPECT_EQ(d.sites().value[0], 42.0);
+    EXPECT_EQ(d.sites().time_ms[0], 1700000060000);
+    EXPECT_EQ(d.currencies().Find("EUR"), d.sites().currency[0]);
+    EXPECT_TRUE(std::isnan(d.sites().value[1]));
+  });
+}
+
+TEST(LiveDataset, TestEventsAreLeftOutOfTheColumns) {
+  LiveDataset live;
+  SiteEvent test = Purchase(10.0);
+  test.test_event_code = "TEST1";
+  live.OnCommit(Commit(test, 1, store::WriteOutcome::kAccepted));
+  live.OnCommit(Commit(Purchase(20.0), 2, store::WriteOutcome::kAccepted));
+  live.Read([](const Dataset& d) {
+    ASSERT_EQ(d.sites().size(), 1u);
+    EXPECT_EQ(d.sites().seq[0], 2u);
+    EXPECT_EQ(d.sites().value[0], 20.0);
   });
 }
 
