@@ -105,7 +105,7 @@ wait_for_file() {  # wait_for_file FILE SECONDS PID
 # --- Touchpoint ---------------------------------------------------------------------------------
 token="bench-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 tp_args=(serve --data "$tmp/data" --listen 127.0.0.1:0 --port-file "$tmp/tp.port"
-         --admin-token "$token")
+         --admin-token "$token" --rate-limit-pixel 0 --rate-limit-server 0)  # the unlimited path
 [[ -n $tp_threads ]] && tp_args+=(--threads "$tp_threads")
 ((no_fsync)) && tp_args+=(--no-fsync)
 "$bin" "${tp_args[@]}" >"$tmp/touchpoint.out" 2>"$tmp/touchpoint.log" &

@@ -22,6 +22,8 @@ struct ServeFlags {
   int max_event_age_days = 28;
   std::string log_format = "text";
   uint32_t max_cluster_size = 10000;  // identity: stop merging clusters past this size
+  // Rate limits, "PER_S" or "PER_S:BURST" events (0: none); empty: the defaults.
+  std::string rate_limit_client, rate_limit_pixel, rate_limit_server;
 };
 int Serve(const ServeFlags& flags);
 

@@ -41,6 +41,15 @@ int main(int argc, char** argv) {
                 "Identity: a cluster stops merging past this many identifiers (logged)")
       ->capture_default_str()
       ->check(CLI::Range(2, 100000000));
+  s->add_option("--rate-limit-client", serve.rate_limit_client,
+                "Anonymous events (pixel, GIF, clicks) per second per client address, as PER_S or "
+                "PER_S:BURST; 0: no limit (default 50:500; docs/operations.md#rate-limits)");
+  s->add_option("--rate-limit-pixel", serve.rate_limit_pixel,
+                "Anonymous events per second per pixel, PER_S[:BURST]; 0: no limit (default "
+                "2000:20000; a pixel's own limits via PUT /api/v1/pixels/{id}/limits win)");
+  s->add_option("--rate-limit-server", serve.rate_limit_server,
+                "Events API events per second per pixel, PER_S[:BURST]; 0: no limit (default "
+                "50000:200000)");
   s->add_option("--log-format", serve.log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "server/api.h"
@@ -52,6 +53,26 @@ StatusOr<std::string> ResolveAdminToken(const ServeFlags& flags, bool& generated
   ::chmod(path.c_str(), 0600);
   generated = true;
   return token;
+}
+
+// "PER_S" or "PER_S:BURST" (a missing burst is ten seconds' worth); 0 is no limit.
+bool ParseRateLimit(const std::string& text, server::RateLimit& out) {
+  if (text.empty()) return true;  // the default
+  try {
+    size_t used = 0;
+    const size_t colon = text.find(':');
+    double per_s = std::stod(text.substr(0, colon), &used);
+    if (used != (colon == std::string::npos ? text.size() : colon) || per_s < 0) return false;
+    double burst = per_s * 10;
+    if (colon != std::string::npos) {
+      burst = std::stod(text.substr(colon + 1), &used);
+      if (used != text.size() - colon - 1 || burst < 1) return false;
+    }
+    out = server::RateLimit{per_s, std::max(burst, 1.0)};
+    return true;
+  } catch (...) {
+    return false;
+  }
 }
 
 bool SplitListen(const std::string& listen, std::string& host, uint16_t& port) {
@@ -116,6 +137,18 @@ int Serve(const ServeFlags& flags) {
   aopts.admin_token = *token;
   aopts.trust_x_forwarded_for = flags.trust_x_forwarded_for;
   aopts.limits.max_event_age_ms = int64_t{flags.max_event_age_days} * kDayMs;
+  for (auto [flag, text, limit] :
+       {std::tuple{"--rate-limit-client", &flags.rate_limit_client, &aopts.rate_limits.per_client},
+        std::tuple{"--rate-limit-pixel", &flags.rate_limit_pixel,
+                   &aopts.rate_limits.anonymous_per_pixel},
+        std::tuple{"--rate-limit-server", &flags.rate_limit_server,
+                   &aopts.rate_limits.server_per_pixel}}) {
+    if (!ParseRateLimit(*text, *limit)) {
+      spdlog::error("{}: must be PER_S or PER_S:BURST (numbers, PER_S >= 0, BURST >= 1), got '{}'",
+                    flag, *text);
+      return 2;
+    }
+  }
   server::Api api(store->get(), &live, &clock, aopts);
   server::HttpServerOptions hopts;
   hopts.host = host;

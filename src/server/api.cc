@@ -203,6 +203,70 @@ std::optional<int64_t> ParseTimeParam(std::string_view s) {
   return ParseIso8601Ms(s);
 }
 
+// A refusal for being over a rate limit: 429 with the wait (the envelope's or error's own
+// Retry-After replaced).
+HttpResponse TooManyRequests(HttpResponse r, int retry_after_s) {
+  r.status = 429;
+  std::erase_if(r.headers, [](const auto& h) { return h.first == "Retry-After"; });
+  r.headers.emplace_back("Retry-After", std::to_string(retry_after_s));
+  return r;
+}
+
+// "{"anonymous":{"per_s":N,"burst":M},"server":{...}}": either may be absent (kept), per_s 0
+// is no limit, a missing burst is ten seconds' worth.
+Status ParsePixelLimits(std::string_view json, PixelLimits& limits) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json).get(root)) return ingest::JsonSyntaxError(err);
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  for (auto [key, value] : obj)
+    if (key != "anonymous" && key != "server")
+      return InvalidArgument(std::string(key), ": unknown field (anonymous or server)");
+  for (auto [name, limit] : {std::pair<const char*, RateLimit*>{"anonymous", &limits.anonymous},
+                             {"server", &limits.server}}) {
+    std::optional<simdjson::dom::object> o;
+    TP_RETURN_IF_ERROR(ingest::ReadObject(obj, name, "", o));
+    if (!o) continue;
+    const ingest::JsonPath path(name);
+    std::optional<double> per_s, burst;
+    TP_RETURN_IF_ERROR(ingest::ReadNumber(*o, "per_s", path, per_s));
+    TP_RETURN_IF_ERROR(ingest::ReadNumber(*o, "burst", path, burst));
+    if (!per_s) return InvalidArgument(path.Key("per_s").str(), ": required");
+    if (!(*per_s >= 0 && *per_s <= 1e7))
+      return InvalidArgument(path.Key("per_s").str(), ": must be from 0 (no limit) to 10000000");
+    if (burst && !(*burst >= 1 && *burst <= 1e8))
+      return InvalidArgument(path.Key("burst").str(), ": must be from 1 to 100000000");
+    *limit = RateLimit{*per_s, burst ? *burst : std::max(1.0, *per_s * 10)};
+  }
+  return OkStatus();
+}
+
+// As stored (what ParsePixelLimits reads) or, with `per_client`, as the API shows it: with the
+// pixel id and the per-client limit, which is the server's (--rate-limit-per-client).
+std::string PixelLimitsJson(const PixelLimits& l, std::string_view pixel_id = {},
+                            const RateLimit* per_client = nullptr) {
+  std::string body;
+  JsonWriter w(body);
+  auto limit = [&](const char* key, const RateLimit& r) {
+    w.Key(key).BeginObject().Key("per_s").Double(r.per_s).Key("burst").Double(r.burst).EndObject();
+  };
+  w.BeginObject();
+  if (!pixel_id.empty()) w.Key("pixel_id").String(pixel_id);
+  limit("anonymous", l.anonymous);
+  limit("server", l.server);
+  if (per_client) limit("per_client", *per_client);
+  w.EndObject();
+  return body;
+}
+
+// "2000 events/s" without a trailing ".000000".
+std::string Rate(double per_s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", per_s);
+  return buf;
+}
+
 }  // namespace
 
 Api::Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock, ApiOptions options)
@@ -235,6 +299,73 @@ std::string Api::ClientIp(const HttpRequest& req) const {
   return ingest::TruncateIp(req.remote_ip);
 }
 
+PixelLimits Api::LimitsOf(std::string_view pixel_id) {
+  std::lock_guard lock(limits_mu_);
+  if (auto it = pixel_limits_.find(std::string(pixel_id)); it != pixel_limits_.end())
+    return it->second;
+  PixelLimits limits{options_.rate_limits.anonymous_per_pixel,
+                     options_.rate_limits.server_per_pixel};
+  if (auto json = store_->GetMeta("pixel_limits/" + std::string(pixel_id))) {
+    if (Status st = ParsePixelLimits(*json, limits); !st.ok())
+      spdlog::error("pixel {}: stored limits unreadable ({}); using the defaults", pixel_id,
+                    st.message());
+  }
+  pixel_limits_.emplace(pixel_id, limits);  // only known pixels get here: bounded
+  return limits;
+}
+
+std::optional<Api::Limited> Api::OverLimit(const HttpRequest& req, std::string_view pixel_id,
+                                           size_t events, bool authenticated) {
+  const int64_t now = clock_->NowMs();
+  const double cost = static_cast<double>(std::max<size_t>(events, 1));
+  const bool loopback = req.remote_ip.rfind("127.", 0) == 0 || req.remote_ip == "::1" ||
+                        req.remote_ip.rfind("::ffff:127.", 0) == 0;
+  if (!authenticated && (!loopback || options_.limit_loopback_clients)) {
+    const RateLimit& per_client = options_.rate_limits.per_client;
+    if (auto wait = client_buckets_.Take(ClientIp(req), per_client, cost, now)) {
+      metrics_.CountRejected("rate_limited:client", events);
+      return Limited{*wait, "rate limit: more than " + Rate(per_client.per_s) +
+                                " events/s from this client address; retry in " +
+                                std::to_string(*wait) + " s"};
+    }
+  }
+  if (pixel_id.empty()) return std::nullopt;
+  const PixelLimits limits = LimitsOf(pixel_id);
+  const RateLimit& limit = authenticated ? limits.server : limits.anonymous;
+  if (auto wait = (authenticated ? server_buckets_ : pixel_buckets_).Take(pixel_id, limit, cost,
+                                                                           now)) {
+    metrics_.CountRejected(authenticated ? "rate_limited:server" : "rate_limited:pixel", events);
+    return Limited{*wait, "rate limit: more than " + Rate(limit.per_s) + " events/s " +
+                              (authenticated ? "from the server" : "through the browser") +
+                              " for pixel " + std::string(pixel_id) + "; retry in " +
+                              std::to_string(*wait) + " s"};
+  }
+  return std::nullopt;
+}
+
+void Api::PixelLimitsPage(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  constexpr std::string_view kPrefix = "/api/v1/pixels/", kSuffix = "/limits";
+  const std::string pixel_id =
+      req.path.substr(kPrefix.size(), req.path.size() - kPrefix.size() - kSuffix.size());
+  if (!store_->FindPixel(pixel_id)) return respond(Error(NotFound("pixel " + pixel_id + ": unknown")));
+  PixelLimits limits = LimitsOf(pixel_id);
+  if (req.method == "PUT") {
+    if (Status st = ParsePixelLimits(req.body, limits); !st.ok()) return respond(Error(st));
+    if (Status st = store_->SetMeta("pixel_limits/" + pixel_id, PixelLimitsJson(limits)); !st.ok())
+      return respond(Error(st));
+    {
+      std::lock_guard lock(limits_mu_);
+      pixel_limits_[pixel_id] = limits;
+    }
+    spdlog::info("pixel {}: limits set (browser {}/s, burst {}; server {}/s, burst {})", pixel_id,
+                 limits.anonymous.per_s, limits.anonymous.burst, limits.server.per_s,
+                 limits.server.burst);
+  }
+  respond(Json(200, PixelLimitsJson(limits, pixel_id, &options_.rate_limits.per_client)));
+}
+
 void Api::Handle(HttpRequest request, Responder respond) {
   // Wrap the responder to count every answer by route.
   // Route labels are a fixed set, so /metrics stays bounded whatever paths clients try.
@@ -258,6 +389,7 @@ void Api::Handle(HttpRequest request, Responder respond) {
                                   "/tp.js"};
   const char* route = "other";  // static strings: the wrapper below carries a pointer only
   if (request.path.rfind("/c/", 0) == 0) route = "/c/{ad_id}";
+  if (request.path.rfind("/api/v1/pixels/", 0) == 0) route = "/api/v1/pixels/{id}/...";
   for (const char* r : kRoutes)
     if (request.path == r) {
       route = r;
@@ -302,6 +434,8 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("POST", "/api/v1/ad-events")) return AdEvents(req, respond);
   if (m == "GET" && p.rfind("/c/", 0) == 0) return Click(req, respond);
   if (is("POST", "/api/v1/pixels")) return CreatePixel(req, respond);
+  if ((m == "GET" || m == "PUT") && p.rfind("/api/v1/pixels/", 0) == 0 && p.ends_with("/limits"))
+    return PixelLimitsPage(req, respond);
   if (is("GET", "/api/v1/pixels")) return ListPixels(req, respond);
   if (is("PUT", "/api/v1/catalog")) return PutCatalog(req, respond);
   if (is("GET", "/api/v1/catalog")) return GetCatalog(req, respond);
@@ -387,6 +521,11 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
         EnvelopeError(PermissionDenied("No permission to operate pixel code: " + parsed->pixel_id +
                                        ". The Access-Token belongs to another pixel.")));
   }
+  if (auto limited = OverLimit(req, parsed->pixel_id, parsed->events.size(), true)) {
+    debugger_.RecordRejected(req.path, parsed->pixel_id, limited->message, "rate_limited:server",
+                             parsed->events.size());
+    return respond(TooManyRequests(Envelope(40100, limited->message, ""), limited->retry_after_s));
+  }
   // TikTok fails the whole batch on one bad event; so do we, so a fixed retry is exact.
   if (const Status* first = parsed->FirstError()) {
     for (const auto& e : parsed->events)
@@ -467,6 +606,12 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
                              "auth:other_pixel", parsed->events.size());
     return respond(
         Error(PermissionDenied("access token: not valid for pixel " + parsed->pixel_id)));
+  }
+  if (auto limited = OverLimit(req, parsed->pixel_id, parsed->events.size(), true)) {
+    debugger_.RecordRejected(req.path, parsed->pixel_id, limited->message, "rate_limited:server",
+                             parsed->events.size());
+    return respond(TooManyRequests(Error(ResourceExhausted(limited->message)),
+                                   limited->retry_after_s));
   }
   std::vector<Status> errors;
   std::vector<StoredEvent> events;
@@ -549,6 +694,14 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   if (!parsed.ok()) return fail(parsed.status(), 1);
   if (Status st = CheckPixel(store_, req, parsed->pixel_id); !st.ok())
     return fail(st, parsed->events.size());
+  if (auto limited = OverLimit(req, parsed->pixel_id, parsed->events.size(), false)) {
+    debugger_.RecordRejected(req.path, parsed->pixel_id, limited->message, "rate_limited",
+                             parsed->events.size());
+    HttpResponse r =
+        TooManyRequests(Error(ResourceExhausted(limited->message)), limited->retry_after_s);
+    AddCors(req, r);
+    return respond(std::move(r));
+  }
   std::vector<Status> errors;
   std::vector<StoredEvent> events;
   errors.reserve(parsed->events.size());
@@ -636,6 +789,15 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   };
   if (!parsed.ok()) return fail(parsed.status());
   if (Status st = CheckPixel(store_, req, parsed->pixel_id); !st.ok()) return fail(st);
+  if (auto limited = OverLimit(req, parsed->pixel_id, 1, false)) {
+    // Still a GIF (an <img> shows no error), with the status and the wait; nothing stored.
+    debugger_.RecordRejected(req.path, parsed->pixel_id, limited->message, "rate_limited");
+    HttpResponse r;
+    r.content_type = "image/gif";
+    r.static_body = std::string_view(reinterpret_cast<const char*>(kGif), sizeof kGif);
+    r.static_headers = kGifHeaders;
+    return respond(TooManyRequests(std::move(r), limited->retry_after_s));
+  }
   SiteEvent& ev = *parsed->events[0].event;
   if (ev.user.ip.empty()) ev.user.ip = ClientIp(req);
   if (ev.user.user_agent.empty()) ev.user.user_agent = req.Header("user-agent").substr(0, 1024);
@@ -753,6 +915,11 @@ void Api::Click(HttpRequest& req, Responder& respond) {
     r.static_headers = kRedirectHeaders;
     return r;
   };
+  if (auto limited = OverLimit(req, "", 1, false)) {
+    // The person still goes on to the landing page; the click is not stored, and counted.
+    debugger_.RecordRejected(req.path, "", limited->message, "rate_limited");
+    return respond(redirect());
+  }
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
   auto debug = debugger_.Prepare(req.path, "", {}, events);

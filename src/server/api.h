@@ -3,6 +3,9 @@
 // Routing is a flat table in api.cc; every handler answers exactly once through its Responder.
 
 #include <memory>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
 #include <string>
 
 #include "core/time.h"
@@ -11,15 +14,36 @@
 #include "server/event_debugger.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/rate_limiter.h"
 #include "server/worker_pool.h"
 #include "store/event_store.h"
 
 namespace touchpoint::server {
 
+// Rate limits of the collection endpoints (docs/operations.md#rate-limits), counted in events.
+// The anonymous endpoints (the pixel's beacon and GIF, the click redirect) are limited per client
+// address and per pixel; the Events API (with the pixel's access token) per pixel, much higher.
+// A pixel's own limits, set through PUT /api/v1/pixels/{id}/limits, replace the per-pixel ones.
+struct CollectionLimits {
+  RateLimit per_client{50, 500};  // a person sends a few events a page; 50/s is many people
+  RateLimit anonymous_per_pixel{2000, 20000};  // a large shop's peak through the pixel
+  RateLimit server_per_pixel{50000, 200000};   // an advertiser's backend, batching
+};
+
+struct PixelLimits {
+  RateLimit anonymous;
+  RateLimit server;
+};
+
 struct ApiOptions {
   std::string admin_token;
   ingest::IngestLimits limits;
   bool trust_x_forwarded_for = false;  // behind a proxy: take the client IP from the header
+  CollectionLimits rate_limits;
+  // A client on the machine itself (127.0.0.0/8, ::1) is not limited per address: it is the
+  // operator's own tooling, or a reverse proxy not declared trusted, behind which every visitor
+  // would share one address. The per-pixel limits still apply.
+  bool limit_loopback_clients = false;
 };
 
 class Api final : public Handler {
@@ -58,6 +82,18 @@ class Api final : public Handler {
   void MetricsPage(HttpRequest& req, Responder& respond);
   void DebugEvents(HttpRequest& req, Responder& respond);
 
+  void PixelLimitsPage(HttpRequest& req, Responder& respond);  // GET/PUT .../pixels/{id}/limits
+
+  // Takes `events` from the rate limits that apply (the client address's for anonymous calls,
+  // the pixel's); when over one, counts the refusal and returns the seconds to wait and why.
+  struct Limited {
+    int retry_after_s;
+    std::string message;
+  };
+  std::optional<Limited> OverLimit(const HttpRequest& req, std::string_view pixel_id,
+                                   size_t events, bool authenticated);
+  PixelLimits LimitsOf(std::string_view pixel_id);
+
   bool IsAdmin(const HttpRequest& req) const;
   ingest::ParseContext Context() const;
   std::string ClientIp(const HttpRequest& req) const;
@@ -69,6 +105,9 @@ class Api final : public Handler {
   Metrics metrics_;
   EventDebugger debugger_{clock_};  // after clock_: initialised from it
   WorkerPool workers_{2};
+  RateLimiter client_buckets_, pixel_buckets_, server_buckets_;
+  std::mutex limits_mu_;
+  std::unordered_map<std::string, PixelLimits> pixel_limits_;  // guarded by limits_mu_: cache
 };
 
 }  // namespace touchpoint::server

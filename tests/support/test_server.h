@@ -5,6 +5,7 @@
 #include <simdjson.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -20,7 +21,9 @@ inline constexpr const char* kAdminToken = "test-admin-token";
 
 class TestServer {
  public:
-  explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {})
+  // `configure` may change the Api's options (limits, ...) before it starts.
+  explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {},
+                      std::function<void(server::ApiOptions&)> configure = {})
       : clock_(now_ms) {
     dir_ = std::filesystem::temp_directory_path() /
            ("tp_it_" + std::to_string(std::random_device{}()) + std::to_string(now_ms % 1000));
@@ -36,6 +39,7 @@ class TestServer {
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
     server::ApiOptions aopts;
     aopts.admin_token = kAdminToken;
+    if (configure) configure(aopts);
     api_ = std::make_unique<server::Api>(store_.get(), live_.get(), &clock_, aopts);
     server::HttpServerOptions hopts;
     hopts.port = 0;
