@@ -396,5 +396,70 @@ TEST_F(StorageDamageTest, NoFsyncModeOpensCleanlyAndStillNoticesALostWal) {
   fs::remove_all(no_wal);
 }
 
+// The real binary: `touchpoint serve` refuses to start (exit status 1, the message in its log);
+// with --recover it starts and logs the loss.
+pid_t SpawnServe(const fs::path& data, bool recover, const fs::path& log) {
+  const char* binary = std::getenv("TP_BINARY");
+  std::vector<std::string> args = {binary ? binary : "touchpoint",
+                                   "serve",
+                                   "--data",
+                                   data.string(),
+                                   "--listen",
+                                   "127.0.0.1:0",
+                                   "--port-file",
+                                   (data / "port").string(),
+                                   "--admin-token",
+                                   "t"};
+  if (recover) args.push_back("--recover");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST_F(StorageDamageTest, ServeRefusesADamagedWalAndStartsWithRecover) {
+  fs::resize_file(dir_ / "touchpoint.db-wal", wal_bytes_at_7000_);
+  const fs::path log = dir_.string() + ".log";
+  pid_t pid = SpawnServe(dir_, /*recover=*/false, log);
+  ASSERT_GT(pid, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);  // it exits by itself
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << status;
+  EXPECT_NE(ReadFile(log).find("cannot open the data directory: " + File("touchpoint.db-wal") +
+                               ": damaged or truncated: the log ends at seq 7000 but seq 10000 "
+                               "was committed (3000 acknowledged events missing); start with "
+                               "--recover to accept the loss"),
+            std::string::npos)
+      << ReadFile(log);
+
+  pid = SpawnServe(dir_, /*recover=*/true, log);
+  ASSERT_GT(pid, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(dir_ / "port") && std::chrono::steady_clock::now() < deadline &&
+         ::waitpid(pid, &status, WNOHANG) == 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(fs::exists(dir_ / "port")) << ReadFile(log);
+  ::kill(pid, SIGTERM);
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(ReadFile(log).find("--recover: accepting the loss of seq 7001..10000 (3000 "
+                               "acknowledged events)"),
+            std::string::npos)
+      << ReadFile(log);
+  ExpectCleanAfterRecovery(7000);
+}
+
 }  // namespace
 }  // namespace touchpoint::store
