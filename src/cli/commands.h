@@ -18,6 +18,7 @@ struct ServeFlags {
   std::string port_file;  // write the bound port here (for scripts and tests)
   int threads = 2;
   bool fsync = true;
+  bool recover = false;  // start although acknowledged events are missing (logs what was lost)
   bool trust_x_forwarded_for = false;
   int max_event_age_days = 28;
   std::string log_format = "text";

@@ -35,6 +35,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 3650));
   s->add_flag("!--no-fsync", serve.fsync,
               "Commit without fsync (survives a process crash, not a power loss)");
+  s->add_flag("--recover", serve.recover,
+              "Start even though the WAL or database is damaged or missing and acknowledged "
+              "events are lost; logs the lost seq range (docs/operations.md#damaged-storage)");
   s->add_flag("--trust-x-forwarded-for", serve.trust_x_forwarded_for,
               "Take client IPs from X-Forwarded-For (only behind your own proxy)");
   s->add_option("--max-cluster-size", serve.max_cluster_size,

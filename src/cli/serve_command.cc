@@ -113,6 +113,7 @@ int Serve(const ServeFlags& flags) {
   store::StoreOptions sopts;
   sopts.data_dir = flags.data_dir;
   sopts.synchronous_full = flags.fsync;
+  sopts.recover = flags.recover;
   auto store = store::EventStore::Open(sopts, &clock);
   if (!store.ok()) {
     spdlog::error("cannot open the data directory: {}", store.status().message());

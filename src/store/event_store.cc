@@ -173,8 +173,203 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
   return store;
 }
 
+namespace {
+
+// The meta key that says this database has been written with a commit marker.
+constexpr const char* kMarkerMetaKey = "commit_marker";
+
+std::string LossText(uint64_t first, uint64_t last) {
+  return "seq " + std::to_string(first) + ".." + std::to_string(last) + " (" +
+         std::to_string(last - first + 1) + " acknowledged events)";
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+Status EventStore::CheckStorage() {
+  const std::string db_path = options_.data_dir + "/touchpoint.db";
+  const std::string wal_path = db_path + "-wal";
+  const std::string marker_path = db_path + "-marker";
+  auto read = CommitMarker::Read(marker_path);
+  if (!read.ok()) return read.status();
+  const MarkerRecord before = read->record;  // zero unless kValid
+  const bool db_exists = FileExists(db_path);
+  const bool wal_exists = FileExists(wal_path);
+
+  // What the files hold: the highest seq SQLite finds (it reads the WAL up to its first bad
+  // frame). Read on a connection of its own that does not checkpoint when it closes: SQLite
+  // checkpoints and deletes the WAL at the close of its last connection, which would turn a
+  // damaged WAL kept for inspection (or for a repair by hand) into a missing one.
+  uint64_t max_seq = 0;
+  bool has_marker_flag = false;
+  if (db_exists) {
+    auto probe = Database::Open(db_path, /*synchronous_full=*/false);
+    if (!probe.ok()) return probe.status();
+    sqlite3_db_config(probe->raw(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    auto tables = probe->Prepare(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('events', 'meta')");
+    if (!tables.ok()) return Internal(db_path + ": unreadable: " + tables.status().message());
+    Status st;
+    if (tables->Step(&st) && tables->Int(0) == 2) {
+      auto max = probe->Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
+      if (!max.ok()) return Internal(db_path + ": unreadable: " + max.status().message());
+      if (max->Step(&st)) max_seq = static_cast<uint64_t>(max->Int(0));
+      auto flag = probe->Prepare("SELECT 1 FROM meta WHERE key = ?");
+      if (!flag.ok()) return Internal(db_path + ": unreadable: " + flag.status().message());
+      flag->Bind(1, std::string_view(kMarkerMetaKey));
+      has_marker_flag = flag->Step(&st);
+    }
+    if (!st.ok()) return Internal(db_path + ": unreadable: " + st.message());
+    *probe = Database();
+    // Reading a WAL database creates an empty WAL when there is none: remove it again, so that
+    // a refused start leaves the directory as it found it and the next says "missing" again.
+    struct stat wal_st;
+    if (!wal_exists && ::stat(wal_path.c_str(), &wal_st) == 0 && wal_st.st_size == 0)
+      (void)::unlink(wal_path.c_str());
+  }
+
+  // Whatever is wrong, as a sentence naming the file, and the seq range lost when known.
+  std::string problem;
+  uint64_t lost_first = 0, lost_last = 0;
+  switch (read->state) {
+    case CommitMarker::State::kValid:
+      if (max_seq >= before.committed_seq) break;  // (above it: committed, marker not yet raised)
+      lost_first = max_seq + 1;
+      lost_last = before.committed_seq;
+      if (!db_exists) {
+        problem = db_path + ": missing, but seq " + std::to_string(lost_last) + " was committed";
+      } else if (max_seq < before.checkpointed_seq) {
+        problem = db_path + ": damaged or replaced: it holds events up to seq " +
+                  std::to_string(max_seq) + " but seq " + std::to_string(before.checkpointed_seq) +
+                  " had been checkpointed into it and seq " + std::to_string(lost_last) +
+                  " was committed";
+      } else if (!wal_exists) {
+        problem = wal_path + ": missing: the database holds events up to seq " +
+                  std::to_string(max_seq) + " but seq " + std::to_string(lost_last) +
+                  " was committed";
+      } else {
+        problem = wal_path + ": damaged or truncated: the log ends at seq " +
+                  std::to_string(max_seq) + " but seq " + std::to_string(lost_last) +
+                  " was committed";
+      }
+      problem += " (" + std::to_string(lost_last - max_seq) + " acknowledged events missing)";
+      if (before.no_fsync)
+        problem += "; the server ran with --no-fsync, which loses the last commits in a power loss";
+      break;
+    case CommitMarker::State::kDamaged:
+      problem = marker_path +
+                ": damaged (neither copy has a valid checksum): cannot tell whether acknowledged "
+                "events are missing; the database holds events up to seq " +
+                std::to_string(max_seq);
+      break;
+    case CommitMarker::State::kMissing:
+      // A database with events but without the flag was written before markers existed (or
+      // its flag was in the part of the log that is gone): start recording from here.
+      if (max_seq > 0 && !has_marker_flag)
+        spdlog::info(
+            "{}: no commit marker yet (a database from an older version); recording one "
+            "at seq {}",
+            marker_path, max_seq);
+      if (max_seq > 0 && has_marker_flag)
+        problem = marker_path +
+                  ": missing, but this database was written with one: cannot tell whether "
+                  "acknowledged events are missing; the database holds events up to seq " +
+                  std::to_string(max_seq);
+      break;
+  }
+  if (!problem.empty() && !options_.recover)
+    return Internal(problem + "; start with --recover to accept the loss");
+  if (!problem.empty()) {
+    if (lost_last > 0)
+      spdlog::warn("--recover: accepting the loss of {}: {}", LossText(lost_first, lost_last),
+                   problem);
+    else
+      spdlog::warn("--recover: accepting the database as it is, events up to seq {}: {}", max_seq,
+                   problem);
+    // Without its database a WAL is frames of pages of a file that is gone, not a database:
+    // kept aside for inspection, out of SQLite's way.
+    if (!db_exists && wal_exists) {
+      const std::string aside = wal_path + ".orphaned";
+      if (::rename(wal_path.c_str(), aside.c_str()) != 0)
+        return Internal(wal_path + ": cannot move aside: " + std::strerror(errno));
+      (void)::unlink((db_path + "-shm").c_str());
+      spdlog::warn("{}: moved to {} (its database is gone)", wal_path, aside);
+    }
+  }
+  marker_record_.committed_seq = max_seq;
+  marker_record_.checkpointed_seq = std::min(before.checkpointed_seq, max_seq);
+  marker_record_.no_fsync = !options_.synchronous_full;
+  committed_seq_.store(max_seq, std::memory_order_relaxed);
+  return OkStatus();
+}
+
+Status EventStore::OpenMarker() {
+  const std::string db_path = options_.data_dir + "/touchpoint.db";
+  // The marker is about to say that everything up to marker_record_.committed_seq is durable.
+  // The WAL may hold commits that a killed process never synced (they are in the page cache,
+  // which is what SQLite read): sync them first, or a power loss now would leave the marker
+  // above the log.
+  const std::string wal_path = db_path + "-wal";
+  if (int fd = ::open(wal_path.c_str(), O_RDONLY | O_CLOEXEC); fd >= 0) {
+    const int rc = ::fdatasync(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return Internal(wal_path + ": fdatasync: " + std::strerror(err));
+  }
+  const std::string marker_path = db_path + "-marker";
+  const bool created = !FileExists(marker_path);
+  std::lock_guard lock(marker_mu_);
+  auto marker = CommitMarker::Open(marker_path);
+  if (!marker.ok()) return marker.status();
+  marker_ = std::move(*marker);
+  TP_RETURN_IF_ERROR(marker_.Write(marker_record_));
+  // Once per start: a marker recording a loss accepted with --recover must not come back as
+  // the old one after a power loss.
+  TP_RETURN_IF_ERROR(marker_.Sync());
+  if (created) {
+    int dir = ::open(options_.data_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir >= 0) {
+      (void)::fsync(dir);
+      ::close(dir);
+    }
+  }
+  return OkStatus();
+}
+
+void EventStore::NoteDurable(uint64_t last_seq) {
+  std::lock_guard lock(marker_mu_);
+  if (last_seq <= marker_record_.committed_seq || !marker_.is_open()) return;
+  marker_record_.committed_seq = last_seq;
+  WriteMarkerLocked();
+}
+
+void EventStore::WriteMarkerLocked() {
+  // No sync: the values written are durable in the WAL or the database file already, so a
+  // marker that a power loss leaves behind its pwrite can only be lower than what the files
+  // hold: it under-reports, never alarms.
+  Status st = marker_.Write(marker_record_);
+  if (!st.ok() && !marker_write_failed_) {
+    marker_write_failed_ = true;
+    spdlog::error("{} (a damaged WAL at the next start may go unnoticed)", st.message());
+  }
+}
+
+void EventStore::NoteCheckpointed(uint64_t last_seq) {
+  std::lock_guard lock(marker_mu_);
+  if (last_seq <= marker_record_.checkpointed_seq || !marker_.is_open()) return;
+  marker_record_.checkpointed_seq = last_seq;
+  // In the synced database file, so durable too.
+  marker_record_.committed_seq = std::max(marker_record_.committed_seq, last_seq);
+  WriteMarkerLocked();
+}
+
 Status EventStore::Init() {
   std::string path = options_.data_dir + "/touchpoint.db";
+  TP_RETURN_IF_ERROR(CheckStorage());
   // The writer never fsyncs in its commits: the syncer does (SyncLoop), or nobody (--no-fsync).
   auto w = Database::Open(path, /*synchronous_full=*/false);
   if (!w.ok()) return w.status();
@@ -211,6 +406,8 @@ Status EventStore::Init() {
   auto max = writer_db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
   if (!max.ok()) return max.status();
   if (max->Step()) next_seq_ = static_cast<uint64_t>(max->Int(0)) + 1;
+  TP_RETURN_IF_ERROR(OpenMarker());
+  if (!GetMeta(kMarkerMetaKey)) TP_RETURN_IF_ERROR(SetMeta(kMarkerMetaKey, "1"));
 
   TP_RETURN_IF_ERROR(RecoverDedup());
   TP_RETURN_IF_ERROR(LoadPixels());
@@ -287,6 +484,24 @@ void EventStore::Close() {
   }
   ckpt_cv_.notify_all();
   if (checkpointer_.joinable()) checkpointer_.join();
+  // The last connection to close checkpoints the WAL and deletes it. Checkpoint here first, so
+  // that the marker can say everything is in the database file, and sync the marker: after a
+  // clean stop it is exact, even with --no-fsync, and a missing WAL is what it expects.
+  bool marker_open;
+  {
+    std::lock_guard lock(marker_mu_);
+    marker_open = marker_.is_open();
+  }
+  if (marker_open) {
+    const uint64_t last = committed_seq_.load(std::memory_order_acquire);
+    int log = 0, done = 0;
+    if (sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                  &done) == SQLITE_OK &&
+        log == done)
+      NoteCheckpointed(last);
+    std::lock_guard lock(marker_mu_);
+    if (Status st = marker_.Sync(); !st.ok()) spdlog::warn("{}", st.message());
+  }
 }
 
 // On the writer, after each commit; wal_pages is the WAL's length in pages, which falls when the
@@ -325,9 +540,16 @@ void EventStore::CheckpointLoop() {
     // that, passive passes catch up with what was committed during the previous one, so that the
     // writer is held off only for a small rest (and its latency does not jump).
     int log = 0, done = 0;
+    // A pass that copied the whole WAL put every commit made before it into the database file,
+    // and SQLite synced that file at the end of the pass.
+    auto checkpoint = [&](int mode) {
+      const uint64_t before = committed_seq_.load(std::memory_order_acquire);
+      int r = sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, mode, &log, &done);
+      if (r == SQLITE_OK && log == done) NoteCheckpointed(before);
+      return r;
+    };
     auto passive = [&] {
-      int r = sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
-                                        &log, &done);
+      int r = checkpoint(SQLITE_CHECKPOINT_PASSIVE);
       std::lock_guard lock(mu_);
       stats_.checkpoint_passes++;
       return r;
@@ -339,9 +561,7 @@ void EventStore::CheckpointLoop() {
       for (int i = 0; i < kCatchUpPasses && rc == SQLITE_OK && log - done > kRestartRestPages; ++i)
         rc = passive();
       auto start = std::chrono::steady_clock::now();
-      if (rc == SQLITE_OK)
-        rc = sqlite3_wal_checkpoint_v2(checkpoint_db_.raw(), nullptr, SQLITE_CHECKPOINT_RESTART,
-                                       &log, &done);
+      if (rc == SQLITE_OK) rc = checkpoint(SQLITE_CHECKPOINT_RESTART);
       double ms =
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
@@ -515,6 +735,11 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     for (const auto& k : replaced_keys) dedup_.MarkBrowserCopy(k);
     next_seq_ = seq_before;
   }
+  if (st.ok()) {
+    committed_seq_.store(next_seq_ - 1, std::memory_order_release);
+    // With --no-fsync a commit is acknowledged as it stands: the marker follows each one.
+    if (!options_.synchronous_full) NoteDurable(next_seq_ - 1);
+  }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   {
@@ -647,9 +872,15 @@ Status EventStore::SyncWal() {
   }
   // fdatasync flushes the file's dirty pages whichever descriptor it is called on: everything
   // the writer wrote to the WAL before this call, including the commits queued for us.
+  // Read before the sync: every commit up to it is in the WAL's page cache, so the sync makes it
+  // durable (later ones may be too; the marker then under-reports until the next sync).
+  const uint64_t synced_seq = committed_seq_.load(std::memory_order_acquire);
   const auto start = std::chrono::steady_clock::now();
   if (::fdatasync(wal_fd_) != 0)
     return Internal(std::string("fdatasync of the WAL: ") + std::strerror(errno));
+  // Before the answers go out, so that after a process crash the marker covers every
+  // acknowledged event.
+  NoteDurable(synced_seq);
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   std::lock_guard lock(mu_);

@@ -15,6 +15,7 @@
 // never both be stored.
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -33,6 +34,7 @@
 #include "core/event.h"
 #include "core/status.h"
 #include "core/time.h"
+#include "store/commit_marker.h"
 #include "store/dedup_index.h"
 #include "store/sqlite_db.h"
 
@@ -50,6 +52,14 @@ struct StoreOptions {
   // A request whose events waited longer than this for the store (queue, commit, sync) is logged
   // as a warning with the group's commit and sync times, at most once a second.
   double slow_write_warn_ms = 500;
+  // Open() compares the events in the database (and its WAL) with the commit marker
+  // (touchpoint.db-marker, store/commit_marker.h) and refuses when acknowledged events are
+  // missing, the database file is missing while the marker says events were committed, or the
+  // marker is damaged or missing on a database written with one; the message names the file and
+  // the missing seq range. With `recover`, it opens anyway, logs the seq range and count of the
+  // events lost (as a warning), and records the database as it is, so that the next open is
+  // clean.
+  bool recover = false;
 };
 
 struct Pixel {
@@ -220,6 +230,16 @@ class EventStore {
 
   EventStore(StoreOptions options, const Clock* clock);
   Status Init();
+  // Before SQLite opens the database for writing: the marker against what the files hold.
+  // Refuses, or with options_.recover logs the loss; sets marker_record_ for OpenMarker().
+  Status CheckStorage();
+  // After the connections are open: makes the WAL durable and records the state found.
+  Status OpenMarker();
+  // A commit of events up to `last_seq` is durable (synced, or committed with --no-fsync) /
+  // in the database file: raises the marker (pwrite, no sync).
+  void NoteDurable(uint64_t last_seq);
+  void NoteCheckpointed(uint64_t last_seq);
+  void WriteMarkerLocked();  // marker_mu_ held
   Status RecoverDedup();
   void WriterLoop();
   void CommitGroup(std::deque<Pending>& group);
@@ -245,7 +265,18 @@ class EventStore {
   Statement select_body_;
   Statement update_body_;
   uint64_t next_seq_ = 1;
+  // The last seq of the newest successful commit (stored by the writer after the COMMIT; read
+  // by the syncer and the checkpointer before their fdatasync / pass, whose completion makes
+  // every commit up to it durable).
+  std::atomic<uint64_t> committed_seq_{0};
   DedupIndex dedup_;
+
+  // The commit marker and what it last recorded. Written by whoever made commits durable: the
+  // syncer or the writer (SyncWal, or every commit with --no-fsync) and the checkpointer.
+  std::mutex marker_mu_;
+  CommitMarker marker_;               // guarded by marker_mu_
+  MarkerRecord marker_record_;        // guarded by marker_mu_
+  bool marker_write_failed_ = false;  // guarded by marker_mu_ (logged once)
 
   // Connection for management and reads, serialized by mu_db_.
   mutable std::mutex mu_db_;
