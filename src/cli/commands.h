@@ -22,6 +22,8 @@ struct ServeFlags {
   int max_event_age_days = 28;
   std::string log_format = "text";
   uint32_t max_cluster_size = 10000;  // identity: stop merging clusters past this size
+  size_t max_request_memory_mb = 256;  // request bodies in flight, over all connections
+  size_t min_request_rate = 4096;      // bytes/s a request must arrive at (0: no minimum)
 };
 int Serve(const ServeFlags& flags);
 

@@ -41,6 +41,15 @@ int main(int argc, char** argv) {
                 "Identity: a cluster stops merging past this many identifiers (logged)")
       ->capture_default_str()
       ->check(CLI::Range(2, 100000000));
+  s->add_option("--max-request-memory-mb", serve.max_request_memory_mb,
+                "Request bodies being received, over all connections; past it new ones get 503 "
+                "+ Retry-After")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  s->add_option("--min-request-rate", serve.min_request_rate,
+                "Bytes a second a request must arrive at (over 5 s windows), else its "
+                "connection is closed; 0: no minimum")
+      ->capture_default_str();
   s->add_option("--log-format", serve.log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));

@@ -2,6 +2,7 @@
 // The HTTP API (docs/api.md): collection endpoints, management, export, health and metrics.
 // Routing is a flat table in api.cc; every handler answers exactly once through its Responder.
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,13 @@ class Api final : public Handler {
   ~Api() override;
 
   void Handle(HttpRequest request, Responder respond) override;
+  // TikTok paths (/open_api/...) get TikTok's envelope, code 40100, with the 503 and Retry-After;
+  // others the listener's plain answer.
+  HttpResponse Overloaded(const HttpRequest& head, const std::string& why) override;
+  // Where /metrics reads the listener's counters (HttpServer::Stats). Before serving.
+  void SetListenerStats(std::function<HttpServerStats()> stats) {
+    listener_stats_ = std::move(stats);
+  }
   Metrics& metrics() { return metrics_; }
   EventDebugger& debugger() { return debugger_; }
 
@@ -69,6 +77,7 @@ class Api final : public Handler {
   Metrics metrics_;
   EventDebugger debugger_{clock_};  // after clock_: initialised from it
   WorkerPool workers_{2};
+  std::function<HttpServerStats()> listener_stats_;  // may be empty: not rendered
 };
 
 }  // namespace touchpoint::server

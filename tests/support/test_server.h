@@ -20,7 +20,9 @@ inline constexpr const char* kAdminToken = "test-admin-token";
 
 class TestServer {
  public:
-  explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {})
+  // `hopts`: the listener's options (its port is always 0: a free one).
+  explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {},
+                      server::HttpServerOptions hopts = {})
       : clock_(now_ms) {
     dir_ = std::filesystem::temp_directory_path() /
            ("tp_it_" + std::to_string(std::random_device{}()) + std::to_string(now_ms % 1000));
@@ -37,9 +39,9 @@ class TestServer {
     server::ApiOptions aopts;
     aopts.admin_token = kAdminToken;
     api_ = std::make_unique<server::Api>(store_.get(), live_.get(), &clock_, aopts);
-    server::HttpServerOptions hopts;
     hopts.port = 0;
     http_ = std::make_unique<server::HttpServer>(hopts, api_.get());
+    api_->SetListenerStats([http = http_.get()] { return http->Stats(); });
     Status st = http_->Start();
     if (!st.ok()) throw std::runtime_error(st.message());
   }
@@ -56,6 +58,8 @@ class TestServer {
   server::HttpClient Client() const { return server::HttpClient(url()); }
   ManualClock& clock() { return clock_; }
   store::EventStore& store() { return *store_; }
+  server::HttpServer& http() { return *http_; }
+  uint16_t port() const { return http_->port(); }
   int64_t now_s() const { return clock_.NowMs() / 1000; }
 
  private:
