@@ -25,6 +25,8 @@ struct ServeFlags {
   uint32_t max_cluster_size = 10000;  // identity: stop merging clusters past this size
   // Rate limits, "PER_S" or "PER_S:BURST" events (0: none); empty: the defaults.
   std::string rate_limit_client, rate_limit_pixel, rate_limit_server;
+  size_t max_request_memory_mb = 256;  // request bodies in flight, over all connections
+  size_t min_request_rate = 4096;      // bytes/s a request must arrive at (0: no minimum)
 };
 int Serve(const ServeFlags& flags);
 

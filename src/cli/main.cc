@@ -53,6 +53,15 @@ int main(int argc, char** argv) {
   s->add_option("--rate-limit-server", serve.rate_limit_server,
                 "Events API events per second per pixel, PER_S[:BURST]; 0: no limit (default "
                 "50000:200000)");
+  s->add_option("--max-request-memory-mb", serve.max_request_memory_mb,
+                "Request bodies being received, over all connections; past it new ones get 503 "
+                "+ Retry-After")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  s->add_option("--min-request-rate", serve.min_request_rate,
+                "Bytes a second a request must arrive at (over 5 s windows), else its "
+                "connection is closed; 0: no minimum")
+      ->capture_default_str();
   s->add_option("--log-format", serve.log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));

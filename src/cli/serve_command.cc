@@ -156,7 +156,10 @@ int Serve(const ServeFlags& flags) {
   hopts.port = port;
   hopts.threads = flags.threads;
   hopts.max_body_bytes = aopts.limits.max_body_bytes;
+  hopts.max_inflight_body_bytes = flags.max_request_memory_mb << 20;
+  hopts.min_request_bytes_per_s = flags.min_request_rate;
   server::HttpServer http(hopts, &api);
+  api.SetListenerStats([&http] { return http.Stats(); });
   if (Status st = http.Start(); !st.ok()) {
     spdlog::error("{}", st.message());
     return 1;

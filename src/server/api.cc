@@ -407,6 +407,11 @@ void Api::Handle(HttpRequest request, Responder respond) {
   Dispatch(request, counted);
 }
 
+HttpResponse Api::Overloaded(const HttpRequest& head, const std::string& why) {
+  if (head.path.rfind("/open_api/", 0) == 0) return Envelope(40100, why, "");
+  return Handler::Overloaded(head, why);
+}
+
 void Api::Dispatch(HttpRequest& req, Responder& respond) {
   const std::string& p = req.path;
   const std::string& m = req.method;
@@ -1242,6 +1247,7 @@ void Api::MetricsPage(HttpRequest&, Responder& respond) {
   extra += "# HELP touchpoint_dedup_keys Event keys in the 48 h de-duplication window.\n";
   extra += "# TYPE touchpoint_dedup_keys gauge\n";
   extra += "touchpoint_dedup_keys " + std::to_string(s.dedup_keys) + "\n";
+  if (listener_stats_) AppendListenerMetrics(extra, listener_stats_());
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";
   r.body = metrics_.Render(extra);

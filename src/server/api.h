@@ -2,6 +2,7 @@
 // The HTTP API (docs/api.md): collection endpoints, management, export, health and metrics.
 // Routing is a flat table in api.cc; every handler answers exactly once through its Responder.
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -53,6 +54,13 @@ class Api final : public Handler {
   ~Api() override;
 
   void Handle(HttpRequest request, Responder respond) override;
+  // TikTok paths (/open_api/...) get TikTok's envelope, code 40100, with the 503 and Retry-After;
+  // others the listener's plain answer.
+  HttpResponse Overloaded(const HttpRequest& head, const std::string& why) override;
+  // Where /metrics reads the listener's counters (HttpServer::Stats). Before serving.
+  void SetListenerStats(std::function<HttpServerStats()> stats) {
+    listener_stats_ = std::move(stats);
+  }
   Metrics& metrics() { return metrics_; }
   EventDebugger& debugger() { return debugger_; }
 
@@ -108,6 +116,7 @@ class Api final : public Handler {
   RateLimiter client_buckets_, pixel_buckets_, server_buckets_;
   std::mutex limits_mu_;
   std::unordered_map<std::string, PixelLimits> pixel_limits_;  // guarded by limits_mu_: cache
+  std::function<HttpServerStats()> listener_stats_;  // may be empty: not rendered
 };
 
 }  // namespace touchpoint::server

@@ -1,9 +1,12 @@
 #include "server/http_server.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -23,6 +26,14 @@ std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers)
     if (k == name) return v;
   return {};
+}
+
+HttpResponse Handler::Overloaded(const HttpRequest&, const std::string& why) {
+  HttpResponse r;
+  r.status = 503;
+  r.body = R"({"error":")" + why + R"("})";
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
 }
 
 bool BodyStream::Push(std::string piece) {
@@ -82,13 +93,38 @@ void BodyStream::Cancel() {
 // - answers that come from another thread (the store's writer, after the commit) are queued on
 //   the connection's context and handed over by one post per burst, not one per answer;
 // - a response is serialized into one header string and written with the body in one gather
-//   write (one sendmsg in the common case).
+//   write (one sendmsg in the common case);
+// - request bodies take their memory from one budget shared by all connections (BodyBudget), and
+//   the sweep also closes connections whose request arrives below the minimum rate, so that
+//   clients that start bodies and never finish them cannot hold the memory;
+// - when accept() fails for want of descriptors (or memory) accepting pauses and retries with a
+//   backoff instead of spinning; one descriptor is kept in reserve to take one pending connection
+//   at a time in that state and answer it with `Connection: close` (docs/operations.md).
 
 namespace {
 
 using SteadyMs = int64_t;
 constexpr SteadyMs kNoDeadline = INT64_MAX;
 constexpr int kWriteTimeoutS = 30;
+// A connection taken through the descriptor reserve holds the last descriptor: it gets this long
+// to send its request.
+constexpr SteadyMs kReserveReadTimeoutMs = 2000;
+// After an answer that closes the connection, what the client still sends is read and dropped for
+// up to this long (or kLingerMaxBytes): closing a socket with unread data sends a reset, which can
+// destroy the answer before the client has read it (a 413 or 503 sent before the body).
+constexpr SteadyMs kLingerMs = 2000;
+constexpr size_t kLingerMaxBytes = 1 << 20;
+
+// What the connections share with the listener; thread-safe, and outlives every connection.
+struct Shared {
+  explicit Shared(size_t max_inflight_body_bytes) : budget(max_inflight_body_bytes) {}
+  std::atomic<int> in_flight{0};  // requests handed over, not yet answered
+  BodyBudget budget;
+  std::atomic<uint64_t> bodies_refused{0}, slow_dropped{0};
+  std::atomic<bool> stopping{false};
+  // Called on a connection's thread when a connection taken through the reserve has closed.
+  std::function<void()> on_reserve_closed;
+};
 
 SteadyMs NowSteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -129,15 +165,22 @@ struct Context {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<Context> ctx, Handler* handler,
-          const HttpServerOptions& options, std::atomic<int>* in_flight)
+          const HttpServerOptions& options, Shared* shared, bool from_reserve)
       : socket_(std::move(socket)),
         ctx_(std::move(ctx)),
         handler_(handler),
         options_(options),
-        in_flight_(in_flight) {}
+        shared_(shared),
+        from_reserve_(from_reserve) {}
 
   ~Session() {
     if (stream_) stream_->Cancel();  // a producer waiting for room must not wait forever
+    if (from_reserve_) {
+      // Its descriptor must be free before the listener takes the reserve back.
+      beast::error_code ec;
+      socket_.close(ec);
+      if (!shared_->stopping && shared_->on_reserve_closed) shared_->on_reserve_closed();
+    }
   }
 
   // On the context's thread.
@@ -149,9 +192,10 @@ class Session : public std::enable_shared_from_this<Session> {
     Read();
   }
 
-  // The sweep: close when past the deadline (the pending operation ends with operation_aborted).
+  // The sweep: close when past the deadline (the pending operation ends with operation_aborted),
+  // or when the request being read arrives too slowly.
   void CheckDeadline(SteadyMs now) {
-    if (now < deadline_) return;
+    if (now < deadline_) return CheckRate(now);
     deadline_ = kNoDeadline;
     beast::error_code ec;
     socket_.close(ec);
@@ -160,7 +204,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Write(HttpResponse r) {
     static constexpr std::string_view kCrlf = "\r\n";
-    bool close = r.close || !keep_alive_;
+    bool close = r.close || !keep_alive_ || from_reserve_;
     head_.clear();
     head_ += "HTTP/1.1 ";
     head_ += std::to_string(r.status);
@@ -222,7 +266,7 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
-  std::atomic<int>* in_flight() const { return in_flight_; }
+  std::atomic<int>* in_flight() const { return &shared_->in_flight; }
 
   // Streaming: write what the producer has queued, then come back for more; when it has nothing
   // yet, its next Push or Finish posts PumpStream to this connection's thread.
@@ -275,7 +319,13 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->body_limit(options_.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    deadline_ = NowSteadyMs() + ctx_->idle_ms;
+    parser_->set_budget(&shared_->budget);
+    const SteadyMs now = NowSteadyMs();
+    deadline_ = now + (from_reserve_ ? std::min(ctx_->idle_ms, kReserveReadTimeoutMs) : ctx_->idle_ms);
+    // The rate is measured from the request's first byte: now if it is already here (pipelined),
+    // else from the first sweep that sees some.
+    rate_window_start_ms_ = buffer_.size() > 0 ? now : 0;
+    rate_window_bytes_ = 0;
     http::async_read(socket_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code ec, size_t) {
                        self->deadline_ = kNoDeadline;
@@ -284,35 +334,22 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-        ec == net::error::connection_reset || ec == net::error::eof ||
-        ec == net::error::bad_descriptor) {
-      Close();
-      return;
-    }
-    if (ec == http::error::body_limit) {
-      HttpResponse r;
-      r.status = 413;
-      r.body = R"({"error":"body: larger than )" + std::to_string(options_.max_body_bytes) +
-               R"( bytes"})";
-      r.close = true;
-      Write(std::move(r));
-      return;
-    }
     if (ec) {
-      HttpResponse r;
-      r.status = 400;
-      r.body = R"({"error":"malformed HTTP request"})";
-      r.close = true;
-      Write(std::move(r));
-      return;
+      HttpResponse refusal;
+      const bool gone = ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+                        ec == net::error::connection_reset || ec == net::error::eof ||
+                        ec == net::error::bad_descriptor;
+      if (!gone) refusal = Refusal(ec, *parser_);
+      parser_.reset();  // gives its body's memory back to the budget now
+      if (gone) return Close();
+      return Write(std::move(refusal));
     }
     keep_alive_ = parser_->keep_alive();
     http_10_ = parser_->version == 10;
     HttpRequest req = std::move(parser_->request);
     parser_.reset();
     req.remote_ip = remote_ip_;
-    in_flight_->fetch_add(1);
+    shared_->in_flight.fetch_add(1);
     // Called once, usually on the store's writer thread: it moves its reference to the
     // connection on (no reference count touched there) and reads no member of the connection,
     // whose memory another CPU last wrote.
@@ -322,9 +359,80 @@ class Session : public std::enable_shared_from_this<Session> {
                      });
   }
 
+  // The answer to a request the parser stopped on (`ec`); it closes the connection.
+  HttpResponse Refusal(beast::error_code ec, const RequestParser& parser) {
+    HttpResponse r;
+    r.close = true;
+    if (parser.over_budget) {
+      shared_->bodies_refused.fetch_add(1, std::memory_order_relaxed);
+      r = handler_->Overloaded(
+          parser.request, "max_inflight_body_bytes: request bodies in flight are at the limit of " +
+                              std::to_string(shared_->budget.limit()) + " bytes; retry later");
+      r.close = true;
+      return r;
+    }
+    if (ec == http::error::body_limit) {
+      r.status = 413;
+      r.body = R"({"error":"body: larger than )" + std::to_string(options_.max_body_bytes) +
+               R"( bytes"})";
+    } else if (parser.refused_status != 0) {
+      r.status = parser.refused_status;
+      r.body = R"({"error":")" + parser.refused_reason + R"("})";
+    } else if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
+      r.status = 400;
+      r.body =
+          R"({"error":"Content-Length, Transfer-Encoding: invalid, repeated or both given"})";
+    } else {
+      r.status = 400;
+      r.body = R"({"error":"malformed HTTP request"})";
+    }
+    return r;
+  }
+
+  // A request (head and body) must keep arriving at options_.min_request_bytes_per_s, measured
+  // over windows of min_request_rate_window_s from its first byte, so that a client cannot hold a
+  // connection and its body's memory by trickling (or by a burst and then silence). Bytes held in
+  // the read buffer count: they have arrived.
+  void CheckRate(SteadyMs now) {
+    if (!parser_ || options_.min_request_bytes_per_s == 0) return;
+    const size_t got = buffer_.size() + parser_->bytes_received();
+    if (rate_window_start_ms_ == 0) {
+      if (got > 0) rate_window_start_ms_ = now, rate_window_bytes_ = 0;
+      return;
+    }
+    const SteadyMs elapsed_ms = now - rate_window_start_ms_;
+    if (elapsed_ms < int64_t{options_.min_request_rate_window_s} * 1000) return;
+    const size_t arrived = got > rate_window_bytes_ ? got - rate_window_bytes_ : 0;
+    if (arrived * 1000 >= options_.min_request_bytes_per_s * static_cast<size_t>(elapsed_ms)) {
+      rate_window_start_ms_ = now;
+      rate_window_bytes_ = got;
+      return;
+    }
+    shared_->slow_dropped.fetch_add(1, std::memory_order_relaxed);
+    deadline_ = kNoDeadline;
+    beast::error_code ec;
+    socket_.close(ec);
+  }
+
   void Close() {
     beast::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return;
+    deadline_ = NowSteadyMs() + kLingerMs;
+    Linger(0);
+  }
+
+  // Reads and drops what the client still sends until it closes (see kLingerMs).
+  void Linger(size_t dropped) {
+    if (dropped > kLingerMaxBytes) {
+      beast::error_code ec;
+      socket_.close(ec);
+      return;
+    }
+    socket_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this(), dropped](beast::error_code ec, size_t n) {
+                              if (!ec) self->Linger(dropped + n);
+                            });
   }
 
   tcp::socket socket_;
@@ -333,7 +441,10 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<RequestParser> parser_;
   Handler* handler_;
   const HttpServerOptions& options_;
-  std::atomic<int>* in_flight_;
+  Shared* shared_;
+  const bool from_reserve_;  // taken through the descriptor reserve: one answer, then close
+  SteadyMs rate_window_start_ms_ = 0;  // 0: no byte of the request seen yet
+  size_t rate_window_bytes_ = 0;       // bytes received when the window started
   std::string remote_ip_;
   std::string head_;  // the response being written
   std::string body_;
@@ -390,27 +501,114 @@ void Context::Sweep() {
 struct HttpServer::Impl {
   HttpServerOptions options;
   Handler* handler;
+  std::unique_ptr<Shared> shared;  // before `contexts`: outlives the connections they hold
   std::vector<std::shared_ptr<Context>> contexts;
   size_t next_context = 0;
   std::optional<tcp::acceptor> acceptor;  // on contexts[0]
   std::vector<std::thread> threads;
-  std::atomic<int> in_flight{0};
-  std::atomic<bool> stopping{false};
   uint16_t port = 0;
 
+  // Accepting, on contexts[0]'s thread (except the atomics, read by Stats()).
+  std::optional<net::steady_timer> retry_timer;  // armed while accepting is paused
+  SteadyMs retry_delay_ms = 0;                   // 0: not backing off
+  int reserve_fd = -1;  // held so that one connection can be taken when descriptors run out
+  SteadyMs last_error_log_ms = 0;
+  uint64_t errors_not_logged = 0;
+  std::atomic<uint64_t> accept_errors_fd{0}, accept_errors_memory{0}, accept_errors_other{0};
+  std::atomic<uint64_t> reserve_accepts{0};
+  std::atomic<bool> accept_paused{false};
+
+  std::shared_ptr<Context> NextContext() { return contexts[next_context++ % contexts.size()]; }
+
+  void StartSession(tcp::socket s, std::shared_ptr<Context> ctx, bool from_reserve) {
+    beast::error_code nd;
+    s.set_option(tcp::no_delay(true), nd);
+    auto session = std::make_shared<Session>(std::move(s), ctx, handler, options, shared.get(),
+                                             from_reserve);
+    net::post(ctx->ioc, [session] { session->Start(); });
+  }
+
   void Accept() {
-    auto ctx = contexts[next_context++ % contexts.size()];
+    auto ctx = NextContext();
     acceptor->async_accept(ctx->ioc, [this, ctx](beast::error_code ec, tcp::socket s) {
-      if (stopping) return;
+      if (shared->stopping) return;
       if (!ec) {
-        beast::error_code nd;
-        s.set_option(tcp::no_delay(true), nd);
-        auto session = std::make_shared<Session>(std::move(s), ctx, handler, options, &in_flight);
-        net::post(ctx->ioc, [session] { session->Start(); });
+        retry_delay_ms = 0;
+        accept_paused = false;
+        StartSession(std::move(s), ctx, false);
       } else if (ec != net::error::operation_aborted) {
-        spdlog::warn("accept failed: {}", ec.message());
+        return OnAcceptError(ec);
       }
       if (acceptor->is_open()) Accept();
+    });
+  }
+
+  // accept() failing again at once would spin (the pending connection stays in the backlog and
+  // keeps the socket readable): for a want of descriptors or memory, pause and retry after a
+  // delay doubling from 10 ms to 1 s; log at most once a second.
+  void OnAcceptError(beast::error_code ec) {
+    const int e = ec.category() == boost::system::system_category() ? ec.value() : 0;
+    const bool fd_limit = e == EMFILE || e == ENFILE;
+    const bool memory = e == ENOBUFS || e == ENOMEM;
+    (fd_limit ? accept_errors_fd : memory ? accept_errors_memory : accept_errors_other)
+        .fetch_add(1, std::memory_order_relaxed);
+    // Errors of one connection (it was reset before being accepted, ...): go on at once.
+    const bool transient = e == ECONNABORTED || e == EPROTO || e == EINTR || e == EPERM;
+    if (fd_limit) AcceptThroughReserve();
+    retry_delay_ms = transient ? 0 : std::clamp<SteadyMs>(retry_delay_ms * 2, 10, 1000);
+    LogAcceptError(ec);
+    if (retry_delay_ms == 0) return Accept();
+    accept_paused = true;
+    retry_timer->expires_after(std::chrono::milliseconds(retry_delay_ms));
+    // Also run when cancelled: a connection taken through the reserve has closed, retry now.
+    retry_timer->async_wait([this](beast::error_code) {
+      if (shared->stopping || !acceptor->is_open()) return;
+      TakeReserve();
+      Accept();
+    });
+  }
+
+  void LogAcceptError(beast::error_code ec) {
+    const SteadyMs now = NowSteadyMs();
+    if (last_error_log_ms != 0 && now - last_error_log_ms < 1000) {
+      ++errors_not_logged;
+      return;
+    }
+    spdlog::warn("accept failed: {}; {} more since the last such message; retrying in {} ms",
+                 ec.message(), errors_not_logged, retry_delay_ms);
+    last_error_log_ms = now;
+    errors_not_logged = 0;
+  }
+
+  // Out of descriptors: give the reserve up to take one pending connection, answered once with
+  // `Connection: close` (so a health check still gets through). The reserve is taken back when
+  // that connection has closed (ReserveClosed).
+  void AcceptThroughReserve() {
+    if (reserve_fd < 0) return;
+    ::close(reserve_fd);
+    reserve_fd = -1;
+    auto ctx = NextContext();
+    beast::error_code ec;
+    tcp::socket s(ctx->ioc);
+    acceptor->accept(s, ec);  // non-blocking: would_block when none is pending
+    if (ec) return TakeReserve();
+    reserve_accepts.fetch_add(1, std::memory_order_relaxed);
+    StartSession(std::move(s), ctx, true);
+  }
+
+  void TakeReserve() {
+    if (reserve_fd < 0) reserve_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+
+  // On any thread: a connection taken through the reserve has closed; its descriptor is free.
+  void ReserveClosed() {
+    net::post(contexts[0]->ioc, [this] {
+      if (shared->stopping) return;
+      if (accept_paused) {
+        retry_timer->cancel();  // its handler takes the reserve back and accepts
+      } else {
+        TakeReserve();
+      }
     });
   }
 };
@@ -418,9 +616,13 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(HttpServerOptions options, Handler* handler) : impl_(new Impl) {
   impl_->options = std::move(options);
   impl_->handler = handler;
+  impl_->shared = std::make_unique<Shared>(impl_->options.max_inflight_body_bytes);
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+  if (impl_->reserve_fd >= 0) ::close(impl_->reserve_fd);
+}
 
 Status HttpServer::Start() {
   const int n = std::max(1, impl_->options.threads);
@@ -435,11 +637,16 @@ Status HttpServer::Start() {
   if (!ec) impl_->acceptor->set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor->bind(ep, ec);
   if (!ec) impl_->acceptor->listen(net::socket_base::max_listen_connections, ec);
+  // The synchronous accept through the reserve must not wait for a connection.
+  if (!ec) impl_->acceptor->non_blocking(true, ec);
   if (ec)
     return Status(StatusCode::kUnavailable, "cannot listen on " + impl_->options.host + ":" +
                                                 std::to_string(impl_->options.port) + ": " +
                                                 ec.message());
   impl_->port = impl_->acceptor->local_endpoint().port();
+  impl_->retry_timer.emplace(impl_->contexts[0]->ioc);
+  impl_->TakeReserve();
+  impl_->shared->on_reserve_closed = [impl = impl_.get()] { impl->ReserveClosed(); };
   impl_->Accept();
   for (auto& ctx : impl_->contexts) {
     ctx->ArmSweep();  // also keeps run() from returning while there is nothing else to do
@@ -453,16 +660,32 @@ Status HttpServer::Start() {
 
 uint16_t HttpServer::port() const { return impl_->port; }
 
+HttpServerStats HttpServer::Stats() const {
+  HttpServerStats st;
+  const auto relaxed = std::memory_order_relaxed;
+  st.body_bytes_in_flight = impl_->shared->budget.used();
+  st.body_bytes_limit = impl_->shared->budget.limit();
+  st.bodies_refused = impl_->shared->bodies_refused.load(relaxed);
+  st.slow_requests_dropped = impl_->shared->slow_dropped.load(relaxed);
+  st.accept_errors_fd_limit = impl_->accept_errors_fd.load(relaxed);
+  st.accept_errors_memory = impl_->accept_errors_memory.load(relaxed);
+  st.accept_errors_other = impl_->accept_errors_other.load(relaxed);
+  st.reserve_accepts = impl_->reserve_accepts.load(relaxed);
+  st.accept_paused = impl_->accept_paused.load(relaxed);
+  return st;
+}
+
 void HttpServer::Stop() {
   if (!impl_ || impl_->threads.empty()) return;
-  impl_->stopping = true;
+  impl_->shared->stopping = true;
   net::post(impl_->contexts[0]->ioc, [this] {
     beast::error_code ec;
     if (impl_->acceptor) impl_->acceptor->close(ec);
+    if (impl_->retry_timer) impl_->retry_timer->cancel();
   });
   // Drain: answers owed to clients (waiting on a commit) are still delivered.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (impl_->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
+  while (impl_->shared->in_flight.load() > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let the last writes flush
   for (auto& ctx : impl_->contexts) ctx->ioc.stop();
@@ -478,6 +701,7 @@ void HttpServer::Stop() {
   // Close what is still open and let the aborted operations finish here, so that no handler
   // (holding its connection, which holds its context) is left inside a context.
   impl_->acceptor.reset();
+  impl_->retry_timer.reset();
   for (auto& ctx : impl_->contexts) {
     ctx->ioc.restart();
     ctx->sweep.cancel();

@@ -83,14 +83,42 @@ class Handler {
  public:
   virtual ~Handler() = default;
   virtual void Handle(HttpRequest request, Responder respond) = 0;
+  // The answer to a request refused before its body was read because the bodies in flight are at
+  // HttpServerOptions::max_inflight_body_bytes. `head` has the method, path, query and headers
+  // (no body); `why` names the limit. Called on an I/O thread: answer at once, without blocking.
+  // The server sends it with `Connection: close`. Default: 503, Retry-After: 1, {"error": why}.
+  virtual HttpResponse Overloaded(const HttpRequest& head, const std::string& why);
 };
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;  // 0: pick a free port (read it back with port())
   int threads = 2;
-  size_t max_body_bytes = 4 << 20;
+  size_t max_body_bytes = 4 << 20;  // one request's body (413 past it)
   int idle_timeout_s = 60;
+  // All request bodies being received, over all connections: a declared Content-Length is taken
+  // up front, a chunked body as it grows; given back when the request is handed to the Handler
+  // or the connection closes. A body that does not fit is refused (Handler::Overloaded).
+  size_t max_inflight_body_bytes = size_t{256} << 20;
+  // A request being received (head and body) must bring at least this many bytes a second,
+  // averaged over each window of `min_request_rate_window_s` seconds from its first byte; the
+  // connection of a slower one is closed (checked by the once-a-second sweep, so up to a second
+  // late). Waiting for a next request is not measured (idle_timeout_s is). 0: no minimum.
+  size_t min_request_bytes_per_s = 4096;
+  int min_request_rate_window_s = 5;
+};
+
+// The listener's counters (HttpServer::Stats), rendered in /metrics.
+struct HttpServerStats {
+  uint64_t body_bytes_in_flight = 0;     // taken by bodies being received
+  uint64_t body_bytes_limit = 0;         // max_inflight_body_bytes
+  uint64_t bodies_refused = 0;           // refused with Handler::Overloaded
+  uint64_t slow_requests_dropped = 0;    // closed below min_request_bytes_per_s
+  uint64_t accept_errors_fd_limit = 0;   // accept failed with EMFILE / ENFILE
+  uint64_t accept_errors_memory = 0;     // ENOBUFS / ENOMEM
+  uint64_t accept_errors_other = 0;      // any other error
+  uint64_t reserve_accepts = 0;          // connections accepted through the descriptor reserve
+  bool accept_paused = false;            // accepting is paused, waiting to retry
 };
 
 class HttpServer {
@@ -101,6 +129,8 @@ class HttpServer {
   // Binds and starts serving on background threads.
   Status Start();
   uint16_t port() const;
+  // From any thread, at any time after construction.
+  HttpServerStats Stats() const;
   // Stops accepting, lets responses in flight finish (up to a deadline), and joins the threads.
   void Stop();
 

@@ -169,4 +169,50 @@ std::string Metrics::Render(std::string_view extra) const {
   return out;
 }
 
+void AppendListenerMetrics(std::string& out, const HttpServerStats& s) {
+  auto head = [&](const char* name, const char* type, const char* help) {
+    out += std::string("# HELP ") + name + " " + help + "\n";
+    out += std::string("# TYPE ") + name + " " + type + "\n";
+  };
+  auto value = [&](std::string_view series, uint64_t v) {
+    out += series;
+    out += " " + std::to_string(v) + "\n";
+  };
+  struct Single {
+    const char* name;
+    const char* type;
+    const char* help;
+    uint64_t value;
+  };
+  const Single singles[] = {
+      {"touchpoint_http_body_bytes_in_flight", "gauge",
+       "Memory taken by request bodies being received (a declared length up front).",
+       s.body_bytes_in_flight},
+      {"touchpoint_http_body_bytes_limit", "gauge",
+       "Their limit over all connections (--max-request-memory-mb).", s.body_bytes_limit},
+      {"touchpoint_http_bodies_refused_total", "counter",
+       "Requests answered 503 because request bodies in flight were at their limit.",
+       s.bodies_refused},
+      {"touchpoint_http_slow_requests_closed_total", "counter",
+       "Connections closed because their request arrived below the minimum rate.",
+       s.slow_requests_dropped},
+      {"touchpoint_accept_reserve_total", "counter",
+       "Connections accepted through the reserved descriptor while out of descriptors.",
+       s.reserve_accepts},
+      {"touchpoint_accept_paused", "gauge",
+       "1 while accepting is paused after an accept() failure, waiting to retry.",
+       s.accept_paused ? 1u : 0u},
+  };
+  for (const Single& m : singles) {
+    head(m.name, m.type, m.help);
+    value(m.name, m.value);
+  }
+  head("touchpoint_accept_errors_total", "counter",
+       "accept() failures, by reason: fd_limit (EMFILE, ENFILE), memory (ENOBUFS, ENOMEM), "
+       "other.");
+  value("touchpoint_accept_errors_total{reason=\"fd_limit\"}", s.accept_errors_fd_limit);
+  value("touchpoint_accept_errors_total{reason=\"memory\"}", s.accept_errors_memory);
+  value("touchpoint_accept_errors_total{reason=\"other\"}", s.accept_errors_other);
+}
+
 }  // namespace touchpoint::server

@@ -9,7 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include "server/http_server.h"
+
 namespace touchpoint::server {
+
+// Appends the HTTP listener's counters (HttpServer::Stats) in the text format, labels fixed.
+void AppendListenerMetrics(std::string& out, const HttpServerStats& s);
 
 class Metrics {
  public:

@@ -39,7 +39,7 @@ TEST(RateLimiter, HoldsABoundedNumberOfBuckets) {
 class RateLimitTest : public ::testing::Test {
  protected:
   RateLimitTest()
-      : srv_(1700000000000, {}, [](server::ApiOptions& o) {
+      : srv_(1700000000000, {}, {}, [](server::ApiOptions& o) {
           o.rate_limits.per_client = {5, 20};              // 5/s, burst 20
           o.rate_limits.anonymous_per_pixel = {10, 40};    // per pixel, through the browser
           o.rate_limits.server_per_pixel = {100, 150};     // per pixel, with the access token

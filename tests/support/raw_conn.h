@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace touchpoint::testing {
 
@@ -29,6 +30,13 @@ class RawConn {
   void Send(const std::string& s) {
     ASSERT_EQ(::send(fd_, s.data(), s.size(), 0), ssize_t(s.size()));
   }
+  // Sends what the socket takes without waiting (and without SIGPIPE once the server has
+  // closed); returns how many bytes, 0 when none or on an error.
+  size_t SendSome(std::string_view s) {
+    ssize_t k = ::send(fd_, s.data(), s.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    return k > 0 ? static_cast<size_t>(k) : 0;
+  }
+  int fd() const { return fd_; }
   // Reads until `n` complete responses (by Content-Length; no body for 204/304) or EOF/timeout.
   std::string ReadResponses(int n, int timeout_ms = 5000) {
     std::string got;

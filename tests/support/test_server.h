@@ -21,8 +21,10 @@ inline constexpr const char* kAdminToken = "test-admin-token";
 
 class TestServer {
  public:
-  // `configure` may change the Api's options (limits, ...) before it starts.
+  // `hopts`: the listener's options (its port is always 0: a free one); `configure` may change
+  // the Api's options (limits, ...) before it starts.
   explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {},
+                      server::HttpServerOptions hopts = {},
                       std::function<void(server::ApiOptions&)> configure = {})
       : clock_(now_ms) {
     dir_ = std::filesystem::temp_directory_path() /
@@ -41,9 +43,9 @@ class TestServer {
     aopts.admin_token = kAdminToken;
     if (configure) configure(aopts);
     api_ = std::make_unique<server::Api>(store_.get(), live_.get(), &clock_, aopts);
-    server::HttpServerOptions hopts;
     hopts.port = 0;
     http_ = std::make_unique<server::HttpServer>(hopts, api_.get());
+    api_->SetListenerStats([http = http_.get()] { return http->Stats(); });
     Status st = http_->Start();
     if (!st.ok()) throw std::runtime_error(st.message());
   }
@@ -60,6 +62,8 @@ class TestServer {
   server::HttpClient Client() const { return server::HttpClient(url()); }
   ManualClock& clock() { return clock_; }
   store::EventStore& store() { return *store_; }
+  server::HttpServer& http() { return *http_; }
+  uint16_t port() const { return http_->port(); }
   int64_t now_s() const { return clock_.NowMs() / 1000; }
 
  private:
