@@ -407,6 +407,32 @@ TEST_F(ApiTest, PixelGifStoresEventAndAnswersGif) {
   EXPECT_EQ(unknown->body, R"({"error":"pixel_id: unknown pixel NOPE"})");
 }
 
+// A beacon's value once made revenue negative (-1e15) or, with two huge ones, inf: each is now
+// rejected with its field, and the stored events (what revenue is summed from) are untouched.
+TEST_F(ApiTest, BeaconWithNegativeOrHugeValueIsRejectedAndRevenueUntouched) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  auto beacon = [&](const std::string& value) {
+    return c.Request("POST", "/api/v1/pixel",
+                     R"({"pixel_id":")" + p.id + R"(","event":"CompletePayment","properties":)" +
+                         R"({"currency":"USD","value":)" + value + "}}");
+  };
+  EXPECT_EQ(beacon("25")->status, 200);
+  for (const char* bad : {"-1e15", "1e308"}) {
+    auto r = beacon(bad);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << bad;
+    Json j(r->body);
+    EXPECT_EQ(j["rejected"].get_int64().value(), 1);
+    EXPECT_EQ(j["results"].at(0)["error"].get_string().value(),
+              std::string(bad) == "-1e15" ? "properties.value: must be a finite number >= 0"
+                                          : "properties.value: must be at most 1000000000");
+  }
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Json(lines[0])["properties"]["value"].get_double().value(), 25);
+}
+
 TEST_F(ApiTest, BeaconFromDisallowedOriginIsRefused) {
   auto p = CreatePixel("shop", R"(,"allowed_origins":["https://shop.example"])");
   auto c = srv_.Client();

@@ -283,5 +283,63 @@ TEST(PixelQuery, RejectsBadValueAndMissingEvent) {
             "query: malformed percent-encoding");
 }
 
+// Values, prices and quantities are bounded in every parser: a negative value would subtract
+// revenue, and two values near DBL_MAX would sum to inf (revenue "null").
+TEST(Values, NegativeHugeAndOverLimitAmountsAreRejectedWithTheField) {
+  auto err = [](const std::string& props) {
+    return FirstError(Body(R"({"event":"A","event_time":1699999000,"properties":)" + props + "}"));
+  };
+  EXPECT_EQ(err(R"({"value":-1e15})"), "data[0].properties.value: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"value":-0.01})"), "data[0].properties.value: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"value":1e308})"), "data[0].properties.value: must be at most 1000000000");
+  EXPECT_EQ(err(R"({"value":1000000000.5})"),
+            "data[0].properties.value: must be at most 1000000000");
+  EXPECT_EQ(err(R"({"value":1000000000})"), "");  // the limit itself is allowed
+  EXPECT_EQ(err(R"({"value":0})"), "");
+  EXPECT_EQ(err(R"({"contents":[{"price":-5}]})"),
+            "data[0].properties.contents[0].price: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"contents":[{"price":2e9}]})"),
+            "data[0].properties.contents[0].price: must be at most 1000000000");
+  EXPECT_EQ(err(R"({"contents":[{"price":1,"quantity":-1}]})"),
+            "data[0].properties.contents[0].quantity: must be an integer from 0 to 1000000");
+  EXPECT_EQ(err(R"({"contents":[{"price":1,"quantity":1000001}]})"),
+            "data[0].properties.contents[0].quantity: must be an integer from 0 to 1000000");
+  EXPECT_EQ(err(R"({"content_id":"x","price":-1})"),
+            "data[0].properties.price: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"content_id":"x","price":1,"quantity":2000000})"),
+            "data[0].properties.quantity: must be an integer from 0 to 1000000");
+  // Each price and quantity is in range, but 600,000,000 x 2 = 1.2e9 is not.
+  EXPECT_EQ(err(R"({"contents":[{"price":6e8,"quantity":2}]})"),
+            "data[0].properties.contents: price x quantity sums to more than 1000000000");
+}
+
+TEST(Values, EveryParserBoundsTheValue) {
+  auto b1 = ParseEventsApi1Track(
+      R"({"pixel_code":"PIX1","event":"A","properties":{"value":-3}})", Ctx());
+  ASSERT_TRUE(b1.ok());
+  EXPECT_EQ(b1->events[0].status.message(), "properties.value: must be a finite number >= 0");
+  auto beacon = ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","properties":{"value":-1e15}})",
+                                 Ctx());
+  ASSERT_TRUE(beacon.ok());
+  EXPECT_EQ(beacon->events[0].status.message(), "properties.value: must be a finite number >= 0");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=-1e15", Ctx()).status().message(),
+            "value: must be a finite number >= 0");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=1e308", Ctx()).status().message(),
+            "value: must be at most 1000000000");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=inf", Ctx()).status().message(),
+            "value: must be a finite number >= 0");
+}
+
+TEST(Values, MaxValueIsTheCallersLimit) {
+  ParseContext ctx = Ctx();
+  ctx.limits.max_value = 100;
+  auto b = ParsePixelBeacon(R"({"pixel_id":"PIX1","events":[{"event":"A","properties":{"value":100}},
+      {"event":"A","properties":{"value":100.5}}]})",
+                            ctx);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->events[0].status.ok());
+  EXPECT_EQ(b->events[1].status.message(), "events[1].properties.value: must be at most 100");
+}
+
 }  // namespace
 }  // namespace touchpoint::ingest
