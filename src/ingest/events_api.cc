@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "ingest/hashing.h"
+#include "ingest/ip.h"
 #include "ingest/json_fields.h"
 #include "ingest/url.h"
 
@@ -93,6 +94,16 @@ Status ReadQuantity(object obj, const JsonPath& path, const IngestLimits& lim,
   return OkStatus();
 }
 
+// An IP address field (user.ip, context.ip): stored truncated, and only when it is an address.
+Status ReadIp(object obj, const JsonPath& path, const ParseContext& ctx, std::string& out) {
+  std::string text;
+  TP_RETURN_IF_ERROR(ReadString(obj, "ip", path, ctx.limits.max_name_bytes, text));
+  if (text.empty()) return OkStatus();
+  out = TruncateIp(text);
+  if (out.empty()) return InvalidArgument(FieldPath(path, "ip"), ": not an IP address");
+  return OkStatus();
+}
+
 // Events API 2.0 `user` object (also the beacon's).
 Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, UserKeys& out) {
   const auto& lim = ctx.limits;
@@ -110,9 +121,7 @@ Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, Use
   TP_RETURN_IF_ERROR(HashList(phone, IdentifierKind::kPhone, path.Key("phone"), out.phone_sha256));
   TP_RETURN_IF_ERROR(HashList(external, IdentifierKind::kExternalId, path.Key("external_id"),
                               out.external_id_sha256));
-  std::string ip;
-  TP_RETURN_IF_ERROR(ReadString(user, "ip", path, lim.max_name_bytes, ip));
-  if (!ip.empty()) out.ip = TruncateIp(ip);
+  TP_RETURN_IF_ERROR(ReadIp(user, path, ctx, out.ip));
   TP_RETURN_IF_ERROR(ReadString(user, "user_agent", path, lim.max_string_bytes, out.user_agent));
   TP_RETURN_IF_ERROR(ReadString(user, "locale", path, lim.max_name_bytes, out.locale));
   return OkStatus();
@@ -363,9 +372,7 @@ Status ParseEvent1(object obj, const JsonPath& path, const ParseContext& ctx, Si
     sub.reset();
     TP_RETURN_IF_ERROR(ReadObject(*context, "user", cpath, sub));
     if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, cpath.Key("user"), ctx, ev.user));
-    std::string ip;
-    TP_RETURN_IF_ERROR(ReadString(*context, "ip", cpath, ctx.limits.max_name_bytes, ip));
-    if (!ip.empty()) ev.user.ip = TruncateIp(ip);
+    TP_RETURN_IF_ERROR(ReadIp(*context, cpath, ctx, ev.user.ip));
     TP_RETURN_IF_ERROR(
         ReadString(*context, "user_agent", cpath, ctx.limits.max_string_bytes, ev.user.user_agent));
   }

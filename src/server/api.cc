@@ -196,16 +196,17 @@ bool Api::IsAdmin(const HttpRequest& req) const {
 }
 
 std::string Api::ClientIp(const HttpRequest& req) const {
-  if (options_.trust_x_forwarded_for) {
-    std::string_view xff = req.Header("x-forwarded-for");
-    if (!xff.empty()) {
-      size_t comma = xff.find(',');
-      std::string_view first = xff.substr(0, comma);
-      while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
-      return ingest::TruncateIp(first);
-    }
-  }
-  return ingest::TruncateIp(req.remote_ip);
+  // Every X-Forwarded-For header, in order, is one list (RFC 9110 5.3): a proxy may add its own
+  // header line after the client's rather than append to it.
+  std::string xff;
+  if (!options_.trusted_proxies.empty())
+    for (const auto& [name, value] : req.headers)
+      if (name == "x-forwarded-for") {
+        if (!xff.empty()) xff += ',';
+        xff += value;
+      }
+  auto ip = ingest::ResolveClientIp(req.remote_ip, xff, options_.trusted_proxies);
+  return ip ? ingest::FormatIp(ingest::TruncatedIp(*ip)) : std::string();
 }
 
 void Api::Handle(HttpRequest request, Responder respond) {

@@ -4,8 +4,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/time.h"
+#include "ingest/ip.h"
 #include "ingest/limits.h"
 #include "query/dataset.h"
 #include "server/event_debugger.h"
@@ -19,7 +21,9 @@ namespace touchpoint::server {
 struct ApiOptions {
   std::string admin_token;
   ingest::IngestLimits limits;
-  bool trust_x_forwarded_for = false;  // behind a proxy: take the client IP from the header
+  // Proxies whose X-Forwarded-For is believed (see ingest::ResolveClientIp); with none, the
+  // header is ignored and the client is the connection's peer.
+  std::vector<ingest::Cidr> trusted_proxies;
 };
 
 class Api final : public Handler {

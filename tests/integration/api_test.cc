@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ingest/hashing.h"
+#include "ingest/ip.h"
 #include "support/raw_conn.h"
 #include "support/test_server.h"
 
@@ -431,6 +432,54 @@ TEST_F(ApiTest, BeaconWithNegativeOrHugeValueIsRejectedAndRevenueUntouched) {
   auto lines = Export("pixel_id=" + p.id);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_EQ(Json(lines[0])["properties"]["value"].get_double().value(), 25);
+}
+
+// The truncated client IP the server stores for a pixel GIF sent with `headers`.
+std::string StoredGifIp(TestServer& srv, const Headers& headers) {
+  auto c = srv.Client();
+  auto px = c.Request("POST", "/api/v1/pixels", R"({"name":"ip"})", Admin());
+  std::string id(Json(px->body)["pixel_id"].get_string().value());
+  auto r = c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + id + "&event=PageView", "", headers);
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto e = c.Request("GET", "/api/v1/export?pixel_id=" + id, "", Admin());
+  Json j(e->body.substr(0, e->body.find('\n')));
+  return std::string(j["user"]["ip"].get_string().value());
+}
+
+server::ApiOptions Trusting(std::initializer_list<const char*> ranges) {
+  server::ApiOptions o;
+  for (const char* r : ranges) o.trusted_proxies.push_back(*ingest::ParseCidr(r));
+  return o;
+}
+
+// A listener on [::] sees 127.0.0.1 as ::ffff:127.0.0.1, once truncated as IPv6 to "::".
+TEST(ApiClientIp, Ipv4MappedPeerIsStoredAsTruncatedIpv4) {
+  TestServer srv(1700000000000, {}, {}, "::");
+  EXPECT_EQ(StoredGifIp(srv, {}), "127.0.0.0");
+}
+
+TEST(ApiClientIp, ForwardedForIsIgnoredWithoutTrustedProxies) {
+  TestServer srv;
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "203.0.113.5"}}), "127.0.0.0");
+}
+
+TEST(ApiClientIp, ForwardedForIsIgnoredFromAnUntrustedPeer) {
+  TestServer srv(1700000000000, {}, Trusting({"10.0.0.0/8"}));  // the peer is 127.0.0.1
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "203.0.113.5"}}), "127.0.0.0");
+}
+
+TEST(ApiClientIp, TrustedProxyGivesTheRightMostUntrustedHop) {
+  TestServer srv(1700000000000, {}, Trusting({"127.0.0.0/8", "10.0.0.0/8"}));
+  // "6.6.6.6" is what the client claimed; 198.51.100.7 is who the edge proxy saw; 10.1.2.3 an
+  // inner proxy.
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "6.6.6.6, 198.51.100.7, 10.1.2.3"}}),
+            "198.51.100.0");
+  // Two header lines are one list: the client's own line comes first.
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "6.6.6.6"}, {"X-Forwarded-For", "198.51.100.7"}}),
+            "198.51.100.0");
+  // A hop with a port.
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "198.51.100.7:50123"}}), "198.51.100.0");
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "[2001:db8:aa:bb::1]:443"}}), "2001:db8:aa::");
 }
 
 TEST_F(ApiTest, BeaconFromDisallowedOriginIsRefused) {

@@ -20,7 +20,10 @@ inline constexpr const char* kAdminToken = "test-admin-token";
 
 class TestServer {
  public:
-  explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {})
+  // `host` is the listen address ("::" for a dual-stack listener); clients always connect to
+  // 127.0.0.1. `aopts.admin_token` is set to kAdminToken.
+  explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {},
+                      server::ApiOptions aopts = {}, std::string host = "127.0.0.1")
       : clock_(now_ms) {
     dir_ = std::filesystem::temp_directory_path() /
            ("tp_it_" + std::to_string(std::random_device{}()) + std::to_string(now_ms % 1000));
@@ -34,10 +37,10 @@ class TestServer {
         [this](std::vector<store::CommittedBatch> b) { live_->OnCommit(std::move(b)); });
     Status loaded = live_->LoadFrom(*store_);
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
-    server::ApiOptions aopts;
     aopts.admin_token = kAdminToken;
     api_ = std::make_unique<server::Api>(store_.get(), live_.get(), &clock_, aopts);
     server::HttpServerOptions hopts;
+    hopts.host = std::move(host);
     hopts.port = 0;
     http_ = std::make_unique<server::HttpServer>(hopts, api_.get());
     Status st = http_->Start();

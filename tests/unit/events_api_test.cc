@@ -341,5 +341,29 @@ TEST(Values, MaxValueIsTheCallersLimit) {
   EXPECT_EQ(b->events[1].status.message(), "events[1].properties.value: must be at most 100");
 }
 
+TEST(Ips, BodyIpsAreParsedTruncatedOrRejected) {
+  auto ip = [](const std::string& user) {
+    auto b = ParseEventsApi2(Body(R"({"event":"A","event_time":1699999000,"user":)" + user + "}"),
+                             Ctx());
+    if (!b.ok()) return b.status().message();
+    if (!b->events[0].status.ok()) return b->events[0].status.message();
+    return "stored " + b->events[0].event->user.ip;
+  };
+  EXPECT_EQ(ip(R"({"ip":"203.0.113.77"})"), "stored 203.0.113.0");
+  EXPECT_EQ(ip(R"({"ip":"203.0.113.77:8080"})"), "stored 203.0.113.0");
+  EXPECT_EQ(ip(R"({"ip":"::ffff:203.0.113.77"})"), "stored 203.0.113.0");
+  EXPECT_EQ(ip(R"({"ip":"[2001:db8:1:2::3]:443"})"), "stored 2001:db8:1::");
+  EXPECT_EQ(ip(R"({"ip":"203.0.113.77, 10.0.0.1"})"), "data[0].user.ip: not an IP address");
+  EXPECT_EQ(ip(R"({"ip":"my-laptop"})"), "data[0].user.ip: not an IP address");
+  auto b1 = ParseEventsApi1Track(R"({"pixel_code":"PIX1","event":"A","context":{"ip":"x.y"}})",
+                                 Ctx());
+  ASSERT_TRUE(b1.ok());
+  EXPECT_EQ(b1->events[0].status.message(), "context.ip: not an IP address");
+  auto beacon = ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","user":{"ip":"1.2.3.4:5"}})",
+                                 Ctx());
+  ASSERT_TRUE(beacon.ok());
+  EXPECT_EQ(beacon->events[0].event->user.ip, "1.2.3.0");
+}
+
 }  // namespace
 }  // namespace touchpoint::ingest
