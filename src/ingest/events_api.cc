@@ -8,6 +8,7 @@
 #include "ingest/hashing.h"
 #include "ingest/ip.h"
 #include "ingest/json_fields.h"
+#include "ingest/scrub.h"
 #include "ingest/url.h"
 
 namespace touchpoint::ingest {
@@ -301,6 +302,7 @@ StatusOr<array> ReadEventArray(object obj, std::string_view key, const ParseCont
 void Finish(ParsedEventBatch& batch, Status st, SiteEvent&& ev) {
   ParsedEvent& pe = batch.events.emplace_back();  // in place: an event is big to move
   if (st.ok()) {
+    ScrubEvent(ev);  // every parser's events pass here before they can be stored
     ev.pixel_id = batch.pixel_id;
     ev.test_event_code = batch.test_event_code;
     if (ev.source.empty()) ev.source = batch.event_source;

@@ -482,6 +482,35 @@ TEST(ApiClientIp, TrustedProxyGivesTheRightMostUntrustedHop) {
   EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "[2001:db8:aa:bb::1]:443"}}), "2001:db8:aa::");
 }
 
+// Identifiers that arrive in URLs and free text are not kept in clear: the export (the stored
+// form) holds the markers, from the Events API and from the GIF alike.
+TEST_F(ApiTest, EmailsInUrlsReferrersAndDescriptionsAreNotStored) {
+  auto p = CreatePixel("shop");
+  Track(p,
+        Event("CompletePayment", "o1",
+              R"(,"page":{"url":"https://s.example/thanks?email=jane.doe%40mail.example",)"
+              R"("referrer":"https://news.example/?u=jane.doe@mail.example"},)"
+              R"("properties":{"description":"gift for jane.doe@mail.example"})"),
+        p.token);
+  EXPECT_EQ(last_status_, 200);
+  auto gif = srv_.Client().Request(
+      "GET", "/api/v1/pixel.gif?pixel_id=" + p.id +
+                 "&event=PageView&url=https%3A%2F%2Fs.example%2Fu%2Fjane.doe%2540mail.example");
+  EXPECT_EQ(gif->status, 200);
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.find("jane.doe"), std::string::npos) << line;
+    EXPECT_EQ(line.find("mail.example"), std::string::npos) << line;
+  }
+  Json e(lines[0]);
+  EXPECT_EQ(e["page"]["url"].get_string().value(), "https://s.example/thanks?email=%5Bredacted%5D");
+  EXPECT_EQ(e["page"]["referrer"].get_string().value(), "https://news.example/?u=%5Bredacted%5D");
+  EXPECT_EQ(e["properties"]["description"].get_string().value(), "gift for [redacted]");
+  EXPECT_EQ(Json(lines[1])["page"]["url"].get_string().value(),
+            "https://s.example/u/%5Bredacted%5D");
+}
+
 TEST_F(ApiTest, BeaconFromDisallowedOriginIsRefused) {
   auto p = CreatePixel("shop", R"(,"allowed_origins":["https://shop.example"])");
   auto c = srv_.Client();
