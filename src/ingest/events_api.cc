@@ -461,10 +461,17 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
   if (query.size() > 16 * 1024) return TooLarge("query: longer than 16384 bytes");
   auto pairs = ParseQuery(query);
   if (!pairs) return InvalidArgument("query", ": malformed percent-encoding");
-  for (const auto& [k, v] : *pairs)
-    if (!simdjson::validate_utf8(k.data(), k.size()) ||
-        !simdjson::validate_utf8(v.data(), v.size()))
+  // Decoded escapes can spell any bytes ("%FF"): every name and value must be text. A name that
+  // is not cannot be echoed in the error (it would carry the bad bytes into the answer, the
+  // debugger and /metrics), so the error says which one by position.
+  for (size_t i = 0; i < pairs->size(); ++i) {
+    const auto& [k, v] = (*pairs)[i];
+    if (!simdjson::validate_utf8(k.data(), k.size()))
+      return InvalidArgument("query", ": parameter " + std::to_string(i + 1) +
+                                          "'s name is not valid UTF-8");
+    if (!simdjson::validate_utf8(v.data(), v.size()))
       return InvalidArgument(k, ": not valid UTF-8");
+  }
   ParsedEventBatch batch;
   batch.event_source = "pixel";
   SiteEvent ev;

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/json_writer.h"
+#include "core/utf8.h"
 #include "ingest/ad_events.h"
 #include "ingest/catalog_file.h"
 #include "ingest/events_api.h"
@@ -534,7 +535,7 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
       continue;
     }
     if (e.event->user.ip.empty()) e.event->user.ip = ip;
-    if (e.event->user.user_agent.empty()) e.event->user.user_agent = ua.substr(0, 1024);
+    if (e.event->user.user_agent.empty()) e.event->user.user_agent = ValidUtf8Prefix(ua, 1024);
     events.emplace_back(std::move(*e.event));
   }
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
@@ -610,7 +611,8 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   if (Status st = CheckPixel(store_, req, parsed->pixel_id); !st.ok()) return fail(st);
   SiteEvent& ev = *parsed->events[0].event;
   if (ev.user.ip.empty()) ev.user.ip = ClientIp(req);
-  if (ev.user.user_agent.empty()) ev.user.user_agent = req.Header("user-agent").substr(0, 1024);
+  if (ev.user.user_agent.empty())
+    ev.user.user_agent = ValidUtf8Prefix(req.Header("user-agent"), 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
   store::WriteCallback done = PixelGifDone{

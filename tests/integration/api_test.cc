@@ -511,6 +511,39 @@ TEST_F(ApiTest, EmailsInUrlsReferrersAndDescriptionsAreNotStored) {
             "https://s.example/u/%5Bredacted%5D");
 }
 
+// Percent-decoding can spell any bytes. A GIF parameter that is not UTF-8 is rejected with its
+// name; one whose *name* is not UTF-8 is named by position, so that the bad bytes never reach
+// the answer, the debugger or /metrics (they once put raw 0xFF into both); a User-Agent that is
+// not UTF-8 is kept, repaired. Afterwards both pages are valid UTF-8.
+TEST_F(ApiTest, InvalidUtf8IsRejectedOrRepairedAndNeverServed) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  const std::string gif = "/api/v1/pixel.gif?pixel_id=" + p.id + "&event=PageView";
+  auto bad_value = c.Request("GET", gif + "&url=https%3A%2F%2Fs.example%2F%FF");
+  EXPECT_EQ(bad_value->status, 400);
+  EXPECT_EQ(bad_value->body, R"({"error":"url: not valid UTF-8"})");
+  auto bad_name = c.Request("GET", gif + "&%FF%FE=1");
+  EXPECT_EQ(bad_name->status, 400);
+  EXPECT_EQ(bad_name->body, R"({"error":"query: parameter 3's name is not valid UTF-8"})");
+  auto bad_body = c.Request("POST", "/api/v1/pixel",
+                            R"({"pixel_id":")" + p.id + "\",\"event\":\"A\xFF\"}");
+  EXPECT_EQ(bad_body->status, 400);
+  EXPECT_EQ(bad_body->body, R"({"error":"body: not valid UTF-8"})");
+  auto ua = c.Request("POST", "/api/v1/pixel", R"({"pixel_id":")" + p.id + R"(","event":"A"})",
+                      {{"User-Agent", "Bot\xFF\xFE/1"}});
+  EXPECT_EQ(ua->status, 200);
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Json(lines[0])["user"]["user_agent"].get_string().value(),
+            "Bot\xEF\xBF\xBD\xEF\xBF\xBD/1");
+  EXPECT_EQ(c.Request("GET", "/c/%FF")->status, 404);
+  for (const char* page : {"/metrics", "/api/v1/debug/events"}) {
+    auto r = c.Request("GET", page, "", Admin());
+    ASSERT_EQ(r->status, 200) << page;
+    EXPECT_TRUE(simdjson::validate_utf8(r->body.data(), r->body.size())) << page << ": " << r->body;
+  }
+}
+
 TEST_F(ApiTest, BeaconFromDisallowedOriginIsRefused) {
   auto p = CreatePixel("shop", R"(,"allowed_origins":["https://shop.example"])");
   auto c = srv_.Client();

@@ -365,5 +365,22 @@ TEST(Ips, BodyIpsAreParsedTruncatedOrRejected) {
   EXPECT_EQ(beacon->events[0].event->user.ip, "1.2.3.0");
 }
 
+TEST(Utf8Input, QueryBytesThatAreNotTextAreRejectedByName) {
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&description=%C3%28", Ctx()).status().message(),
+            "description: not valid UTF-8");
+  // The name itself is bad: it is not echoed, its position is.
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&%FF=1&event=A", Ctx()).status().message(),
+            "query: parameter 2's name is not valid UTF-8");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&url=%ED%A0%80", Ctx()).status().message(),
+            "url: not valid UTF-8");  // an encoded UTF-16 surrogate
+}
+
+TEST(Utf8Input, JsonBodyThatIsNotUtf8SaysSo) {
+  EXPECT_EQ(FirstError(Body("{\"event\":\"A\xC0\xAF\",\"event_time\":1699999000}")),
+            "body: not valid UTF-8");
+  auto beacon = ParsePixelBeacon("{\"pixel_id\":\"P\",\"event\":\"\xFF\"}", Ctx());
+  EXPECT_EQ(beacon.status().message(), "body: not valid UTF-8");
+}
+
 }  // namespace
 }  // namespace touchpoint::ingest
