@@ -38,8 +38,12 @@ int main(int argc, char** argv) {
   s->add_flag("--recover", serve.recover,
               "Start even though the WAL or database is damaged or missing and acknowledged "
               "events are lost; logs the lost seq range (docs/operations.md#damaged-storage)");
+  s->add_option("--trusted-proxy", serve.trusted_proxies,
+                "A proxy (CIDR range, repeatable) whose X-Forwarded-For gives the client IP")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   s->add_flag("--trust-x-forwarded-for", serve.trust_x_forwarded_for,
-              "Take client IPs from X-Forwarded-For (only behind your own proxy)");
+              "Deprecated: same as --trusted-proxy 127.0.0.0/8 --trusted-proxy ::1/128");
   s->add_option("--max-cluster-size", serve.max_cluster_size,
                 "Identity: a cluster stops merging past this many identifiers (logged)")
       ->capture_default_str()

@@ -91,6 +91,27 @@ bool SplitListen(const std::string& listen, std::string& host, uint16_t& port) {
   return !host.empty();
 }
 
+// The --trusted-proxy ranges; the deprecated --trust-x-forwarded-for adds loopback (the proxy on
+// the same host it was meant for) and warns.
+StatusOr<std::vector<ingest::Cidr>> TrustedProxies(const ServeFlags& flags) {
+  std::vector<std::string> ranges = flags.trusted_proxies;
+  if (flags.trust_x_forwarded_for) {
+    spdlog::warn(
+        "--trust-x-forwarded-for is deprecated: it now trusts loopback proxies only, as "
+        "--trusted-proxy 127.0.0.0/8 --trusted-proxy ::1/128 would; say which proxies to trust "
+        "with --trusted-proxy");
+    ranges.push_back("127.0.0.0/8");
+    ranges.push_back("::1/128");
+  }
+  std::vector<ingest::Cidr> out;
+  for (const auto& r : ranges) {
+    auto cidr = ingest::ParseCidr(r);
+    if (!cidr.ok()) return cidr.status();
+    out.push_back(*cidr);
+  }
+  return out;
+}
+
 }  // namespace
 
 int Serve(const ServeFlags& flags) {
@@ -99,6 +120,11 @@ int Serve(const ServeFlags& flags) {
   uint16_t port = 0;
   if (!SplitListen(flags.listen, host, port)) {
     spdlog::error("--listen: must be HOST:PORT, got '{}'", flags.listen);
+    return 2;
+  }
+  auto trusted = TrustedProxies(flags);
+  if (!trusted.ok()) {
+    spdlog::error("--trusted-proxy {}", trusted.status().message());
     return 2;
   }
   // Signals are taken by sigwait below; block them before any thread starts.
@@ -136,7 +162,7 @@ int Serve(const ServeFlags& flags) {
   }
   server::ApiOptions aopts;
   aopts.admin_token = *token;
-  aopts.trust_x_forwarded_for = flags.trust_x_forwarded_for;
+  aopts.trusted_proxies = *trusted;
   aopts.limits.max_event_age_ms = int64_t{flags.max_event_age_days} * kDayMs;
   for (auto [flag, text, limit] :
        {std::tuple{"--rate-limit-client", &flags.rate_limit_client, &aopts.rate_limits.per_client},

@@ -1,6 +1,8 @@
 #pragma once
 // A small streaming JSON writer for responses and the stored event form. Keys and values are
-// escaped per RFC 8259; numbers are written so that they parse back to the same double.
+// escaped per RFC 8259; numbers are written so that they parse back to the same double. The
+// output is always valid UTF-8: a byte of a string that is not part of a valid UTF-8 sequence
+// is written as \ufffd.
 
 #include <cstdint>
 #include <string>

@@ -2,10 +2,13 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cmath>
 
 #include "ingest/hashing.h"
+#include "ingest/ip.h"
 #include "ingest/json_fields.h"
+#include "ingest/scrub.h"
 #include "ingest/url.h"
 
 namespace touchpoint::ingest {
@@ -60,6 +63,48 @@ bool IsCurrencyCode(std::string_view c) {
   return true;
 }
 
+// A limit as people write it: 1000000000, not 1e+09.
+std::string FormatLimit(double v) {
+  char buf[400];  // the longest fixed form of a double
+  auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
+  return std::string(buf, res.ptr);
+}
+
+// A money amount (value, price): finite, not negative, at most the pixel's max_value. `what`
+// is the field's rendered path.
+Status CheckAmount(double v, std::string_view what, const IngestLimits& lim) {
+  if (!std::isfinite(v) || v < 0)
+    return InvalidArgument(what, ": must be a finite number >= 0");
+  if (v > lim.max_value)
+    return InvalidArgument(what, ": must be at most " + FormatLimit(lim.max_value));
+  return OkStatus();
+}
+
+Status ReadAmount(object obj, std::string_view key, const JsonPath& path, const IngestLimits& lim,
+                  std::optional<double>& out) {
+  TP_RETURN_IF_ERROR(ReadNumber(obj, key, path, out));
+  return out ? CheckAmount(*out, FieldPath(path, key), lim) : OkStatus();
+}
+
+Status ReadQuantity(object obj, const JsonPath& path, const IngestLimits& lim,
+                    std::optional<int64_t>& out) {
+  TP_RETURN_IF_ERROR(ReadInt(obj, "quantity", path, out));
+  if (out && (*out < 0 || *out > lim.max_quantity))
+    return InvalidArgument(FieldPath(path, "quantity"),
+                           ": must be an integer from 0 to " + std::to_string(lim.max_quantity));
+  return OkStatus();
+}
+
+// An IP address field (user.ip, context.ip): stored truncated, and only when it is an address.
+Status ReadIp(object obj, const JsonPath& path, const ParseContext& ctx, std::string& out) {
+  std::string text;
+  TP_RETURN_IF_ERROR(ReadString(obj, "ip", path, ctx.limits.max_name_bytes, text));
+  if (text.empty()) return OkStatus();
+  out = TruncateIp(text);
+  if (out.empty()) return InvalidArgument(FieldPath(path, "ip"), ": not an IP address");
+  return OkStatus();
+}
+
 // Events API 2.0 `user` object (also the beacon's).
 Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, UserKeys& out) {
   const auto& lim = ctx.limits;
@@ -77,9 +122,7 @@ Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, Use
   TP_RETURN_IF_ERROR(HashList(phone, IdentifierKind::kPhone, path.Key("phone"), out.phone_sha256));
   TP_RETURN_IF_ERROR(HashList(external, IdentifierKind::kExternalId, path.Key("external_id"),
                               out.external_id_sha256));
-  std::string ip;
-  TP_RETURN_IF_ERROR(ReadString(user, "ip", path, lim.max_name_bytes, ip));
-  if (!ip.empty()) out.ip = TruncateIp(ip);
+  TP_RETURN_IF_ERROR(ReadIp(user, path, ctx, out.ip));
   TP_RETURN_IF_ERROR(ReadString(user, "user_agent", path, lim.max_string_bytes, out.user_agent));
   TP_RETURN_IF_ERROR(ReadString(user, "locale", path, lim.max_name_bytes, out.locale));
   return OkStatus();
@@ -107,8 +150,8 @@ Status ParseContents(object props, const JsonPath& path, const ParseContext& ctx
     TP_RETURN_IF_ERROR(ReadString(o, "content_category", ipath, max, c.content_category));
     TP_RETURN_IF_ERROR(ReadString(o, "content_type", ipath, max, c.content_type));
     TP_RETURN_IF_ERROR(ReadString(o, "brand", ipath, max, c.brand));
-    TP_RETURN_IF_ERROR(ReadNumber(o, "price", ipath, c.price));
-    TP_RETURN_IF_ERROR(ReadInt(o, "quantity", ipath, c.quantity));
+    TP_RETURN_IF_ERROR(ReadAmount(o, "price", ipath, ctx.limits, c.price));
+    TP_RETURN_IF_ERROR(ReadQuantity(o, ipath, ctx.limits, c.quantity));
     out.push_back(std::move(c));
     ++i;
   }
@@ -117,9 +160,7 @@ Status ParseContents(object props, const JsonPath& path, const ParseContext& ctx
 
 Status ParseProperties(object props, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev) {
   size_t max = ctx.limits.max_string_bytes;
-  TP_RETURN_IF_ERROR(ReadNumber(props, "value", path, ev.value));
-  if (ev.value && !std::isfinite(*ev.value))
-    return InvalidArgument(FieldPath(path, "value"), ": must be a finite number");
+  TP_RETURN_IF_ERROR(ReadAmount(props, "value", path, ctx.limits, ev.value));
   TP_RETURN_IF_ERROR(ReadString(props, "currency", path, 8, ev.currency));
   if (!ev.currency.empty() && !IsCurrencyCode(ev.currency))
     return InvalidArgument(FieldPath(path, "currency"),
@@ -134,8 +175,8 @@ Status ParseProperties(object props, const JsonPath& path, const ParseContext& c
   TP_RETURN_IF_ERROR(ReadString(props, "content_id", path, max, single.content_id));
   if (!single.content_id.empty()) {
     TP_RETURN_IF_ERROR(ReadString(props, "content_name", path, max, single.content_name));
-    TP_RETURN_IF_ERROR(ReadNumber(props, "price", path, single.price));
-    TP_RETURN_IF_ERROR(ReadInt(props, "quantity", path, single.quantity));
+    TP_RETURN_IF_ERROR(ReadAmount(props, "price", path, ctx.limits, single.price));
+    TP_RETURN_IF_ERROR(ReadQuantity(props, path, ctx.limits, single.quantity));
     ev.contents.push_back(std::move(single));
   }
   if (!ev.value) {
@@ -149,9 +190,11 @@ Status ParseProperties(object props, const JsonPath& path, const ParseContext& c
       }
     }
     if (any) {
-      if (!std::isfinite(sum))
+      // Each price and quantity is bounded, so the sum is finite; it is bounded like a value.
+      if (sum > ctx.limits.max_value)
         return InvalidArgument(FieldPath(path, "contents"),
-                               ": price x quantity is not a finite number");
+                               ": price x quantity sums to more than " +
+                                   FormatLimit(ctx.limits.max_value));
       ev.value = sum;
     }
   }
@@ -259,6 +302,7 @@ StatusOr<array> ReadEventArray(object obj, std::string_view key, const ParseCont
 void Finish(ParsedEventBatch& batch, Status st, SiteEvent&& ev) {
   ParsedEvent& pe = batch.events.emplace_back();  // in place: an event is big to move
   if (st.ok()) {
+    ScrubEvent(ev);  // every parser's events pass here before they can be stored
     ev.pixel_id = batch.pixel_id;
     ev.test_event_code = batch.test_event_code;
     if (ev.source.empty()) ev.source = batch.event_source;
@@ -330,9 +374,7 @@ Status ParseEvent1(object obj, const JsonPath& path, const ParseContext& ctx, Si
     sub.reset();
     TP_RETURN_IF_ERROR(ReadObject(*context, "user", cpath, sub));
     if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, cpath.Key("user"), ctx, ev.user));
-    std::string ip;
-    TP_RETURN_IF_ERROR(ReadString(*context, "ip", cpath, ctx.limits.max_name_bytes, ip));
-    if (!ip.empty()) ev.user.ip = TruncateIp(ip);
+    TP_RETURN_IF_ERROR(ReadIp(*context, cpath, ctx, ev.user.ip));
     TP_RETURN_IF_ERROR(
         ReadString(*context, "user_agent", cpath, ctx.limits.max_string_bytes, ev.user.user_agent));
   }
@@ -419,10 +461,17 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
   if (query.size() > 16 * 1024) return TooLarge("query: longer than 16384 bytes");
   auto pairs = ParseQuery(query);
   if (!pairs) return InvalidArgument("query", ": malformed percent-encoding");
-  for (const auto& [k, v] : *pairs)
-    if (!simdjson::validate_utf8(k.data(), k.size()) ||
-        !simdjson::validate_utf8(v.data(), v.size()))
+  // Decoded escapes can spell any bytes ("%FF"): every name and value must be text. A name that
+  // is not cannot be echoed in the error (it would carry the bad bytes into the answer, the
+  // debugger and /metrics), so the error says which one by position.
+  for (size_t i = 0; i < pairs->size(); ++i) {
+    const auto& [k, v] = (*pairs)[i];
+    if (!simdjson::validate_utf8(k.data(), k.size()))
+      return InvalidArgument("query", ": parameter " + std::to_string(i + 1) +
+                                          "'s name is not valid UTF-8");
+    if (!simdjson::validate_utf8(v.data(), v.size()))
       return InvalidArgument(k, ": not valid UTF-8");
+  }
   ParsedEventBatch batch;
   batch.event_source = "pixel";
   SiteEvent ev;
@@ -462,8 +511,9 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
     else if (k == "value") {
       char* end = nullptr;
       double d = std::strtod(v.c_str(), &end);
-      if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(d))
+      if (v.empty() || end != v.c_str() + v.size())
         return InvalidArgument("value", ": must be a number");
+      TP_RETURN_IF_ERROR(CheckAmount(d, "value", lim));
       ev.value = d;
     }
   }

@@ -68,28 +68,4 @@ std::string HashIdentifier(IdentifierKind kind, std::string_view value) {
   return Sha256Hex(norm);
 }
 
-std::string TruncateIp(std::string_view ip) {
-  if (ip.find(':') != std::string_view::npos) {
-    // IPv6: keep the first three groups (/48).
-    std::string out;
-    int groups = 0;
-    size_t start = 0;
-    while (groups < 3 && start <= ip.size()) {
-      size_t colon = ip.find(':', start);
-      std::string_view g =
-          ip.substr(start, colon == std::string_view::npos ? ip.npos : colon - start);
-      if (g.empty()) break;
-      if (!out.empty()) out += ':';
-      out += g;
-      ++groups;
-      if (colon == std::string_view::npos) break;
-      start = colon + 1;
-    }
-    return out + "::";
-  }
-  size_t last = ip.rfind('.');
-  if (last == std::string_view::npos) return "";
-  return std::string(ip.substr(0, last)) + ".0";
-}
-
 }  // namespace touchpoint::ingest

@@ -23,7 +23,4 @@ std::string NormalizeExternalId(std::string_view id);
 // when it already is a SHA-256 hex. Returns "" when nothing is left after normalization.
 std::string HashIdentifier(IdentifierKind kind, std::string_view value);
 
-// Truncates an IPv4 address to its /24 and an IPv6 address to its /48, so no full IP is stored.
-std::string TruncateIp(std::string_view ip);
-
 }  // namespace touchpoint::ingest

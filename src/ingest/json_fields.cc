@@ -118,6 +118,10 @@ Status ReadObject(object obj, std::string_view key, const JsonPath& path,
 }
 
 Status JsonSyntaxError(simdjson::error_code error) {
+  // Said plainly: simdjson's own text for it ("The input is not valid UTF-8") reads like a
+  // syntax error, and it is the one a client can fix without reading JSON's grammar.
+  if (error == simdjson::UTF8_ERROR)
+    return Status(StatusCode::kInvalidArgument, "body: not valid UTF-8");
   return Status(StatusCode::kInvalidArgument,
                 std::string("body: malformed JSON (") + simdjson::error_message(error) + ")");
 }

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "core/json_writer.h"
+#include "core/utf8.h"
 #include "ingest/ad_events.h"
 #include "ingest/catalog_file.h"
 #include "ingest/events_api.h"
@@ -287,16 +288,21 @@ bool Api::IsAdmin(const HttpRequest& req) const {
 }
 
 std::string Api::ClientIp(const HttpRequest& req) const {
-  if (options_.trust_x_forwarded_for) {
-    std::string_view xff = req.Header("x-forwarded-for");
-    if (!xff.empty()) {
-      size_t comma = xff.find(',');
-      std::string_view first = xff.substr(0, comma);
-      while (!first.empty() && first.back() == ' ') first.remove_suffix(1);
-      return ingest::TruncateIp(first);
-    }
-  }
-  return ingest::TruncateIp(req.remote_ip);
+  auto ip = ClientAddress(req);
+  return ip ? ingest::FormatIp(ingest::TruncatedIp(*ip)) : std::string();
+}
+
+std::optional<ingest::IpAddress> Api::ClientAddress(const HttpRequest& req) const {
+  // Every X-Forwarded-For header, in order, is one list (RFC 9110 5.3): a proxy may add its own
+  // header line after the client's rather than append to it.
+  std::string xff;
+  if (!options_.trusted_proxies.empty())
+    for (const auto& [name, value] : req.headers)
+      if (name == "x-forwarded-for") {
+        if (!xff.empty()) xff += ',';
+        xff += value;
+      }
+  return ingest::ResolveClientIp(req.remote_ip, xff, options_.trusted_proxies);
 }
 
 PixelLimits Api::LimitsOf(std::string_view pixel_id) {
@@ -318,11 +324,16 @@ std::optional<Api::Limited> Api::OverLimit(const HttpRequest& req, std::string_v
                                            size_t events, bool authenticated) {
   const int64_t now = clock_->NowMs();
   const double cost = static_cast<double>(std::max<size_t>(events, 1));
-  const bool loopback = req.remote_ip.rfind("127.", 0) == 0 || req.remote_ip == "::1" ||
-                        req.remote_ip.rfind("::ffff:127.", 0) == 0;
+  // The client as resolved through trusted proxies; an IPv6 client by its /64 (one host's
+  // share: it may use any address in it). Kept in memory only, never stored.
+  auto client = ClientAddress(req);
+  static const ingest::IpAddress kLoopback6 = *ingest::ParseIp("::1");
+  const bool loopback = client && (client->v4 ? client->bytes[0] == 127 : *client == kLoopback6);
+  if (client && !client->v4) std::fill(client->bytes.begin() + 8, client->bytes.end(), 0);
   if (!authenticated && (!loopback || options_.limit_loopback_clients)) {
     const RateLimit& per_client = options_.rate_limits.per_client;
-    if (auto wait = client_buckets_.Take(ClientIp(req), per_client, cost, now)) {
+    const std::string key = client ? ingest::FormatIp(*client) : std::string();
+    if (auto wait = client_buckets_.Take(key, per_client, cost, now)) {
       metrics_.CountRejected("rate_limited:client", events);
       return Limited{*wait, "rate limit: more than " + Rate(per_client.per_s) +
                                 " events/s from this client address; retry in " +
@@ -720,7 +731,7 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
       continue;
     }
     if (e.event->user.ip.empty()) e.event->user.ip = ip;
-    if (e.event->user.user_agent.empty()) e.event->user.user_agent = ua.substr(0, 1024);
+    if (e.event->user.user_agent.empty()) e.event->user.user_agent = ValidUtf8Prefix(ua, 1024);
     events.emplace_back(std::move(*e.event));
   }
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
@@ -805,7 +816,8 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
   }
   SiteEvent& ev = *parsed->events[0].event;
   if (ev.user.ip.empty()) ev.user.ip = ClientIp(req);
-  if (ev.user.user_agent.empty()) ev.user.user_agent = req.Header("user-agent").substr(0, 1024);
+  if (ev.user.user_agent.empty())
+    ev.user.user_agent = ValidUtf8Prefix(req.Header("user-agent"), 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
   store::WriteCallback done = PixelGifDone{

@@ -8,8 +8,10 @@
 #include <optional>
 #include <unordered_map>
 #include <string>
+#include <vector>
 
 #include "core/time.h"
+#include "ingest/ip.h"
 #include "ingest/limits.h"
 #include "query/dataset.h"
 #include "server/event_debugger.h"
@@ -39,7 +41,9 @@ struct PixelLimits {
 struct ApiOptions {
   std::string admin_token;
   ingest::IngestLimits limits;
-  bool trust_x_forwarded_for = false;  // behind a proxy: take the client IP from the header
+  // Proxies whose X-Forwarded-For is believed (see ingest::ResolveClientIp); with none, the
+  // header is ignored and the client is the connection's peer.
+  std::vector<ingest::Cidr> trusted_proxies;
   CollectionLimits rate_limits;
   // A client on the machine itself (127.0.0.0/8, ::1) is not limited per address: it is the
   // operator's own tooling, or a reverse proxy not declared trusted, behind which every visitor
@@ -104,7 +108,8 @@ class Api final : public Handler {
 
   bool IsAdmin(const HttpRequest& req) const;
   ingest::ParseContext Context() const;
-  std::string ClientIp(const HttpRequest& req) const;
+  std::string ClientIp(const HttpRequest& req) const;  // truncated, as stored
+  std::optional<ingest::IpAddress> ClientAddress(const HttpRequest& req) const;  // in full
 
   store::EventStore* store_;
   query::LiveDataset* live_;

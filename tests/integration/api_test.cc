@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "ingest/hashing.h"
+#include "ingest/ip.h"
 #include "support/raw_conn.h"
 #include "support/test_server.h"
 
@@ -466,6 +467,144 @@ TEST_F(ApiTest, PixelGifStoresEventAndAnswersGif) {
   auto unknown = srv_.Client().Request("GET", "/api/v1/pixel.gif?pixel_id=NOPE&event=PageView");
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(unknown->body, R"({"error":"pixel_id: unknown pixel NOPE"})");
+}
+
+// A beacon's value once made revenue negative (-1e15) or, with two huge ones, inf: each is now
+// rejected with its field, and the stored events (what revenue is summed from) are untouched.
+TEST_F(ApiTest, BeaconWithNegativeOrHugeValueIsRejectedAndRevenueUntouched) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  auto beacon = [&](const std::string& value) {
+    return c.Request("POST", "/api/v1/pixel",
+                     R"({"pixel_id":")" + p.id + R"(","event":"CompletePayment","properties":)" +
+                         R"({"currency":"USD","value":)" + value + "}}");
+  };
+  EXPECT_EQ(beacon("25")->status, 200);
+  for (const char* bad : {"-1e15", "1e308"}) {
+    auto r = beacon(bad);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->status, 400) << bad;
+    Json j(r->body);
+    EXPECT_EQ(j["rejected"].get_int64().value(), 1);
+    EXPECT_EQ(j["results"].at(0)["error"].get_string().value(),
+              std::string(bad) == "-1e15" ? "properties.value: must be a finite number >= 0"
+                                          : "properties.value: must be at most 1000000000");
+  }
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Json(lines[0])["properties"]["value"].get_double().value(), 25);
+}
+
+// The truncated client IP the server stores for a pixel GIF sent with `headers`.
+std::string StoredGifIp(TestServer& srv, const Headers& headers) {
+  auto c = srv.Client();
+  auto px = c.Request("POST", "/api/v1/pixels", R"({"name":"ip"})", Admin());
+  std::string id(Json(px->body)["pixel_id"].get_string().value());
+  auto r = c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + id + "&event=PageView", "", headers);
+  EXPECT_EQ(r->status, 200) << r->body;
+  auto e = c.Request("GET", "/api/v1/export?pixel_id=" + id, "", Admin());
+  Json j(e->body.substr(0, e->body.find('\n')));
+  return std::string(j["user"]["ip"].get_string().value());
+}
+
+server::ApiOptions Trusting(std::initializer_list<const char*> ranges) {
+  server::ApiOptions o;
+  for (const char* r : ranges) o.trusted_proxies.push_back(*ingest::ParseCidr(r));
+  return o;
+}
+
+// A listener on [::] sees 127.0.0.1 as ::ffff:127.0.0.1, once truncated as IPv6 to "::".
+TEST(ApiClientIp, Ipv4MappedPeerIsStoredAsTruncatedIpv4) {
+  server::HttpServerOptions dual_stack;
+  dual_stack.host = "::";
+  TestServer srv(1700000000000, {}, {}, dual_stack);
+  EXPECT_EQ(StoredGifIp(srv, {}), "127.0.0.0");
+}
+
+TEST(ApiClientIp, ForwardedForIsIgnoredWithoutTrustedProxies) {
+  TestServer srv;
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "203.0.113.5"}}), "127.0.0.0");
+}
+
+TEST(ApiClientIp, ForwardedForIsIgnoredFromAnUntrustedPeer) {
+  TestServer srv(1700000000000, {}, Trusting({"10.0.0.0/8"}));  // the peer is 127.0.0.1
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "203.0.113.5"}}), "127.0.0.0");
+}
+
+TEST(ApiClientIp, TrustedProxyGivesTheRightMostUntrustedHop) {
+  TestServer srv(1700000000000, {}, Trusting({"127.0.0.0/8", "10.0.0.0/8"}));
+  // "6.6.6.6" is what the client claimed; 198.51.100.7 is who the edge proxy saw; 10.1.2.3 an
+  // inner proxy.
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "6.6.6.6, 198.51.100.7, 10.1.2.3"}}),
+            "198.51.100.0");
+  // Two header lines are one list: the client's own line comes first.
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "6.6.6.6"}, {"X-Forwarded-For", "198.51.100.7"}}),
+            "198.51.100.0");
+  // A hop with a port.
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "198.51.100.7:50123"}}), "198.51.100.0");
+  EXPECT_EQ(StoredGifIp(srv, {{"X-Forwarded-For", "[2001:db8:aa:bb::1]:443"}}), "2001:db8:aa::");
+}
+
+// Identifiers that arrive in URLs and free text are not kept in clear: the export (the stored
+// form) holds the markers, from the Events API and from the GIF alike.
+TEST_F(ApiTest, EmailsInUrlsReferrersAndDescriptionsAreNotStored) {
+  auto p = CreatePixel("shop");
+  Track(p,
+        Event("CompletePayment", "o1",
+              R"(,"page":{"url":"https://s.example/thanks?email=jane.doe%40mail.example",)"
+              R"("referrer":"https://news.example/?u=jane.doe@mail.example"},)"
+              R"("properties":{"description":"gift for jane.doe@mail.example"})"),
+        p.token);
+  EXPECT_EQ(last_status_, 200);
+  auto gif = srv_.Client().Request(
+      "GET", "/api/v1/pixel.gif?pixel_id=" + p.id +
+                 "&event=PageView&url=https%3A%2F%2Fs.example%2Fu%2Fjane.doe%2540mail.example");
+  EXPECT_EQ(gif->status, 200);
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    EXPECT_EQ(line.find("jane.doe"), std::string::npos) << line;
+    EXPECT_EQ(line.find("mail.example"), std::string::npos) << line;
+  }
+  Json e(lines[0]);
+  EXPECT_EQ(e["page"]["url"].get_string().value(), "https://s.example/thanks?email=%5Bredacted%5D");
+  EXPECT_EQ(e["page"]["referrer"].get_string().value(), "https://news.example/?u=%5Bredacted%5D");
+  EXPECT_EQ(e["properties"]["description"].get_string().value(), "gift for [redacted]");
+  EXPECT_EQ(Json(lines[1])["page"]["url"].get_string().value(),
+            "https://s.example/u/%5Bredacted%5D");
+}
+
+// Percent-decoding can spell any bytes. A GIF parameter that is not UTF-8 is rejected with its
+// name; one whose *name* is not UTF-8 is named by position, so that the bad bytes never reach
+// the answer, the debugger or /metrics (they once put raw 0xFF into both); a User-Agent that is
+// not UTF-8 is kept, repaired. Afterwards both pages are valid UTF-8.
+TEST_F(ApiTest, InvalidUtf8IsRejectedOrRepairedAndNeverServed) {
+  auto p = CreatePixel("shop");
+  auto c = srv_.Client();
+  const std::string gif = "/api/v1/pixel.gif?pixel_id=" + p.id + "&event=PageView";
+  auto bad_value = c.Request("GET", gif + "&url=https%3A%2F%2Fs.example%2F%FF");
+  EXPECT_EQ(bad_value->status, 400);
+  EXPECT_EQ(bad_value->body, R"({"error":"url: not valid UTF-8"})");
+  auto bad_name = c.Request("GET", gif + "&%FF%FE=1");
+  EXPECT_EQ(bad_name->status, 400);
+  EXPECT_EQ(bad_name->body, R"({"error":"query: parameter 3's name is not valid UTF-8"})");
+  auto bad_body = c.Request("POST", "/api/v1/pixel",
+                            R"({"pixel_id":")" + p.id + "\",\"event\":\"A\xFF\"}");
+  EXPECT_EQ(bad_body->status, 400);
+  EXPECT_EQ(bad_body->body, R"({"error":"body: not valid UTF-8"})");
+  auto ua = c.Request("POST", "/api/v1/pixel", R"({"pixel_id":")" + p.id + R"(","event":"A"})",
+                      {{"User-Agent", "Bot\xFF\xFE/1"}});
+  EXPECT_EQ(ua->status, 200);
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Json(lines[0])["user"]["user_agent"].get_string().value(),
+            "Bot\xEF\xBF\xBD\xEF\xBF\xBD/1");
+  EXPECT_EQ(c.Request("GET", "/c/%FF")->status, 404);
+  for (const char* page : {"/metrics", "/api/v1/debug/events"}) {
+    auto r = c.Request("GET", page, "", Admin());
+    ASSERT_EQ(r->status, 200) << page;
+    EXPECT_TRUE(simdjson::validate_utf8(r->body.data(), r->body.size())) << page << ": " << r->body;
+  }
 }
 
 TEST_F(ApiTest, BeaconFromDisallowedOriginIsRefused) {

@@ -57,7 +57,7 @@ TEST(Hostile, UnfinishedBodiesStayWithinTheTotalAndLaterOnesGet503) {
   server::HttpServerOptions hopts;
   hopts.max_inflight_body_bytes = 16 * kMiB;
   hopts.min_request_bytes_per_s = 0;  // the admitted bodies stay (the next test drops slow ones)
-  TestServer srv(1700000000000, {}, hopts);
+  TestServer srv(1700000000000, {}, {}, hopts);
   ASSERT_EQ(HealthzStatus(srv), 200);
   const size_t rss_before = RssBytes();
   const size_t kConns = 200, kDeclared = 4 * kMiB, kSent = 512 * 1024;
@@ -145,7 +145,7 @@ TEST(Hostile, SlowSenderIsClosedAndIdleConnectionStays) {
   server::HttpServerOptions hopts;
   hopts.min_request_bytes_per_s = 1000;
   hopts.min_request_rate_window_s = 1;
-  TestServer srv(1700000000000, {}, hopts);
+  TestServer srv(1700000000000, {}, {}, hopts);
   RawConn idle(srv.port());
   RawConn slow(srv.port());
   ASSERT_TRUE(slow.connected());

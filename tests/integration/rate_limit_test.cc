@@ -38,13 +38,15 @@ TEST(RateLimiter, HoldsABoundedNumberOfBuckets) {
 
 class RateLimitTest : public ::testing::Test {
  protected:
-  RateLimitTest()
-      : srv_(1700000000000, {}, {}, [](server::ApiOptions& o) {
-          o.rate_limits.per_client = {5, 20};              // 5/s, burst 20
-          o.rate_limits.anonymous_per_pixel = {10, 40};    // per pixel, through the browser
-          o.rate_limits.server_per_pixel = {100, 150};     // per pixel, with the access token
-          o.limit_loopback_clients = true;                 // the test's client is on loopback
-        }) {}
+  static server::ApiOptions Limits() {
+    server::ApiOptions o;
+    o.rate_limits.per_client = {5, 20};            // 5/s, burst 20
+    o.rate_limits.anonymous_per_pixel = {10, 40};  // per pixel, through the browser
+    o.rate_limits.server_per_pixel = {100, 150};   // per pixel, with the access token
+    o.limit_loopback_clients = true;               // the test's client is on loopback
+    return o;
+  }
+  RateLimitTest() : srv_(1700000000000, {}, Limits()) {}
   void SetUp() override {
     auto r = srv_.Client().Request("POST", "/api/v1/pixels", R"({"name":"shop"})", Admin());
     ASSERT_EQ(r->status, 201) << r->body;
@@ -178,6 +180,32 @@ TEST_F(RateLimitTest, ServerTrafficHasItsOwnHigherLimitAndTikTokAnswers40100) {
   EXPECT_NE(second->body.find(R"("code":40100)"), std::string::npos) << second->body;
   EXPECT_EQ(second->Header("retry-after"), "1");
   EXPECT_EQ(Rejected("rate_limited:server"), 100);
+}
+
+TEST(RateLimitBehindAProxy, EachClientBehindATrustedProxyHasItsOwnBucket) {
+  server::ApiOptions o;
+  o.rate_limits.per_client = {5, 20};
+  o.trusted_proxies = {*ingest::ParseCidr("127.0.0.0/8")};  // limit_loopback_clients stays off
+  TestServer srv(1700000000000, {}, o);
+  auto c = srv.Client();
+  auto r = c.Request("POST", "/api/v1/pixels", R"({"name":"shop"})", Admin());
+  const std::string pixel(Json(r->body)["pixel_id"].get_string().value());
+  auto beacon = [&](const std::string& client, int i) {
+    return c
+        .Request("POST", "/api/v1/pixel",
+                 R"({"pixel_id":")" + pixel + R"(","event":"PageView","event_id":")" + client +
+                     std::to_string(i) + "\"}",
+                 {{"X-Forwarded-For", client}})
+        ->status;
+  };
+  int a_ok = 0;
+  for (int i = 0; i < 30; ++i) a_ok += beacon("203.0.113.7", i) == 200;
+  EXPECT_EQ(a_ok, 20);  // the proxy's own address is exempt, its clients are not
+  EXPECT_EQ(beacon("203.0.113.8", 0), 200);  // another client, its own bucket
+  // IPv6 clients are limited by their /64.
+  int v6_ok = 0;
+  for (int i = 0; i < 30; ++i) v6_ok += beacon("2001:db8:1:2::" + std::to_string(i + 1), i) == 200;
+  EXPECT_EQ(v6_ok, 20);
 }
 
 }  // namespace

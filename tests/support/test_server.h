@@ -21,11 +21,11 @@ inline constexpr const char* kAdminToken = "test-admin-token";
 
 class TestServer {
  public:
-  // `hopts`: the listener's options (its port is always 0: a free one); `configure` may change
-  // the Api's options (limits, ...) before it starts.
+  // `aopts.admin_token` is set to kAdminToken. `hopts` are the listener's options (its host
+  // "::" for a dual-stack listener; its port is always 0: a free one); clients always connect to
+  // 127.0.0.1.
   explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {},
-                      server::HttpServerOptions hopts = {},
-                      std::function<void(server::ApiOptions&)> configure = {})
+                      server::ApiOptions aopts = {}, server::HttpServerOptions hopts = {})
       : clock_(now_ms) {
     dir_ = std::filesystem::temp_directory_path() /
            ("tp_it_" + std::to_string(std::random_device{}()) + std::to_string(now_ms % 1000));
@@ -39,9 +39,7 @@ class TestServer {
         [this](std::vector<store::CommittedBatch> b) { live_->OnCommit(std::move(b)); });
     Status loaded = live_->LoadFrom(*store_);
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
-    server::ApiOptions aopts;
     aopts.admin_token = kAdminToken;
-    if (configure) configure(aopts);
     api_ = std::make_unique<server::Api>(store_.get(), live_.get(), &clock_, aopts);
     hopts.port = 0;
     http_ = std::make_unique<server::HttpServer>(hopts, api_.get());

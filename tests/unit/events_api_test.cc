@@ -283,5 +283,104 @@ TEST(PixelQuery, RejectsBadValueAndMissingEvent) {
             "query: malformed percent-encoding");
 }
 
+// Values, prices and quantities are bounded in every parser: a negative value would subtract
+// revenue, and two values near DBL_MAX would sum to inf (revenue "null").
+TEST(Values, NegativeHugeAndOverLimitAmountsAreRejectedWithTheField) {
+  auto err = [](const std::string& props) {
+    return FirstError(Body(R"({"event":"A","event_time":1699999000,"properties":)" + props + "}"));
+  };
+  EXPECT_EQ(err(R"({"value":-1e15})"), "data[0].properties.value: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"value":-0.01})"), "data[0].properties.value: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"value":1e308})"), "data[0].properties.value: must be at most 1000000000");
+  EXPECT_EQ(err(R"({"value":1000000000.5})"),
+            "data[0].properties.value: must be at most 1000000000");
+  EXPECT_EQ(err(R"({"value":1000000000})"), "");  // the limit itself is allowed
+  EXPECT_EQ(err(R"({"value":0})"), "");
+  EXPECT_EQ(err(R"({"contents":[{"price":-5}]})"),
+            "data[0].properties.contents[0].price: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"contents":[{"price":2e9}]})"),
+            "data[0].properties.contents[0].price: must be at most 1000000000");
+  EXPECT_EQ(err(R"({"contents":[{"price":1,"quantity":-1}]})"),
+            "data[0].properties.contents[0].quantity: must be an integer from 0 to 1000000");
+  EXPECT_EQ(err(R"({"contents":[{"price":1,"quantity":1000001}]})"),
+            "data[0].properties.contents[0].quantity: must be an integer from 0 to 1000000");
+  EXPECT_EQ(err(R"({"content_id":"x","price":-1})"),
+            "data[0].properties.price: must be a finite number >= 0");
+  EXPECT_EQ(err(R"({"content_id":"x","price":1,"quantity":2000000})"),
+            "data[0].properties.quantity: must be an integer from 0 to 1000000");
+  // Each price and quantity is in range, but 600,000,000 x 2 = 1.2e9 is not.
+  EXPECT_EQ(err(R"({"contents":[{"price":6e8,"quantity":2}]})"),
+            "data[0].properties.contents: price x quantity sums to more than 1000000000");
+}
+
+TEST(Values, EveryParserBoundsTheValue) {
+  auto b1 = ParseEventsApi1Track(
+      R"({"pixel_code":"PIX1","event":"A","properties":{"value":-3}})", Ctx());
+  ASSERT_TRUE(b1.ok());
+  EXPECT_EQ(b1->events[0].status.message(), "properties.value: must be a finite number >= 0");
+  auto beacon = ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","properties":{"value":-1e15}})",
+                                 Ctx());
+  ASSERT_TRUE(beacon.ok());
+  EXPECT_EQ(beacon->events[0].status.message(), "properties.value: must be a finite number >= 0");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=-1e15", Ctx()).status().message(),
+            "value: must be a finite number >= 0");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=1e308", Ctx()).status().message(),
+            "value: must be at most 1000000000");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=inf", Ctx()).status().message(),
+            "value: must be a finite number >= 0");
+}
+
+TEST(Values, MaxValueIsTheCallersLimit) {
+  ParseContext ctx = Ctx();
+  ctx.limits.max_value = 100;
+  auto b = ParsePixelBeacon(R"({"pixel_id":"PIX1","events":[{"event":"A","properties":{"value":100}},
+      {"event":"A","properties":{"value":100.5}}]})",
+                            ctx);
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->events[0].status.ok());
+  EXPECT_EQ(b->events[1].status.message(), "events[1].properties.value: must be at most 100");
+}
+
+TEST(Ips, BodyIpsAreParsedTruncatedOrRejected) {
+  auto ip = [](const std::string& user) {
+    auto b = ParseEventsApi2(Body(R"({"event":"A","event_time":1699999000,"user":)" + user + "}"),
+                             Ctx());
+    if (!b.ok()) return b.status().message();
+    if (!b->events[0].status.ok()) return b->events[0].status.message();
+    return "stored " + b->events[0].event->user.ip;
+  };
+  EXPECT_EQ(ip(R"({"ip":"203.0.113.77"})"), "stored 203.0.113.0");
+  EXPECT_EQ(ip(R"({"ip":"203.0.113.77:8080"})"), "stored 203.0.113.0");
+  EXPECT_EQ(ip(R"({"ip":"::ffff:203.0.113.77"})"), "stored 203.0.113.0");
+  EXPECT_EQ(ip(R"({"ip":"[2001:db8:1:2::3]:443"})"), "stored 2001:db8:1::");
+  EXPECT_EQ(ip(R"({"ip":"203.0.113.77, 10.0.0.1"})"), "data[0].user.ip: not an IP address");
+  EXPECT_EQ(ip(R"({"ip":"my-laptop"})"), "data[0].user.ip: not an IP address");
+  auto b1 = ParseEventsApi1Track(R"({"pixel_code":"PIX1","event":"A","context":{"ip":"x.y"}})",
+                                 Ctx());
+  ASSERT_TRUE(b1.ok());
+  EXPECT_EQ(b1->events[0].status.message(), "context.ip: not an IP address");
+  auto beacon = ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","user":{"ip":"1.2.3.4:5"}})",
+                                 Ctx());
+  ASSERT_TRUE(beacon.ok());
+  EXPECT_EQ(beacon->events[0].event->user.ip, "1.2.3.0");
+}
+
+TEST(Utf8Input, QueryBytesThatAreNotTextAreRejectedByName) {
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&description=%C3%28", Ctx()).status().message(),
+            "description: not valid UTF-8");
+  // The name itself is bad: it is not echoed, its position is.
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&%FF=1&event=A", Ctx()).status().message(),
+            "query: parameter 2's name is not valid UTF-8");
+  EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&url=%ED%A0%80", Ctx()).status().message(),
+            "url: not valid UTF-8");  // an encoded UTF-16 surrogate
+}
+
+TEST(Utf8Input, JsonBodyThatIsNotUtf8SaysSo) {
+  EXPECT_EQ(FirstError(Body("{\"event\":\"A\xC0\xAF\",\"event_time\":1699999000}")),
+            "body: not valid UTF-8");
+  auto beacon = ParsePixelBeacon("{\"pixel_id\":\"P\",\"event\":\"\xFF\"}", Ctx());
+  EXPECT_EQ(beacon.status().message(), "body: not valid UTF-8");
+}
+
 }  // namespace
 }  // namespace touchpoint::ingest

@@ -51,10 +51,5 @@ TEST(Hashing, EmptyAfterNormalizationGivesEmpty) {
   EXPECT_EQ(HashIdentifier(IdentifierKind::kPhone, "abc"), "");
 }
 
-TEST(Hashing, IpsAreTruncated) {
-  EXPECT_EQ(TruncateIp("203.0.113.77"), "203.0.113.0");
-  EXPECT_EQ(TruncateIp("2001:db8:85a3:8d3:1319:8a2e:370:7348"), "2001:db8:85a3::");
-}
-
 }  // namespace
 }  // namespace touchpoint::ingest
