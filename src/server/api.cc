@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cmath>
 #include <charconv>
 #include <mutex>
 #include <unordered_map>
@@ -222,8 +223,15 @@ Status ParsePixelLimits(std::string_view json, PixelLimits& limits) {
   simdjson::dom::object obj;
   if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
   for (auto [key, value] : obj)
-    if (key != "anonymous" && key != "server")
-      return InvalidArgument(std::string(key), ": unknown field (anonymous or server)");
+    if (key != "anonymous" && key != "server" && key != "max_value")
+      return InvalidArgument(std::string(key), ": unknown field (anonymous, server or max_value)");
+  std::optional<double> max_value;
+  TP_RETURN_IF_ERROR(ingest::ReadNumber(obj, "max_value", "", max_value));
+  if (max_value) {
+    if (!(*max_value > 0 && *max_value <= 1e15))
+      return InvalidArgument("max_value", ": must be more than 0 and at most 1000000000000000");
+    limits.max_value = *max_value;
+  }
   for (auto [name, limit] : {std::pair<const char*, RateLimit*>{"anonymous", &limits.anonymous},
                              {"server", &limits.server}}) {
     std::optional<simdjson::dom::object> o;
@@ -249,13 +257,25 @@ std::string PixelLimitsJson(const PixelLimits& l, std::string_view pixel_id = {}
                             const RateLimit* per_client = nullptr) {
   std::string body;
   JsonWriter w(body);
+  auto number = [&](double v) {  // whole numbers as integers: 1000000000, not 1e+09
+    if (v == std::floor(v) && std::fabs(v) < 9e15)
+      w.Int(static_cast<int64_t>(v));
+    else
+      w.Double(v);
+  };
   auto limit = [&](const char* key, const RateLimit& r) {
-    w.Key(key).BeginObject().Key("per_s").Double(r.per_s).Key("burst").Double(r.burst).EndObject();
+    w.Key(key).BeginObject().Key("per_s");
+    number(r.per_s);
+    w.Key("burst");
+    number(r.burst);
+    w.EndObject();
   };
   w.BeginObject();
   if (!pixel_id.empty()) w.Key("pixel_id").String(pixel_id);
   limit("anonymous", l.anonymous);
   limit("server", l.server);
+  w.Key("max_value");
+  number(l.max_value);
   if (per_client) limit("per_client", *per_client);
   w.EndObject();
   return body;
@@ -275,10 +295,11 @@ Api::Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock,
 
 Api::~Api() = default;
 
-ingest::ParseContext Api::Context() const {
+ingest::ParseContext Api::Context(std::string_view pixel_id) {
   ingest::ParseContext ctx;
   ctx.now_ms = clock_->NowMs();
   ctx.limits = options_.limits;
+  if (!pixel_id.empty()) ctx.limits.max_value = LimitsOf(pixel_id).max_value;
   return ctx;
 }
 
@@ -310,7 +331,7 @@ PixelLimits Api::LimitsOf(std::string_view pixel_id) {
   if (auto it = pixel_limits_.find(std::string(pixel_id)); it != pixel_limits_.end())
     return it->second;
   PixelLimits limits{options_.rate_limits.anonymous_per_pixel,
-                     options_.rate_limits.server_per_pixel};
+                     options_.rate_limits.server_per_pixel, options_.limits.max_value};
   if (auto json = store_->GetMeta("pixel_limits/" + std::string(pixel_id))) {
     if (Status st = ParsePixelLimits(*json, limits); !st.ok())
       spdlog::error("pixel {}: stored limits unreadable ({}); using the defaults", pixel_id,
@@ -508,7 +529,7 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
                              "auth:bad_token");
     return respond(EnvelopeError(Unauthenticated("Access-Token: not a valid access token")));
   }
-  auto ctx = Context();
+  auto ctx = Context(owner->pixel_id);
   StatusOr<ingest::ParsedEventBatch> parsed = version == 2 ? ingest::ParseEventsApi2(req.body, ctx)
                                               : version == 1
                                                   ? ingest::ParseEventsApi1Track(req.body, ctx)
@@ -601,7 +622,7 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
     debugger_.RecordRejected(req.path, "", "access token: not valid", "auth:bad_token");
     return respond(Error(Unauthenticated("access token: not valid")));
   }
-  auto parsed = ingest::ParseEventsApi2(req.body, Context());
+  auto parsed = ingest::ParseEventsApi2(req.body, Context(owner->pixel_id));
   if (!parsed.ok()) {
     metrics_.CountRejected(Metrics::ReasonLabel(parsed.status().message()), 1);
     debugger_.RecordRejected(req.path, "", parsed.status().message(),
@@ -695,6 +716,10 @@ Status CheckPixel(store::EventStore* store, const HttpRequest& req, const std::s
 
 void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelBeacon(req.body, Context());
+  // The pixel is named in the body: with its own maximum value, its events are checked again.
+  if (parsed.ok() && store_->FindPixel(parsed->pixel_id) &&
+      LimitsOf(parsed->pixel_id).max_value != options_.limits.max_value)
+    parsed = ingest::ParsePixelBeacon(req.body, Context(parsed->pixel_id));
   auto fail = [&](const Status& st, size_t n) {
     std::string reason = st.code() == StatusCode::kResourceExhausted ? "queue:full"
                          : st.code() == StatusCode::kPermissionDenied
@@ -794,6 +819,9 @@ struct Api::PixelGifDone {
 
 void Api::PixelGif(HttpRequest& req, Responder& respond) {
   auto parsed = ingest::ParsePixelQuery(req.query, Context());
+  if (parsed.ok() && store_->FindPixel(parsed->pixel_id) &&
+      LimitsOf(parsed->pixel_id).max_value != options_.limits.max_value)
+    parsed = ingest::ParsePixelQuery(req.query, Context(parsed->pixel_id));
   auto fail = [&](const Status& st) {
     std::string reason = st.code() == StatusCode::kResourceExhausted ? "queue:full"
                          : st.code() == StatusCode::kPermissionDenied

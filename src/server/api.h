@@ -36,6 +36,7 @@ struct CollectionLimits {
 struct PixelLimits {
   RateLimit anonymous;
   RateLimit server;
+  double max_value = 0;  // an event's value, and a price, at most this (IngestLimits::max_value)
 };
 
 struct ApiOptions {
@@ -107,7 +108,8 @@ class Api final : public Handler {
   PixelLimits LimitsOf(std::string_view pixel_id);
 
   bool IsAdmin(const HttpRequest& req) const;
-  ingest::ParseContext Context() const;
+  // The parse context; with a pixel, its own maximum value.
+  ingest::ParseContext Context(std::string_view pixel_id = {});
   std::string ClientIp(const HttpRequest& req) const;  // truncated, as stored
   std::optional<ingest::IpAddress> ClientAddress(const HttpRequest& req) const;  // in full
 

@@ -137,7 +137,8 @@ TEST_F(RateLimitTest, APixelsAnonymousLimitHoldsAcrossClientsAndIsSetThroughTheA
   ASSERT_EQ(get->status, 200) << get->body;
   EXPECT_EQ(get->body, R"({"pixel_id":")" + pixel_ +
                            R"(","anonymous":{"per_s":10,"burst":40},"server":{"per_s":100,)"
-                           R"("burst":150},"per_client":{"per_s":5,"burst":20}})");
+                           R"("burst":150},"max_value":1000000000,"per_client":{"per_s":5,)"
+                           R"("burst":20}})");
   auto put = c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits",
                        R"({"anonymous":{"per_s":1,"burst":3}})", Admin());
   ASSERT_EQ(put->status, 200) << put->body;
@@ -153,7 +154,7 @@ TEST_F(RateLimitTest, APixelsAnonymousLimitHoldsAcrossClientsAndIsSetThroughTheA
   EXPECT_EQ(bad->body, R"({"error":"server.per_s: must be from 0 (no limit) to 10000000"})");
   EXPECT_EQ(c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"burst":1})", Admin())
                 ->body,
-            R"x({"error":"burst: unknown field (anonymous or server)"})x");
+            R"x({"error":"burst: unknown field (anonymous, server or max_value)"})x");
   EXPECT_EQ(c.Request("GET", "/api/v1/pixels/TPNOPE/limits", "", Admin())->status, 404);
   EXPECT_EQ(c.Request("GET", "/api/v1/pixels/" + pixel_ + "/limits", "")->status, 401);
 }
@@ -206,6 +207,35 @@ TEST(RateLimitBehindAProxy, EachClientBehindATrustedProxyHasItsOwnBucket) {
   int v6_ok = 0;
   for (int i = 0; i < 30; ++i) v6_ok += beacon("2001:db8:1:2::" + std::to_string(i + 1), i) == 200;
   EXPECT_EQ(v6_ok, 20);
+}
+
+TEST_F(RateLimitTest, APixelsMaximumValueIsSetThroughTheApi) {
+  auto c = srv_.Client();
+  auto beacon = [&](const std::string& value) {
+    return c.Request("POST", "/api/v1/pixel",
+                     R"({"pixel_id":")" + pixel_ + R"(","event":"CompletePayment","event_id":"v)" +
+                         value + R"(","properties":{"value":)" + value + R"(,"currency":"USD"}})");
+  };
+  EXPECT_EQ(beacon("5000")->status, 200);  // under the default (1e9)
+  ASSERT_EQ(c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"max_value":1000})",
+                      Admin())
+                ->status,
+            200);
+  auto big = beacon("5001");
+  EXPECT_EQ(big->status, 400);
+  EXPECT_NE(big->body.find("properties.value: must be at most 1000"), std::string::npos)
+      << big->body;
+  EXPECT_EQ(beacon("999")->status, 200);
+  auto track = c.Request("POST", "/open_api/v1.3/event/track/",
+                         R"({"event_source":"web","event_source_id":")" + pixel_ +
+                             R"(","data":[{"event":"CompletePayment","event_time":1700000000,)"
+                             R"("properties":{"value":2000}}]})",
+                         {{"Access-Token", token_}});
+  EXPECT_NE(track->body.find("must be at most 1000"), std::string::npos) << track->body;
+  EXPECT_EQ(c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"max_value":-1})",
+                      Admin())
+                ->status,
+            400);
 }
 
 }  // namespace
