@@ -32,7 +32,7 @@ cat <<TXT
     curl -s "${url}/api/v1/export?pixel_id=<pixel_id>" -H "Authorization: Bearer \$T"
 
   More simulated traffic, through the real endpoints (docs/simulator.md):
-    ${bin} simulate --to-server ${url} --admin-token \$T --days 7 --end now --users 2000
+    TOUCHPOINT_ADMIN_TOKEN=\$T ${bin} simulate --to-server ${url} --days 7 --end now --users 2000
 
 TXT
 exec "$bin" serve --data "$data" --listen "$listen"
