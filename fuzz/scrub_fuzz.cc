@@ -23,13 +23,13 @@ bool Digit(char c) { return c >= '0' && c <= '9'; }
 bool EmailAt(std::string_view s, size_t at, size_t anchor) {
   if (at == 0) return false;
   char before = s[at - 1];
-  bool local = Alpha(before) || Digit(before) || std::string_view("._%+-").find(before) !=
-                                                     std::string_view::npos;
+  bool local = Alpha(before) || Digit(before) ||
+               std::string_view("._%+-").find(before) != std::string_view::npos;
   if (!local || s.substr(0, at).ends_with(ingest::kUrlMarker)) return false;
   std::string_view rest = s.substr(at + anchor);
   size_t run = 0;
-  while (run < rest.size() && (Alpha(rest[run]) || Digit(rest[run]) || rest[run] == '-' ||
-                               rest[run] == '.'))
+  while (run < rest.size() &&
+         (Alpha(rest[run]) || Digit(rest[run]) || rest[run] == '-' || rest[run] == '.'))
     ++run;
   std::string_view domain = rest.substr(0, run);
   int label_idx = 0;

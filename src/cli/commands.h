@@ -20,7 +20,7 @@ struct ServeFlags {
   bool fsync = true;
   bool recover = false;  // start although acknowledged events are missing (logs what was lost)
   std::vector<std::string> trusted_proxies;  // --trusted-proxy CIDR, repeatable
-  bool trust_x_forwarded_for = false;         // deprecated: trusts loopback proxies
+  bool trust_x_forwarded_for = false;        // deprecated: trusts loopback proxies
   int max_event_age_days = 28;
   std::string log_format = "text";
   uint32_t max_cluster_size = 10000;  // identity: stop merging clusters past this size

@@ -73,8 +73,7 @@ std::string FormatLimit(double v) {
 // A money amount (value, price): finite, not negative, at most the pixel's max_value. `what`
 // is the field's rendered path.
 Status CheckAmount(double v, std::string_view what, const IngestLimits& lim) {
-  if (!std::isfinite(v) || v < 0)
-    return InvalidArgument(what, ": must be a finite number >= 0");
+  if (!std::isfinite(v) || v < 0) return InvalidArgument(what, ": must be a finite number >= 0");
   if (v > lim.max_value)
     return InvalidArgument(what, ": must be at most " + FormatLimit(lim.max_value));
   return OkStatus();
@@ -192,9 +191,9 @@ Status ParseProperties(object props, const JsonPath& path, const ParseContext& c
     if (any) {
       // Each price and quantity is bounded, so the sum is finite; it is bounded like a value.
       if (sum > ctx.limits.max_value)
-        return InvalidArgument(FieldPath(path, "contents"),
-                               ": price x quantity sums to more than " +
-                                   FormatLimit(ctx.limits.max_value));
+        return InvalidArgument(
+            FieldPath(path, "contents"),
+            ": price x quantity sums to more than " + FormatLimit(ctx.limits.max_value));
       ev.value = sum;
     }
   }
@@ -467,8 +466,8 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
   for (size_t i = 0; i < pairs->size(); ++i) {
     const auto& [k, v] = (*pairs)[i];
     if (!simdjson::validate_utf8(k.data(), k.size()))
-      return InvalidArgument("query", ": parameter " + std::to_string(i + 1) +
-                                          "'s name is not valid UTF-8");
+      return InvalidArgument("query",
+                             ": parameter " + std::to_string(i + 1) + "'s name is not valid UTF-8");
     if (!simdjson::validate_utf8(v.data(), v.size()))
       return InvalidArgument(k, ": not valid UTF-8");
   }

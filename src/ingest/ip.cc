@@ -94,8 +94,7 @@ std::string TruncateIp(std::string_view text) {
 bool Cidr::Contains(const IpAddress& ip) const {
   if (ip.v4 != base.v4) return false;
   int full = prefix_len / 8, rest = prefix_len % 8;
-  if (std::memcmp(ip.bytes.data(), base.bytes.data(), static_cast<size_t>(full)) != 0)
-    return false;
+  if (std::memcmp(ip.bytes.data(), base.bytes.data(), static_cast<size_t>(full)) != 0) return false;
   if (rest == 0) return true;
   uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
   return (ip.bytes[full] & mask) == (base.bytes[full] & mask);
@@ -120,8 +119,8 @@ StatusOr<Cidr> ParseCidr(std::string_view text) {
   auto res = std::from_chars(len.data(), len.data() + len.size(), n);
   if (len.empty() || len.size() > 3 || res.ptr != len.data() + len.size() || n < offset ||
       n - offset > max_len)
-    return InvalidArgument(std::string(text), ": prefix length must be 0 to " +
-                                                  std::to_string(max_len + offset));
+    return InvalidArgument(std::string(text),
+                           ": prefix length must be 0 to " + std::to_string(max_len + offset));
   cidr.prefix_len = n - offset;
   // Bits set past the prefix ("10.1.0.0/8") are most likely a typo for another length.
   for (int bit = cidr.prefix_len; bit < max_len; ++bit)
@@ -133,8 +132,7 @@ StatusOr<Cidr> ParseCidr(std::string_view text) {
 namespace {
 
 bool IsTrusted(const IpAddress& ip, const std::vector<Cidr>& trusted) {
-  return std::any_of(trusted.begin(), trusted.end(),
-                     [&](const Cidr& c) { return c.Contains(ip); });
+  return std::any_of(trusted.begin(), trusted.end(), [&](const Cidr& c) { return c.Contains(ip); });
 }
 
 std::string_view TrimSpaces(std::string_view s) {

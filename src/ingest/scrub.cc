@@ -155,9 +155,7 @@ std::string ScrubPhones(std::string_view s) {
 
 std::string ScrubUrl(std::string_view url) { return ScrubEmails(ScrubParams(url), kUrlMarker); }
 
-std::string ScrubText(std::string_view text) {
-  return ScrubPhones(ScrubEmails(text, kTextMarker));
-}
+std::string ScrubText(std::string_view text) { return ScrubPhones(ScrubEmails(text, kTextMarker)); }
 
 void ScrubEvent(SiteEvent& ev) {
   // Most strings hold nothing to replace: check before allocating.

@@ -31,9 +31,9 @@ inline constexpr std::string_view kUrlMarker = "%5Bredacted%5D";  // "[redacted]
 
 // Lowercase names of the query parameters whose values are identifiers.
 inline constexpr std::string_view kIdentifierParams[] = {
-    "email",  "e-mail", "e_mail",       "mail",        "email_address", "emailaddress",
-    "phone",  "tel",    "telephone",    "phone_number", "phonenumber",  "mobile",
-    "mobile_number",    "cell",         "msisdn",      "whatsapp"};
+    "email",         "e-mail", "e_mail",    "mail",         "email_address", "emailaddress",
+    "phone",         "tel",    "telephone", "phone_number", "phonenumber",   "mobile",
+    "mobile_number", "cell",   "msisdn",    "whatsapp"};
 
 // E-mail addresses and identifier parameter values in a URL.
 std::string ScrubUrl(std::string_view url);

@@ -5,8 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <mutex>
 #include <unordered_map>
 
@@ -364,8 +364,8 @@ std::optional<Api::Limited> Api::OverLimit(const HttpRequest& req, std::string_v
   if (pixel_id.empty()) return std::nullopt;
   const PixelLimits limits = LimitsOf(pixel_id);
   const RateLimit& limit = authenticated ? limits.server : limits.anonymous;
-  if (auto wait = (authenticated ? server_buckets_ : pixel_buckets_).Take(pixel_id, limit, cost,
-                                                                           now)) {
+  if (auto wait =
+          (authenticated ? server_buckets_ : pixel_buckets_).Take(pixel_id, limit, cost, now)) {
     metrics_.CountRejected(authenticated ? "rate_limited:server" : "rate_limited:pixel", events);
     return Limited{*wait, "rate limit: more than " + Rate(limit.per_s) + " events/s " +
                               (authenticated ? "from the server" : "through the browser") +
@@ -381,7 +381,8 @@ void Api::PixelLimitsPage(HttpRequest& req, Responder& respond) {
   constexpr std::string_view kPrefix = "/api/v1/pixels/", kSuffix = "/limits";
   const std::string pixel_id =
       req.path.substr(kPrefix.size(), req.path.size() - kPrefix.size() - kSuffix.size());
-  if (!store_->FindPixel(pixel_id)) return respond(Error(NotFound("pixel " + pixel_id + ": unknown")));
+  if (!store_->FindPixel(pixel_id))
+    return respond(Error(NotFound("pixel " + pixel_id + ": unknown")));
   PixelLimits limits = LimitsOf(pixel_id);
   if (req.method == "PUT") {
     if (Status st = ParsePixelLimits(req.body, limits); !st.ok()) return respond(Error(st));
@@ -647,8 +648,8 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
   if (auto limited = OverLimit(req, parsed->pixel_id, parsed->events.size(), true)) {
     debugger_.RecordRejected(req.path, parsed->pixel_id, limited->message, "rate_limited:server",
                              parsed->events.size());
-    return respond(TooManyRequests(Error(ResourceExhausted(limited->message)),
-                                   limited->retry_after_s));
+    return respond(
+        TooManyRequests(Error(ResourceExhausted(limited->message)), limited->retry_after_s));
   }
   std::vector<Status> errors;
   std::vector<StoredEvent> events;

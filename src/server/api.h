@@ -6,8 +6,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/time.h"
@@ -103,8 +103,8 @@ class Api final : public Handler {
     int retry_after_s;
     std::string message;
   };
-  std::optional<Limited> OverLimit(const HttpRequest& req, std::string_view pixel_id,
-                                   size_t events, bool authenticated);
+  std::optional<Limited> OverLimit(const HttpRequest& req, std::string_view pixel_id, size_t events,
+                                   bool authenticated);
   PixelLimits LimitsOf(std::string_view pixel_id);
 
   bool IsAdmin(const HttpRequest& req) const;
@@ -123,7 +123,7 @@ class Api final : public Handler {
   RateLimiter client_buckets_, pixel_buckets_, server_buckets_;
   std::mutex limits_mu_;
   std::unordered_map<std::string, PixelLimits> pixel_limits_;  // guarded by limits_mu_: cache
-  std::function<HttpServerStats()> listener_stats_;  // may be empty: not rendered
+  std::function<HttpServerStats()> listener_stats_;            // may be empty: not rendered
 };
 
 }  // namespace touchpoint::server

@@ -321,7 +321,8 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(16 * 1024);
     parser_->set_budget(&shared_->budget);
     const SteadyMs now = NowSteadyMs();
-    deadline_ = now + (from_reserve_ ? std::min(ctx_->idle_ms, kReserveReadTimeoutMs) : ctx_->idle_ms);
+    deadline_ =
+        now + (from_reserve_ ? std::min(ctx_->idle_ms, kReserveReadTimeoutMs) : ctx_->idle_ms);
     // The rate is measured from the request's first byte: now if it is already here (pipelined),
     // else from the first sweep that sees some.
     rate_window_start_ms_ = buffer_.size() > 0 ? now : 0;
@@ -380,8 +381,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r.body = R"({"error":")" + parser.refused_reason + R"("})";
     } else if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length) {
       r.status = 400;
-      r.body =
-          R"({"error":"Content-Length, Transfer-Encoding: invalid, repeated or both given"})";
+      r.body = R"({"error":"Content-Length, Transfer-Encoding: invalid, repeated or both given"})";
     } else {
       r.status = 400;
       r.body = R"({"error":"malformed HTTP request"})";
@@ -523,8 +523,8 @@ struct HttpServer::Impl {
   void StartSession(tcp::socket s, std::shared_ptr<Context> ctx, bool from_reserve) {
     beast::error_code nd;
     s.set_option(tcp::no_delay(true), nd);
-    auto session = std::make_shared<Session>(std::move(s), ctx, handler, options, shared.get(),
-                                             from_reserve);
+    auto session =
+        std::make_shared<Session>(std::move(s), ctx, handler, options, shared.get(), from_reserve);
     net::post(ctx->ioc, [session] { session->Start(); });
   }
 
@@ -550,7 +550,9 @@ struct HttpServer::Impl {
     const int e = ec.category() == boost::system::system_category() ? ec.value() : 0;
     const bool fd_limit = e == EMFILE || e == ENFILE;
     const bool memory = e == ENOBUFS || e == ENOMEM;
-    (fd_limit ? accept_errors_fd : memory ? accept_errors_memory : accept_errors_other)
+    (fd_limit ? accept_errors_fd
+     : memory ? accept_errors_memory
+              : accept_errors_other)
         .fetch_add(1, std::memory_order_relaxed);
     // Errors of one connection (it was reset before being accepted, ...): go on at once.
     const bool transient = e == ECONNABORTED || e == EPROTO || e == EINTR || e == EPERM;

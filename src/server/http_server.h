@@ -110,15 +110,15 @@ struct HttpServerOptions {
 
 // The listener's counters (HttpServer::Stats), rendered in /metrics.
 struct HttpServerStats {
-  uint64_t body_bytes_in_flight = 0;     // taken by bodies being received
-  uint64_t body_bytes_limit = 0;         // max_inflight_body_bytes
-  uint64_t bodies_refused = 0;           // refused with Handler::Overloaded
-  uint64_t slow_requests_dropped = 0;    // closed below min_request_bytes_per_s
-  uint64_t accept_errors_fd_limit = 0;   // accept failed with EMFILE / ENFILE
-  uint64_t accept_errors_memory = 0;     // ENOBUFS / ENOMEM
-  uint64_t accept_errors_other = 0;      // any other error
-  uint64_t reserve_accepts = 0;          // connections accepted through the descriptor reserve
-  bool accept_paused = false;            // accepting is paused, waiting to retry
+  uint64_t body_bytes_in_flight = 0;    // taken by bodies being received
+  uint64_t body_bytes_limit = 0;        // max_inflight_body_bytes
+  uint64_t bodies_refused = 0;          // refused with Handler::Overloaded
+  uint64_t slow_requests_dropped = 0;   // closed below min_request_bytes_per_s
+  uint64_t accept_errors_fd_limit = 0;  // accept failed with EMFILE / ENFILE
+  uint64_t accept_errors_memory = 0;    // ENOBUFS / ENOMEM
+  uint64_t accept_errors_other = 0;     // any other error
+  uint64_t reserve_accepts = 0;         // connections accepted through the descriptor reserve
+  bool accept_paused = false;           // accepting is paused, waiting to retry
 };
 
 class HttpServer {

@@ -53,7 +53,7 @@ class Metrics {
   mutable std::mutex mu_;
   std::map<std::pair<std::string, int>, uint64_t> requests_;  // past a route's status slots
   std::map<std::string, uint64_t> events_;                    // outcomes other than the two
-  static constexpr size_t kMaxReasons = 1000;  // distinct rejection labels kept
+  static constexpr size_t kMaxReasons = 1000;                 // distinct rejection labels kept
   std::map<std::string, uint64_t, std::less<>> rejected_;
 };
 

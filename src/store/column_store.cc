@@ -104,8 +104,8 @@ void SiteColumns::Reserve(size_t n) {
 }
 
 size_t SiteColumns::MemoryBytes() const {
-  return Bytes(seq) + Bytes(pixel) + Bytes(event) + Bytes(currency) +
-         Bytes(time_ms) + Bytes(node) + Bytes(value);
+  return Bytes(seq) + Bytes(pixel) + Bytes(event) + Bytes(currency) + Bytes(time_ms) + Bytes(node) +
+         Bytes(value);
 }
 
 }  // namespace touchpoint::store

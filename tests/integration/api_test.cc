@@ -588,8 +588,8 @@ TEST_F(ApiTest, InvalidUtf8IsRejectedOrRepairedAndNeverServed) {
   auto bad_name = c.Request("GET", gif + "&%FF%FE=1");
   EXPECT_EQ(bad_name->status, 400);
   EXPECT_EQ(bad_name->body, R"({"error":"query: parameter 3's name is not valid UTF-8"})");
-  auto bad_body = c.Request("POST", "/api/v1/pixel",
-                            R"({"pixel_id":")" + p.id + "\",\"event\":\"A\xFF\"}");
+  auto bad_body =
+      c.Request("POST", "/api/v1/pixel", R"({"pixel_id":")" + p.id + "\",\"event\":\"A\xFF\"}");
   EXPECT_EQ(bad_body->status, 400);
   EXPECT_EQ(bad_body->body, R"({"error":"body: not valid UTF-8"})");
   auto ua = c.Request("POST", "/api/v1/pixel", R"({"pixel_id":")" + p.id + R"(","event":"A"})",

@@ -194,9 +194,8 @@ TEST(Hostile, TransferEncodingOtherThanChunkedIsRefusedNotSmuggled) {
   };
   ExpectRefusedAndClosed(srv.port(), post("Transfer-Encoding: gzip\r\n") + next, "400");
   ExpectRefusedAndClosed(srv.port(), post("Transfer-Encoding: chunked, gzip\r\n") + next, "400");
-  ExpectRefusedAndClosed(srv.port(),
-                         post("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n") + next,
-                         "400");
+  ExpectRefusedAndClosed(
+      srv.port(), post("Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n") + next, "400");
   // Chunked last, after a coding not implemented here.
   ExpectRefusedAndClosed(srv.port(),
                          post("Transfer-Encoding: gzip, chunked\r\n") + "0\r\n\r\n" + next, "501");
@@ -209,7 +208,8 @@ TEST(Hostile, TransferEncodingOtherThanChunkedIsRefusedNotSmuggled) {
       "400");
   ExpectRefusedAndClosed(srv.port(),
                          "POST /api/v1/events HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"
-                         "0\r\n\r\n" + next,
+                         "0\r\n\r\n" +
+                             next,
                          "400");
   // Plain chunked still works, and the next request on the connection is answered.
   RawConn ok(srv.port());
@@ -230,11 +230,10 @@ class LimitedServer {
     const std::string port_file = (dir_ / "port").string();
     const char* bin = std::getenv("TP_BINARY");
     if (!bin || !*bin) return;
-    std::vector<std::string> args = {bin,           "serve",       "--data",
-                                     (dir_ / "data").string(), "--listen", "127.0.0.1:0",
-                                     "--port-file", port_file,     "--admin-token",
-                                     "x",           "--no-fsync",  "--threads",
-                                     "2"};
+    std::vector<std::string> args = {
+        bin,           "serve",       "--data",  (dir_ / "data").string(), "--listen",
+        "127.0.0.1:0", "--port-file", port_file, "--admin-token",          "x",
+        "--no-fsync",  "--threads",   "2"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -342,8 +341,7 @@ TEST(Hostile, DescriptorsExhaustedPauseAcceptingServeHealthzAndRecover) {
     EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << target << ": " << got;
     EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << got;
     if (target == "/metrics") {
-      EXPECT_NE(got.find("touchpoint_accept_errors_total{reason=\"fd_limit\"} "),
-                std::string::npos)
+      EXPECT_NE(got.find("touchpoint_accept_errors_total{reason=\"fd_limit\"} "), std::string::npos)
           << got;
       EXPECT_EQ(got.find("touchpoint_accept_errors_total{reason=\"fd_limit\"} 0\n"),
                 std::string::npos)

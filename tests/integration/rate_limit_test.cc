@@ -19,13 +19,13 @@ TEST(RateLimiter, TakesFromAFullBucketThenRefillsAtTheRate) {
   auto wait = limiter.Take("a", limit, 1, 0);
   ASSERT_TRUE(wait);
   EXPECT_EQ(*wait, 1);  // one token at 2/s: half a second, rounded up to a whole one
-  EXPECT_FALSE(limiter.Take("b", limit, 1, 0));  // another key has its own bucket
+  EXPECT_FALSE(limiter.Take("b", limit, 1, 0));    // another key has its own bucket
   EXPECT_FALSE(limiter.Take("a", limit, 1, 500));  // refilled by one token
   EXPECT_TRUE(limiter.Take("a", limit, 1, 500));
   EXPECT_FALSE(limiter.Take("a", limit, 3, 2000));  // 3 tokens back after 1.5 s
   // A request bigger than the burst passes on a full bucket (and empties it).
   EXPECT_FALSE(limiter.Take("c", limit, 50, 0));
-  EXPECT_EQ(limiter.Take("c", limit, 50, 0).value_or(0), 3);  // 5 tokens at 2/s
+  EXPECT_EQ(limiter.Take("c", limit, 50, 0).value_or(0), 3);     // 5 tokens at 2/s
   EXPECT_FALSE(limiter.Take("d", server::RateLimit{}, 1e9, 0));  // no limit
 }
 
@@ -55,8 +55,7 @@ class RateLimitTest : public ::testing::Test {
     token_ = std::string(p["access_token"].get_string().value());
   }
   std::string Beacon(const std::string& event_id) {
-    return R"({"pixel_id":")" + pixel_ + R"(","event":"PageView","event_id":")" + event_id +
-           "\"}";
+    return R"({"pixel_id":")" + pixel_ + R"(","event":"PageView","event_id":")" + event_id + "\"}";
   }
   size_t Stored() {
     auto r = srv_.Client().Request("GET", "/api/v1/export?pixel_id=" + pixel_, "", Admin());
@@ -112,9 +111,9 @@ TEST_F(RateLimitTest, TheGifStillAnswersAGifAndTheClickStillRedirects) {
                 ->status,
             200);
   for (int i = 0; i < 20; ++i)
-    ASSERT_EQ(c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + pixel_ + "&event=PageView", "")
-                  ->status,
-              200)
+    ASSERT_EQ(
+        c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + pixel_ + "&event=PageView", "")->status,
+        200)
         << i;
   auto gif = c.Request("GET", "/api/v1/pixel.gif?pixel_id=" + pixel_ + "&event=PageView", "");
   EXPECT_EQ(gif->status, 429);
@@ -148,13 +147,13 @@ TEST_F(RateLimitTest, APixelsAnonymousLimitHoldsAcrossClientsAndIsSetThroughTheA
   EXPECT_EQ(ok, 3);
   EXPECT_EQ(Rejected("rate_limited:pixel"), 7);
   // Bad limits are refused with the field named; unknown pixels are 404; admin only.
-  auto bad = c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits",
-                       R"({"server":{"per_s":-1}})", Admin());
+  auto bad = c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"server":{"per_s":-1}})",
+                       Admin());
   EXPECT_EQ(bad->status, 400);
   EXPECT_EQ(bad->body, R"({"error":"server.per_s: must be from 0 (no limit) to 10000000"})");
-  EXPECT_EQ(c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"burst":1})", Admin())
-                ->body,
-            R"x({"error":"burst: unknown field (anonymous, server or max_value)"})x");
+  EXPECT_EQ(
+      c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"burst":1})", Admin())->body,
+      R"x({"error":"burst: unknown field (anonymous, server or max_value)"})x");
   EXPECT_EQ(c.Request("GET", "/api/v1/pixels/TPNOPE/limits", "", Admin())->status, 404);
   EXPECT_EQ(c.Request("GET", "/api/v1/pixels/" + pixel_ + "/limits", "")->status, 401);
 }
@@ -162,16 +161,18 @@ TEST_F(RateLimitTest, APixelsAnonymousLimitHoldsAcrossClientsAndIsSetThroughTheA
 TEST_F(RateLimitTest, ServerTrafficHasItsOwnHigherLimitAndTikTokAnswers40100) {
   auto c = srv_.Client();
   // Exhaust the browser side first: the server side is not affected.
-  for (int i = 0; i < 30; ++i) (void)c.Request("POST", "/api/v1/pixel", Beacon("b" + std::to_string(i)));
+  for (int i = 0; i < 30; ++i)
+    (void)c.Request("POST", "/api/v1/pixel", Beacon("b" + std::to_string(i)));
   std::string data;
   for (int i = 0; i < 100; ++i)
-    data += std::string(i ? "," : "") + R"({"event":"PageView","event_time":1700000000,"event_id":"s)" +
-            std::to_string(i) + "\"}";
+    data += std::string(i ? "," : "") +
+            R"({"event":"PageView","event_time":1700000000,"event_id":"s)" + std::to_string(i) +
+            "\"}";
   auto track = [&] {
-    return c.Request("POST", "/open_api/v1.3/event/track/",
-                     R"({"event_source":"web","event_source_id":")" + pixel_ + R"(","data":[)" +
-                         data + "]}",
-                     {{"Access-Token", token_}});
+    return c.Request(
+        "POST", "/open_api/v1.3/event/track/",
+        R"({"event_source":"web","event_source_id":")" + pixel_ + R"(","data":[)" + data + "]}",
+        {{"Access-Token", token_}});
   };
   auto first = track();  // 100 of the burst of 150
   EXPECT_EQ(first->status, 200) << first->body;
@@ -217,10 +218,10 @@ TEST_F(RateLimitTest, APixelsMaximumValueIsSetThroughTheApi) {
                          value + R"(","properties":{"value":)" + value + R"(,"currency":"USD"}})");
   };
   EXPECT_EQ(beacon("5000")->status, 200);  // under the default (1e9)
-  ASSERT_EQ(c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"max_value":1000})",
-                      Admin())
-                ->status,
-            200);
+  ASSERT_EQ(
+      c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"max_value":1000})", Admin())
+          ->status,
+      200);
   auto big = beacon("5001");
   EXPECT_EQ(big->status, 400);
   EXPECT_NE(big->body.find("properties.value: must be at most 1000"), std::string::npos)
@@ -232,8 +233,7 @@ TEST_F(RateLimitTest, APixelsMaximumValueIsSetThroughTheApi) {
                              R"("properties":{"value":2000}}]})",
                          {{"Access-Token", token_}});
   EXPECT_NE(track->body.find("must be at most 1000"), std::string::npos) << track->body;
-  EXPECT_EQ(c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"max_value":-1})",
-                      Admin())
+  EXPECT_EQ(c.Request("PUT", "/api/v1/pixels/" + pixel_ + "/limits", R"({"max_value":-1})", Admin())
                 ->status,
             400);
 }

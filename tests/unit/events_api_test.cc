@@ -314,12 +314,12 @@ TEST(Values, NegativeHugeAndOverLimitAmountsAreRejectedWithTheField) {
 }
 
 TEST(Values, EveryParserBoundsTheValue) {
-  auto b1 = ParseEventsApi1Track(
-      R"({"pixel_code":"PIX1","event":"A","properties":{"value":-3}})", Ctx());
+  auto b1 =
+      ParseEventsApi1Track(R"({"pixel_code":"PIX1","event":"A","properties":{"value":-3}})", Ctx());
   ASSERT_TRUE(b1.ok());
   EXPECT_EQ(b1->events[0].status.message(), "properties.value: must be a finite number >= 0");
-  auto beacon = ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","properties":{"value":-1e15}})",
-                                 Ctx());
+  auto beacon =
+      ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","properties":{"value":-1e15}})", Ctx());
   ASSERT_TRUE(beacon.ok());
   EXPECT_EQ(beacon->events[0].status.message(), "properties.value: must be a finite number >= 0");
   EXPECT_EQ(ParsePixelQuery("pixel_id=P&event=A&value=-1e15", Ctx()).status().message(),
@@ -333,9 +333,10 @@ TEST(Values, EveryParserBoundsTheValue) {
 TEST(Values, MaxValueIsTheCallersLimit) {
   ParseContext ctx = Ctx();
   ctx.limits.max_value = 100;
-  auto b = ParsePixelBeacon(R"({"pixel_id":"PIX1","events":[{"event":"A","properties":{"value":100}},
+  auto b =
+      ParsePixelBeacon(R"({"pixel_id":"PIX1","events":[{"event":"A","properties":{"value":100}},
       {"event":"A","properties":{"value":100.5}}]})",
-                            ctx);
+                       ctx);
   ASSERT_TRUE(b.ok());
   EXPECT_TRUE(b->events[0].status.ok());
   EXPECT_EQ(b->events[1].status.message(), "events[1].properties.value: must be at most 100");
@@ -355,12 +356,12 @@ TEST(Ips, BodyIpsAreParsedTruncatedOrRejected) {
   EXPECT_EQ(ip(R"({"ip":"[2001:db8:1:2::3]:443"})"), "stored 2001:db8:1::");
   EXPECT_EQ(ip(R"({"ip":"203.0.113.77, 10.0.0.1"})"), "data[0].user.ip: not an IP address");
   EXPECT_EQ(ip(R"({"ip":"my-laptop"})"), "data[0].user.ip: not an IP address");
-  auto b1 = ParseEventsApi1Track(R"({"pixel_code":"PIX1","event":"A","context":{"ip":"x.y"}})",
-                                 Ctx());
+  auto b1 =
+      ParseEventsApi1Track(R"({"pixel_code":"PIX1","event":"A","context":{"ip":"x.y"}})", Ctx());
   ASSERT_TRUE(b1.ok());
   EXPECT_EQ(b1->events[0].status.message(), "context.ip: not an IP address");
-  auto beacon = ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","user":{"ip":"1.2.3.4:5"}})",
-                                 Ctx());
+  auto beacon =
+      ParsePixelBeacon(R"({"pixel_id":"PIX1","event":"A","user":{"ip":"1.2.3.4:5"}})", Ctx());
   ASSERT_TRUE(beacon.ok());
   EXPECT_EQ(beacon->events[0].event->user.ip, "1.2.3.0");
 }

@@ -32,11 +32,10 @@ TEST(Ip, PortIsDroppedInBothForms) {
 }
 
 TEST(Ip, AnythingElseIsNotAnAddress) {
-  for (const char* bad :
-       {"", "localhost", "unknown", "1.2.3.4, 5.6.7.8", "1.2.3", "1.2.3.4.5", "256.1.1.1",
-        " 1.2.3.4", "1.2.3.4 ", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:x", "[1.2.3.4]:80",
-        "2001:db8::1:80x", "[2001:db8::1", "[2001:db8::1]x", "fe80::1%eth0", "10.0.0.0/8",
-        "::ffff:1.2.3"}) {
+  for (const char* bad : {"", "localhost", "unknown", "1.2.3.4, 5.6.7.8", "1.2.3", "1.2.3.4.5",
+                          "256.1.1.1", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4:", "1.2.3.4:65536",
+                          "1.2.3.4:x", "[1.2.3.4]:80", "2001:db8::1:80x", "[2001:db8::1",
+                          "[2001:db8::1]x", "fe80::1%eth0", "10.0.0.0/8", "::ffff:1.2.3"}) {
     EXPECT_EQ(TruncateIp(bad), "") << bad;
   }
   // inet_pton stops at a NUL; the text does not (a JSON string may hold \u0000).
@@ -67,7 +66,8 @@ TEST(Cidr, ContainsByPrefix) {
 }
 
 TEST(Cidr, RejectsMalformedRanges) {
-  EXPECT_EQ(ParseCidr("10.0.0.0/33").status().message(), "10.0.0.0/33: prefix length must be 0 to 32");
+  EXPECT_EQ(ParseCidr("10.0.0.0/33").status().message(),
+            "10.0.0.0/33: prefix length must be 0 to 32");
   EXPECT_EQ(ParseCidr("::/129").status().message(), "::/129: prefix length must be 0 to 128");
   EXPECT_EQ(ParseCidr("10.0.0.0/").status().message(), "10.0.0.0/: prefix length must be 0 to 32");
   EXPECT_EQ(ParseCidr("10.1.0.0/8").status().message(),

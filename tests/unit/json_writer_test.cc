@@ -79,14 +79,20 @@ TEST(JsonWriter, CopiesValidUtf8AndReplacesEveryInvalidByte) {
   struct Case {
     std::string in, want;
   } cases[] = {
-      {"a\xFF" "b", R"("a\ufffdb")"},
+      {"a\xFF"
+       "b",
+       R"("a\ufffdb")"},
       {"\xC0\x80", R"("\ufffd\ufffd")"},                      // overlong NUL
       {"\xE0\x80\xAF", R"("\ufffd\ufffd\ufffd")"},            // overlong '/'
       {"\xED\xA0\x80", R"("\ufffd\ufffd\ufffd")"},            // a UTF-16 surrogate
       {"\xF4\x90\x80\x80", R"("\ufffd\ufffd\ufffd\ufffd")"},  // past U+10FFFF
       {"\xE2\x82", R"("\ufffd\ufffd")"},                      // cut short
-      {"\xE2\x82x\xC3\xA9", R"("\ufffd\ufffdx)" "\xC3\xA9" R"(")"},
-      {"\x80" "abcdefghijklmnop\xC3", R"("\ufffdabcdefghijklmnop\ufffd")"},
+      {"\xE2\x82x\xC3\xA9", R"("\ufffd\ufffdx)"
+                            "\xC3\xA9"
+                            R"(")"},
+      {"\x80"
+       "abcdefghijklmnop\xC3",
+       R"("\ufffdabcdefghijklmnop\ufffd")"},
   };
   for (const auto& c : cases) {
     std::string out;

@@ -73,8 +73,7 @@ TEST(Metrics, ReasonLabelsComeFromTheParsersVocabularyOnly) {
   EXPECT_EQ(Metrics::ReasonLabel("url: longer than 4096 bytes"), "url:too_long");
   // Names a client makes up (GIF parameters, custom properties) all fall into one label.
   EXPECT_EQ(Metrics::ReasonLabel("utm_xyz123: longer than 1024 bytes"), "other:invalid");
-  EXPECT_EQ(Metrics::ReasonLabel("data[0].properties.my_field: must be a string"),
-            "other:invalid");
+  EXPECT_EQ(Metrics::ReasonLabel("data[0].properties.my_field: must be a string"), "other:invalid");
   EXPECT_EQ(Metrics::ReasonLabel("data[x].event: required"), "other:invalid");
   EXPECT_EQ(Metrics::ReasonLabel(std::string("\xff\xfe: not valid UTF-8")), "other:invalid");
   EXPECT_EQ(Metrics::ReasonLabel("no colon at all"), "other");

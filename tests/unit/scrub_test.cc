@@ -15,7 +15,8 @@ TEST(ScrubUrl, IdentifierParamValuesAreReplacedInQueryAndFragment) {
   EXPECT_EQ(ScrubUrl("https://s.example/?a=1#/signup?E-Mail=j&step=2"),
             "https://s.example/?a=1#/signup?E-Mail=%5Bredacted%5D&step=2");
   // A name written percent-encoded is still the name: "e%2Dmail" is "e-mail".
-  EXPECT_EQ(ScrubUrl("https://s.example/?e%2Dmail=j"), "https://s.example/?e%2Dmail=%5Bredacted%5D");
+  EXPECT_EQ(ScrubUrl("https://s.example/?e%2Dmail=j"),
+            "https://s.example/?e%2Dmail=%5Bredacted%5D");
   // Other names, empty values and a path that merely says "email" are left alone.
   EXPECT_EQ(ScrubUrl("https://s.example/email/?emails_sent=3&email=&ttclid=E.1"),
             "https://s.example/email/?emails_sent=3&email=&ttclid=E.1");
