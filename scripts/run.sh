@@ -24,7 +24,7 @@ cat <<TXT
     T=\$(cat ${data}/admin_token)
     curl -s ${url}/api/v1/pixels -H "Authorization: Bearer \$T"     # the simulated "demo" pixel
     curl -s -X POST ${url}/api/v1/pixels -H "Authorization: Bearer \$T" -d '{"name":"my shop"}'
-        # -> {"pixel_id": "TP...", "access_token": "..."}
+        # -> {"pixel_id": "TP...", "access_token": "..."}   (the token is shown this once: keep it)
     curl -s -X POST ${url}/open_api/v1.3/event/track/ -H "Access-Token: <access_token>" \\
       -H 'Content-Type: application/json' \\
       -d '{"event_source":"web","event_source_id":"<pixel_id>","data":[{"event":"CompletePayment",

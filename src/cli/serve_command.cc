@@ -1,9 +1,12 @@
-#include <openssl/rand.h>
+#include <fcntl.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -29,6 +32,24 @@ void SetupLogging(const std::string& format) {
   spdlog::set_default_logger(logger);
 }
 
+// Writes the admin token file: a new file made 0600 (never wider, whatever the umask), synced,
+// then renamed over the old one.
+Status WriteAdminTokenFile(const std::string& path, const std::string& token) {
+  const std::string tmp = path + ".new";
+  (void)::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot create " + tmp + ": " + std::strerror(errno));
+  const std::string line = token + "\n";
+  const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    (void)::unlink(tmp.c_str());
+    return Internal("cannot write " + path + ": " + std::strerror(errno));
+  }
+  return OkStatus();
+}
+
 // The admin token: from the flag or env; else the one kept in the data dir; else a new one.
 StatusOr<std::string> ResolveAdminToken(const ServeFlags& flags, bool& generated) {
   generated = false;
@@ -37,20 +58,8 @@ StatusOr<std::string> ResolveAdminToken(const ServeFlags& flags, bool& generated
   std::ifstream in(path);
   std::string token;
   if (in && std::getline(in, token) && !token.empty()) return token;
-  unsigned char raw[24];
-  RAND_bytes(raw, sizeof raw);
-  static const char kHex[] = "0123456789abcdef";
-  token = "tpa_";
-  for (unsigned char b : raw) {
-    token += kHex[b >> 4];
-    token += kHex[b & 15];
-  }
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << token << "\n";
-    if (!out) return Internal("cannot write " + path);
-  }
-  ::chmod(path.c_str(), 0600);
+  token = store::TokenTable::NewToken(store::TokenKind::kAdmin);
+  TP_RETURN_IF_ERROR(WriteAdminTokenFile(path, token));
   generated = true;
   return token;
 }
@@ -160,8 +169,23 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("{}", token.status().message());
     return 1;
   }
+  // Only its digest is kept in the database; a rotated and expired token is refused.
+  auto use = (*store)->UseAdminToken(*token);
+  if (!use.ok()) {
+    spdlog::error("{} ({})", use.status().message(),
+                  flags.admin_token.empty() ? flags.data_dir + "/admin_token"
+                                            : "--admin-token or TOUCHPOINT_ADMIN_TOKEN");
+    return 1;
+  }
+  if (*use == store::AdminTokenUse::kReplaced)
+    spdlog::warn(
+        "the admin token given is new: the previous admin tokens no longer work "
+        "(POST /api/v1/admin/tokens rotates with a grace period instead)");
   server::ApiOptions aopts;
-  aopts.admin_token = *token;
+  if (flags.admin_token.empty())
+    aopts.on_admin_token_rotated = [path = flags.data_dir + "/admin_token"](const std::string& t) {
+      return WriteAdminTokenFile(path, t);
+    };
   aopts.trusted_proxies = *trusted;
   aopts.limits.max_event_age_ms = int64_t{flags.max_event_age_days} * kDayMs;
   for (auto [flag, text, limit] :

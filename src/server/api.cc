@@ -85,11 +85,6 @@ HttpResponse EnvelopeError(const Status& st) {
   return Envelope(TikTokCodeFor(st), st.message(), "");
 }
 
-bool ConstantTimeEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
 std::string_view BearerToken(const HttpRequest& req) {
   std::string_view auth = req.Header("authorization");
   if (auth.size() > 7 && (auth.substr(0, 7) == "Bearer " || auth.substr(0, 7) == "bearer "))
@@ -305,7 +300,7 @@ ingest::ParseContext Api::Context(std::string_view pixel_id) {
 
 bool Api::IsAdmin(const HttpRequest& req) const {
   std::string_view token = BearerToken(req);
-  return !token.empty() && ConstantTimeEquals(token, options_.admin_token);
+  return !token.empty() && store_->IsAdminToken(token);
 }
 
 std::string Api::ClientIp(const HttpRequest& req) const {
@@ -410,6 +405,7 @@ void Api::Handle(HttpRequest request, Responder respond) {
                                   "/api/v1/pixel.gif",
                                   "/api/v1/ad-events",
                                   "/api/v1/pixels",
+                                  "/api/v1/admin/tokens",
                                   "/api/v1/catalog",
                                   "/api/v1/spend",
                                   "/api/v1/export",
@@ -474,6 +470,9 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("POST", "/api/v1/pixels")) return CreatePixel(req, respond);
   if ((m == "GET" || m == "PUT") && p.rfind("/api/v1/pixels/", 0) == 0 && p.ends_with("/limits"))
     return PixelLimitsPage(req, respond);
+  if (m == "POST" && p.rfind("/api/v1/pixels/", 0) == 0 && p.ends_with("/tokens"))
+    return IssueToken(req, respond, false);
+  if (is("POST", "/api/v1/admin/tokens")) return IssueToken(req, respond, true);
   if (is("GET", "/api/v1/pixels")) return ListPixels(req, respond);
   if (is("PUT", "/api/v1/catalog")) return PutCatalog(req, respond);
   if (is("GET", "/api/v1/catalog")) return GetCatalog(req, respond);
@@ -1012,13 +1011,95 @@ void Api::CreatePixel(HttpRequest& req, Responder& respond) {
     if (!ingest::IsHttpUrl(o) || o.find('/', o.find("://") + 3) != std::string::npos)
       return respond(Error(InvalidArgument("allowed_origins",
                                            ": each must be an origin like https://shop.example")));
-  auto pixel = store_->CreatePixel(name, origins);
-  if (!pixel.ok()) return respond(Error(pixel.status()));
-  spdlog::info("created pixel {} ({})", pixel->pixel_id, pixel->name);
+  auto created = store_->CreatePixel(name, origins);
+  if (!created.ok()) return respond(Error(created.status()));
+  const store::Pixel& pixel = created->pixel;
+  spdlog::info("created pixel {} ({})", pixel.pixel_id, pixel.name);
   std::string body;
   JsonWriter w(body);
-  w.BeginObject().Key("pixel_id").String(pixel->pixel_id).Key("name").String(pixel->name);
-  w.Key("access_token").String(pixel->access_token).EndObject();
+  w.BeginObject().Key("pixel_id").String(pixel.pixel_id).Key("name").String(pixel.name);
+  w.Key("access_token").String(created->access_token).EndObject();
+  respond(Json(201, std::move(body)));
+}
+
+namespace {
+
+void WriteTokenInfo(JsonWriter& w, const store::TokenInfo& t) {
+  w.BeginObject().Key("prefix").String(t.prefix).Key("created_at_ms").Int(t.created_ms);
+  w.Key("expires_at_ms");
+  if (t.expires_ms == 0)
+    w.Null();
+  else
+    w.Int(t.expires_ms);
+  w.EndObject();
+}
+
+// The body of a token request: {"grace_hours": 24, "keep_existing": false,
+// "expires_in_hours": 0}, every field optional; an empty body takes the defaults.
+Status ParseIssueOptions(std::string_view text, store::IssueOptions& out) {
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return OkStatus();
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(text).get(root)) return ingest::JsonSyntaxError(err);
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  for (auto field : obj) {
+    const std::string_view key = field.key;
+    if (key == "keep_existing") {
+      if (field.value.get_bool().get(out.keep_existing))
+        return InvalidArgument("keep_existing", ": must be true or false");
+      continue;
+    }
+    if (key != "grace_hours" && key != "expires_in_hours")
+      return InvalidArgument(key, ": unknown field (grace_hours, keep_existing, expires_in_hours)");
+    double hours = 0;
+    if (field.value.get_double().get(hours) || !(hours >= 0 && hours <= 24 * 366))
+      return InvalidArgument(key, ": must be a number of hours from 0 to 8784");
+    (key == "grace_hours" ? out.grace_ms : out.ttl_ms) = static_cast<int64_t>(hours * 3600e3);
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+void Api::IssueToken(HttpRequest& req, Responder& respond, bool admin) {
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  store::IssueOptions options;
+  if (Status st = ParseIssueOptions(req.body, options); !st.ok()) return respond(Error(st));
+  std::string pixel_id;
+  StatusOr<store::IssuedToken> issued = Internal("");
+  if (admin) {
+    if (options.keep_existing || options.ttl_ms > 0)
+      return respond(
+          Error(InvalidArgument(options.keep_existing ? "keep_existing" : "expires_in_hours",
+                                ": not for the admin token (one at a time)")));
+    issued = store_->RotateAdminToken(options);
+    if (issued.ok() && options_.on_admin_token_rotated) {
+      if (Status st = options_.on_admin_token_rotated(issued->token); !st.ok())
+        return respond(Error(st));
+    }
+  } else {
+    constexpr std::string_view kPrefix = "/api/v1/pixels/", kSuffix = "/tokens";
+    pixel_id = req.path.substr(kPrefix.size(), req.path.size() - kPrefix.size() - kSuffix.size());
+    issued = store_->IssuePixelToken(pixel_id, options);
+  }
+  if (!issued.ok()) return respond(Error(issued.status()));
+  spdlog::info("{}: new token {}..., {} other tokens {}", admin ? "admin" : "pixel " + pixel_id,
+               issued->info.prefix, issued->previous.size(),
+               options.keep_existing
+                   ? "kept as they were"
+                   : "stop at " + FormatIso8601Ms(clock_->NowMs() + options.grace_ms));
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  if (!admin) w.Key("pixel_id").String(pixel_id);
+  w.Key(admin ? "admin_token" : "access_token").String(issued->token);
+  w.Key("token");
+  WriteTokenInfo(w, issued->info);
+  w.Key("previous").BeginArray();
+  for (const auto& t : issued->previous) WriteTokenInfo(w, t);
+  w.EndArray().EndObject();
   respond(Json(201, std::move(body)));
 }
 
@@ -1030,9 +1111,15 @@ void Api::ListPixels(HttpRequest& req, Responder& respond) {
   w.BeginObject().Key("pixels").BeginArray();
   for (const auto& p : store_->ListPixels()) {
     w.BeginObject().Key("pixel_id").String(p.pixel_id).Key("name").String(p.name);
-    w.Key("access_token").String(p.access_token).Key("created_at_ms").Int(p.created_ms);
+    w.Key("created_at_ms").Int(p.created_ms);
     w.Key("allowed_origins").BeginArray();
     for (const auto& o : p.allowed_origins) w.String(o);
+    w.EndArray();
+    // Which tokens exist and until when: never the tokens themselves (only digests are kept).
+    w.Key("tokens").BeginArray();
+    const int64_t now = clock_->NowMs();
+    for (const auto& t : store_->ListPixelTokens(p.pixel_id))
+      if (t.ValidAt(now)) WriteTokenInfo(w, t);
     w.EndArray().EndObject();
   }
   w.EndArray().EndObject();

@@ -40,7 +40,10 @@ struct PixelLimits {
 };
 
 struct ApiOptions {
-  std::string admin_token;
+  // Admin tokens are the store's (EventStore::UseAdminToken). After POST /api/v1/admin/tokens
+  // issued a new one, this is called with it (serve keeps it in the data directory's
+  // admin_token file when that is where its token came from); an error fails the request.
+  std::function<Status(const std::string& token)> on_admin_token_rotated;
   ingest::IngestLimits limits;
   // Proxies whose X-Forwarded-For is believed (see ingest::ResolveClientIp); with none, the
   // header is ignored and the client is the connection's peer.
@@ -85,6 +88,9 @@ class Api final : public Handler {
   // Management
   void CreatePixel(HttpRequest& req, Responder& respond);
   void ListPixels(HttpRequest& req, Responder& respond);
+  // POST /api/v1/pixels/{id}/tokens and POST /api/v1/admin/tokens: a new token, the others
+  // stop after a grace period (docs/api.md#tokens).
+  void IssueToken(HttpRequest& req, Responder& respond, bool admin);
   void PutCatalog(HttpRequest& req, Responder& respond);
   void GetCatalog(HttpRequest& req, Responder& respond);
   void PutSpend(HttpRequest& req, Responder& respond);

@@ -53,17 +53,28 @@ StatusOr<std::unique_ptr<HttpSender>> HttpSender::Connect(HttpSenderOptions opti
   if (s->parser_->parse(res->body).get(root) || root["pixels"].get_array().get(pixels))
     return Internal("GET /api/v1/pixels: unexpected answer: " + res->body);
   for (simdjson::dom::element p : pixels) {
-    std::string_view id, name, token;
-    if (p["pixel_id"].get_string().get(id) || p["name"].get_string().get(name) ||
-        p["access_token"].get_string().get(token))
-      continue;
+    std::string_view id, name;
+    if (p["pixel_id"].get_string().get(id) || p["name"].get_string().get(name)) continue;
     bool match =
         s->options_.pixel_id.empty() ? name == s->options_.pixel_name : id == s->options_.pixel_id;
     if (match) {
       s->pixel_id_ = std::string(id);
-      s->access_token_ = std::string(token);
       break;
     }
+  }
+  if (!s->pixel_id_.empty()) {
+    // The server keeps only digests of a pixel's tokens: ask for one of our own, beside the
+    // pixel's others (which keep working), that expires by itself after a day.
+    const std::string target = "/api/v1/pixels/" + s->pixel_id_ + "/tokens";
+    auto issued = s->Send("POST", target, R"({"keep_existing":true,"expires_in_hours":24})", true,
+                          "application/json");
+    if (!issued.ok()) return issued.status();
+    std::string_view token;
+    if (issued->status != 201 || s->parser_->parse(issued->body).get(root) ||
+        root["access_token"].get_string().get(token))
+      return Internal("POST " + target + ": HTTP " + std::to_string(issued->status) + ": " +
+                      issued->body);
+    s->access_token_ = std::string(token);
   }
   if (s->pixel_id_.empty()) {
     if (!s->options_.pixel_id.empty())

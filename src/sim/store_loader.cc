@@ -29,7 +29,7 @@ StatusOr<std::unique_ptr<StoreLoader>> StoreLoader::Open(const std::string& data
   if (loader->pixel_id_.empty()) {
     auto pixel = loader->store_->CreatePixel(pixel_name, {});
     if (!pixel.ok()) return pixel.status();
-    loader->pixel_id_ = pixel->pixel_id;
+    loader->pixel_id_ = pixel->pixel.pixel_id;
     loader->created_pixel_ = true;
   }
   return loader;

@@ -111,7 +111,7 @@ StatusOr<CommitMarker::ReadResult> CommitMarker::Read(const std::string& path) {
 StatusOr<CommitMarker> CommitMarker::Open(const std::string& path) {
   CommitMarker m;
   m.path_ = path;
-  m.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  m.fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (m.fd_ < 0) return Internal(path + ": cannot open for writing: " + std::strerror(errno));
   auto newest = ReadNewest(m.fd_, path);
   if (!newest.ok()) return newest.status();

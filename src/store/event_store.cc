@@ -51,7 +51,6 @@ CREATE TABLE IF NOT EXISTS events(
 CREATE TABLE IF NOT EXISTS pixels(
   pixel_id TEXT PRIMARY KEY,
   name TEXT NOT NULL,
-  access_token TEXT NOT NULL UNIQUE,
   created_ms INTEGER NOT NULL,
   allowed_origins TEXT NOT NULL DEFAULT ''
 );
@@ -146,11 +145,56 @@ void MergeCopies(SiteEvent& stored, const SiteEvent& later, WriteOutcome how) {
 EventStore::EventStore(StoreOptions options, const Clock* clock)
     : options_(std::move(options)), clock_(clock), catalog_(std::make_shared<Catalog>()) {}
 
+namespace {
+
+// The data directory is the owner's alone: 0700, and our files in it 0600. New files are made
+// so (touchpoint.db and the marker by us, SQLite's -wal and -shm take the database's mode, the
+// admin token file by serve); what an older version left wider is tightened here, with a log
+// line. Only our own files: a data directory given as someone's home is not swept.
+bool IsOurFile(const std::string& name) {
+  return name.rfind("touchpoint.db", 0) == 0 || name == "admin_token";
+}
+
+Status MakePrivate(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool existed = fs::exists(dir, ec);
+  fs::create_directories(dir, ec);
+  if (ec) return Internal("cannot create data directory " + dir + ": " + ec.message());
+  // Only an older install's data is reported (a directory made empty for us is just fixed).
+  const bool ours = fs::exists(fs::path(dir) / "touchpoint.db", ec);
+  int tightened = 0;
+  // Returns whether the mode had to change.
+  auto tighten = [&](const fs::path& path, mode_t mode) -> StatusOr<bool> {
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0 || S_ISLNK(st.st_mode)) return false;
+    if ((st.st_mode & 07777) == mode) return false;
+    if (::chmod(path.c_str(), mode) != 0)
+      return Internal(path.string() + ": cannot chmod: " + std::strerror(errno));
+    return true;
+  };
+  if (!existed || ours || fs::is_empty(dir, ec)) {
+    auto changed = tighten(dir, 0700);
+    if (!changed.ok()) return changed.status();
+    if (*changed && ours) spdlog::info("{}: the data directory is now owner-only (0700)", dir);
+  }
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file() || !IsOurFile(entry.path().filename().string())) continue;
+    auto changed = tighten(entry.path(), 0600);
+    if (!changed.ok()) return changed.status();
+    tightened += *changed;
+  }
+  if (tightened > 0)
+    spdlog::warn("{}: {} of Touchpoint's files were readable by others; now owner-only", dir,
+                 tightened);
+  return OkStatus();
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& options,
                                                        const Clock* clock) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
-  if (ec) return Internal("cannot create data directory " + options.data_dir + ": " + ec.message());
+  TP_RETURN_IF_ERROR(MakePrivate(options.data_dir));
   std::unique_ptr<EventStore> store(new EventStore(options, clock));
   TP_RETURN_IF_ERROR(store->Init());
   store->writer_ = std::thread([s = store.get()] {
@@ -370,6 +414,10 @@ void EventStore::NoteCheckpointed(uint64_t last_seq) {
 Status EventStore::Init() {
   std::string path = options_.data_dir + "/touchpoint.db";
   TP_RETURN_IF_ERROR(CheckStorage());
+  // Created here, 0600, rather than by SQLite (0644 less the umask); its -wal and -shm files
+  // take its mode.
+  if (int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
   // The writer never fsyncs in its commits: the syncer does (SyncLoop), or nobody (--no-fsync).
   auto w = Database::Open(path, /*synchronous_full=*/false);
   if (!w.ok()) return w.status();
@@ -403,13 +451,16 @@ Status EventStore::Init() {
     *statement = std::move(*prepared);
   }
 
-  auto max = writer_db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
-  if (!max.ok()) return max.status();
-  if (max->Step()) next_seq_ = static_cast<uint64_t>(max->Int(0)) + 1;
+  {
+    auto max = writer_db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
+    if (!max.ok()) return max.status();
+    if (max->Step()) next_seq_ = static_cast<uint64_t>(max->Int(0)) + 1;
+  }  // (its read transaction ends here: the writer's connection writes below)
   TP_RETURN_IF_ERROR(OpenMarker());
   if (!GetMeta(kMarkerMetaKey)) TP_RETURN_IF_ERROR(SetMeta(kMarkerMetaKey, "1"));
 
   TP_RETURN_IF_ERROR(RecoverDedup());
+  TP_RETURN_IF_ERROR(tokens_.Open(writer_db_));
   TP_RETURN_IF_ERROR(LoadPixels());
   auto cat = db_.Prepare("SELECT json FROM catalog WHERE id = 1");
   if (!cat.ok()) return cat.status();
@@ -438,16 +489,13 @@ Status EventStore::RecoverDedup() {
 }
 
 Status EventStore::LoadPixels() {
-  auto q =
-      db_.Prepare("SELECT pixel_id, name, access_token, created_ms, allowed_origins FROM pixels");
+  auto q = db_.Prepare("SELECT pixel_id, name, created_ms, allowed_origins FROM pixels");
   if (!q.ok()) return q.status();
   std::lock_guard lock(mu_cache_);
   Status st;
   while (q->Step(&st)) {
-    Pixel p{std::string(q->Text(0)), std::string(q->Text(1)), std::string(q->Text(2)), q->Int(3),
-            SplitOrigins(q->Text(4))};
+    Pixel p{std::string(q->Text(0)), std::string(q->Text(1)), q->Int(2), SplitOrigins(q->Text(3))};
     auto shared = std::make_shared<const Pixel>(std::move(p));
-    tokens_[shared->access_token] = shared;
     pixels_[shared->pixel_id] = shared;
   }
   return st;
@@ -521,6 +569,19 @@ int EventStore::OnWalCommit(void* self, sqlite3*, const char*, int wal_pages) {
     }
     store->ckpt_cv_.notify_one();
   }
+  if (wal_pages >= kWalHardLimitPages) {
+    // The checkpointer is behind (starved of CPU, or a restart found readers): give it the time.
+    std::unique_lock lock(store->ckpt_mu_);
+    const uint64_t seen = store->ckpt_restarts_;
+    store->ckpt_wanted_ = true;
+    store->ckpt_cv_.notify_one();
+    store->ckpt_done_cv_.wait_for(lock, std::chrono::milliseconds(kWalFullWaitMs), [&] {
+      return store->ckpt_restarts_ != seen || store->ckpt_closing_;
+    });
+    lock.unlock();
+    std::lock_guard stats_lock(store->mu_);
+    store->stats_.wal_full_waits++;
+  }
   return SQLITE_OK;
 }
 
@@ -567,9 +628,16 @@ void EventStore::CheckpointLoop() {
               .count();
       if (rc == SQLITE_OK) {
         restarted_at_log = log;
-        std::lock_guard lock(mu_);
-        stats_.checkpoint_restarts++;
-        stats_.checkpoint_restart_ms_sum += ms;
+        {
+          std::lock_guard lock(mu_);
+          stats_.checkpoint_restarts++;
+          stats_.checkpoint_restart_ms_sum += ms;
+        }
+        {
+          std::lock_guard lock(ckpt_mu_);
+          ckpt_restarts_++;
+        }
+        ckpt_done_cv_.notify_all();
       }
       // The normal way the WAL starts over under load (a few times a second at full speed):
       // counted in the metrics; logged only when it held commits off for long.
@@ -955,13 +1023,13 @@ Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome 
   return update_body_.Run();
 }
 
-StatusOr<Pixel> EventStore::CreatePixel(std::string_view name, std::vector<std::string> origins) {
+StatusOr<CreatedPixel> EventStore::CreatePixel(std::string_view name,
+                                               std::vector<std::string> origins) {
   static const char kUpper[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  static const char kHex[] = "0123456789abcdef";
-  Pixel p;
+  CreatedPixel out;
+  Pixel& p = out.pixel;
   p.pixel_id = "TP" + RandomToken(18, kUpper, 32);
   p.name = std::string(name);
-  p.access_token = RandomToken(40, kHex, 16);
   p.created_ms = clock_->NowMs();
   p.allowed_origins = std::move(origins);
   std::string joined;
@@ -969,18 +1037,18 @@ StatusOr<Pixel> EventStore::CreatePixel(std::string_view name, std::vector<std::
   {
     std::lock_guard lock(mu_db_);
     auto ins = db_.Prepare(
-        "INSERT INTO pixels(pixel_id, name, access_token, created_ms, allowed_origins) "
-        "VALUES (?,?,?,?,?)");
+        "INSERT INTO pixels(pixel_id, name, created_ms, allowed_origins) VALUES (?,?,?,?)");
     if (!ins.ok()) return ins.status();
-    ins->Bind(1, p.pixel_id).Bind(2, p.name).Bind(3, p.access_token).Bind(4, p.created_ms);
-    ins->Bind(5, joined);
+    ins->Bind(1, p.pixel_id).Bind(2, p.name).Bind(3, p.created_ms).Bind(4, joined);
     TP_RETURN_IF_ERROR(ins->Run());
+    auto issued = tokens_.Issue(db_, TokenKind::kPixel, p.pixel_id,
+                                TokenTable::NewToken(TokenKind::kPixel), {}, p.created_ms);
+    if (!issued.ok()) return issued.status();
+    out.access_token = std::move(issued->token);
   }
   std::lock_guard lock(mu_cache_);
-  auto shared = std::make_shared<const Pixel>(p);
-  tokens_[p.access_token] = shared;
-  pixels_[p.pixel_id] = shared;
-  return p;
+  pixels_[p.pixel_id] = std::make_shared<const Pixel>(p);
+  return out;
 }
 
 std::vector<Pixel> EventStore::ListPixels() const {
@@ -1000,9 +1068,51 @@ std::shared_ptr<const Pixel> EventStore::FindPixel(std::string_view pixel_id) co
 }
 
 std::shared_ptr<const Pixel> EventStore::FindPixelByToken(std::string_view token) const {
-  std::lock_guard lock(mu_cache_);
-  auto it = tokens_.find(token);
-  return it == tokens_.end() ? nullptr : it->second;
+  auto owner = tokens_.Check(token, TokenKind::kPixel, clock_->NowMs());
+  return owner ? FindPixel(*owner) : nullptr;
+}
+
+StatusOr<IssuedToken> EventStore::IssuePixelToken(std::string_view pixel_id,
+                                                  const IssueOptions& options) {
+  if (!FindPixel(pixel_id)) return NotFound("pixel_id: unknown pixel " + std::string(pixel_id));
+  std::lock_guard lock(mu_db_);
+  return tokens_.Issue(db_, TokenKind::kPixel, pixel_id, TokenTable::NewToken(TokenKind::kPixel),
+                       options, clock_->NowMs());
+}
+
+std::vector<TokenInfo> EventStore::ListPixelTokens(std::string_view pixel_id) const {
+  return tokens_.List(TokenKind::kPixel, pixel_id);
+}
+
+StatusOr<AdminTokenUse> EventStore::UseAdminToken(std::string_view token) {
+  if (token.empty()) return InvalidArgument("admin token", ": empty");
+  const int64_t now = clock_->NowMs();
+  if (auto found = tokens_.Find(token)) {
+    if (found->kind != TokenKind::kAdmin)
+      return InvalidArgument("admin token", ": is a pixel's access token");
+    if (found->info.ValidAt(now)) return AdminTokenUse::kKnown;
+    return PermissionDenied("the admin token given (" + found->info.prefix +
+                            "...) was rotated and stopped working at " +
+                            FormatIso8601Ms(found->info.expires_ms) +
+                            "; start with the current admin token");
+  }
+  const bool first = !tokens_.HasAny(TokenKind::kAdmin);
+  IssueOptions replace;
+  replace.grace_ms = 0;  // the operator changed the token: the old ones stop now
+  std::lock_guard lock(mu_db_);
+  auto issued = tokens_.Issue(db_, TokenKind::kAdmin, "", std::string(token), replace, now);
+  if (!issued.ok()) return issued.status();
+  return first ? AdminTokenUse::kAdded : AdminTokenUse::kReplaced;
+}
+
+bool EventStore::IsAdminToken(std::string_view token) const {
+  return tokens_.Check(token, TokenKind::kAdmin, clock_->NowMs()).has_value();
+}
+
+StatusOr<IssuedToken> EventStore::RotateAdminToken(const IssueOptions& options) {
+  std::lock_guard lock(mu_db_);
+  return tokens_.Issue(db_, TokenKind::kAdmin, "", TokenTable::NewToken(TokenKind::kAdmin), options,
+                       clock_->NowMs());
 }
 
 Status EventStore::PutCatalog(const Catalog& catalog) {

@@ -37,6 +37,7 @@
 #include "store/commit_marker.h"
 #include "store/dedup_index.h"
 #include "store/sqlite_db.h"
+#include "store/tokens.h"
 
 namespace touchpoint::store {
 
@@ -65,9 +66,22 @@ struct StoreOptions {
 struct Pixel {
   std::string pixel_id;
   std::string name;
-  std::string access_token;
   int64_t created_ms = 0;
   std::vector<std::string> allowed_origins;  // empty: any origin
+};
+
+// A pixel just created, with its first access token: the only time the token is seen in clear
+// (the store keeps its digest, store/tokens.h).
+struct CreatedPixel {
+  Pixel pixel;
+  std::string access_token;
+};
+
+// What UseAdminToken did with the admin token `serve` was given.
+enum class AdminTokenUse : uint8_t {
+  kKnown,     // a valid admin token already
+  kAdded,     // the first admin token of this database
+  kReplaced,  // new: the database's other admin tokens stopped working
 };
 
 enum class WriteOutcome : uint8_t {
@@ -142,6 +156,7 @@ struct StoreStats {
   uint64_t checkpoint_passes = 0;          // WAL checkpoint passes run by the checkpointer
   uint64_t checkpoint_restarts = 0;        // passes that held commits off to start the WAL over
   double checkpoint_restart_ms_sum = 0;    // how long those held commits off
+  uint64_t wal_full_waits = 0;             // commits after which the writer waited for a restart
 };
 
 class EventStore {
@@ -165,12 +180,28 @@ class EventStore {
   void SetCommitListener(CommitListener listener);
 
   // Pixels.
-  StatusOr<Pixel> CreatePixel(std::string_view name, std::vector<std::string> allowed_origins);
+  StatusOr<CreatedPixel> CreatePixel(std::string_view name,
+                                     std::vector<std::string> allowed_origins);
   std::vector<Pixel> ListPixels() const;
   // nullptr when unknown. Pixels are immutable once created, so the answer can be kept.
   std::shared_ptr<const Pixel> FindPixel(std::string_view pixel_id) const;
-  // The pixel owning this Events API access token.
+  // The pixel owning this Events API access token, when the token is valid now.
   std::shared_ptr<const Pixel> FindPixelByToken(std::string_view token) const;
+  // A new access token for the pixel; its other tokens stop after options.grace_ms unless
+  // options.keep_existing (store/tokens.h). NotFound for an unknown pixel.
+  StatusOr<IssuedToken> IssuePixelToken(std::string_view pixel_id, const IssueOptions& options);
+  // The pixel's tokens (prefixes and expiry; never the tokens), oldest first.
+  std::vector<TokenInfo> ListPixelTokens(std::string_view pixel_id) const;
+
+  // Admin tokens, kept as digests like the pixels'. `serve` hands over the token it was given
+  // (flag, environment or the data directory's admin_token file): a valid one is used as is; an
+  // unknown one becomes the admin token and the others stop working at once (the operator
+  // changed it); one that was rotated away and has expired is refused (PermissionDenied), so a
+  // stale token in a start script is noticed rather than silently revived.
+  StatusOr<AdminTokenUse> UseAdminToken(std::string_view token);
+  bool IsAdminToken(std::string_view token) const;
+  // A new admin token; the others stop after options.grace_ms.
+  StatusOr<IssuedToken> RotateAdminToken(const IssueOptions& options);
 
   // Catalog and spend (replace-all for the catalog; upsert by (day, ad) for spend).
   Status PutCatalog(const Catalog& catalog);
@@ -204,6 +235,11 @@ class EventStore {
   static constexpr int kCheckpointPages = 512;
   static constexpr int kCheckpointStepPages = 128;
   static constexpr int kRestartPages = 4 * kCheckpointPages;
+  // The WAL's hard bound: past it, the writer waits after its commit (up to kWalFullWaitMs) for
+  // the checkpointer to start the WAL over, so that a checkpointer starved of CPU (a busy
+  // machine) cannot let the WAL grow without bound.
+  static constexpr int kWalHardLimitPages = kRestartPages + kCheckpointPages;
+  static constexpr int kWalFullWaitMs = 250;
   // Before a restart, up to kCatchUpPasses more passive passes while more than kRestartRestPages
   // pages are left for the restart to copy with the writer held off.
   static constexpr int kCatchUpPasses = 3;
@@ -319,8 +355,10 @@ class EventStore {
   Database checkpoint_db_;
   std::mutex ckpt_mu_;
   std::condition_variable ckpt_cv_;
-  bool ckpt_wanted_ = false;  // guarded by ckpt_mu_
-  int wal_pages_ = 0;         // the WAL's length after the last commit (writer thread)
+  bool ckpt_wanted_ = false;              // guarded by ckpt_mu_
+  std::condition_variable ckpt_done_cv_;  // a restart happened (the writer may wait for one)
+  uint64_t ckpt_restarts_ = 0;            // guarded by ckpt_mu_
+  int wal_pages_ = 0;                     // the WAL's length after the last commit (writer thread)
   int checkpoint_due_pages_ = kCheckpointPages;  // the next pass is due at this length (writer)
   bool ckpt_closing_ = false;
   std::thread checkpointer_;
@@ -334,7 +372,7 @@ class EventStore {
   using PixelMap =
       std::unordered_map<std::string, std::shared_ptr<const Pixel>, StringHash, std::equal_to<>>;
   PixelMap pixels_;  // by id
-  PixelMap tokens_;  // by access token
+  TokenTable tokens_;
   std::shared_ptr<const Catalog> catalog_;
 };
 

@@ -795,7 +795,7 @@ TEST(ApiOverload, FullCommitQueueAnswers503WithRetryAfter) {
   ASSERT_TRUE(pixel.ok());
   auto send = [&](int i) {
     auto c = srv.Client();
-    std::string body = R"({"event_source":"web","event_source_id":")" + pixel->pixel_id +
+    std::string body = R"({"event_source":"web","event_source_id":")" + pixel->pixel.pixel_id +
                        R"(","data":[{"event":"A","event_id":"e)" + std::to_string(i) +
                        R"(","event_time":1699999000},{"event":"A","event_id":"f)" +
                        std::to_string(i) + R"(","event_time":1699999000}]})";
@@ -822,7 +822,7 @@ TEST(ApiOverload, FullCommitQueueAnswers503WithRetryAfter) {
   // The pixel GET, refused the same way: its responder, moved into the store's callback, comes
   // back to answer (the callback is left with the caller when the store refuses).
   auto gif = srv.Client().Request(
-      "GET", "/api/v1/pixel.gif?pixel_id=" + pixel->pixel_id + "&event=PageView&event_id=g1", "");
+      "GET", "/api/v1/pixel.gif?pixel_id=" + pixel->pixel.pixel_id + "&event=PageView&event_id=g1", "");
   ASSERT_TRUE(gif.ok());
   EXPECT_EQ(gif->status, 503);
   EXPECT_EQ(gif->Header("retry-after"), "1");

@@ -21,7 +21,7 @@ inline constexpr const char* kAdminToken = "test-admin-token";
 
 class TestServer {
  public:
-  // `aopts.admin_token` is set to kAdminToken. `hopts` are the listener's options (its host
+  // The store's admin token is kAdminToken. `hopts` are the listener's options (its host
   // "::" for a dual-stack listener; its port is always 0: a free one); clients always connect to
   // 127.0.0.1.
   explicit TestServer(int64_t now_ms = 1700000000000, store::StoreOptions sopts = {},
@@ -39,7 +39,8 @@ class TestServer {
         [this](std::vector<store::CommittedBatch> b) { live_->OnCommit(std::move(b)); });
     Status loaded = live_->LoadFrom(*store_);
     if (!loaded.ok()) throw std::runtime_error(loaded.message());
-    aopts.admin_token = kAdminToken;
+    if (auto use = store_->UseAdminToken(kAdminToken); !use.ok())
+      throw std::runtime_error(use.status().message());
     api_ = std::make_unique<server::Api>(store_.get(), live_.get(), &clock_, aopts);
     hopts.port = 0;
     http_ = std::make_unique<server::HttpServer>(hopts, api_.get());

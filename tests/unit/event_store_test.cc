@@ -240,7 +240,7 @@ TEST_F(EventStoreTest, PixelsCatalogAndSpendSurviveRestart) {
   ASSERT_TRUE(store_->PutCatalog(cat).ok());
   ASSERT_TRUE(store_->PutSpend({SpendRow{0, "a1", 10, "USD"}}).ok());
   Reopen();
-  EXPECT_EQ(store_->FindPixelByToken(p->access_token)->pixel_id, p->pixel_id);
+  EXPECT_EQ(store_->FindPixelByToken(p->access_token)->pixel_id, p->pixel.pixel_id);
   EXPECT_EQ(*store_->GetCatalog(), cat);
   EXPECT_EQ(store_->GetSpend()->size(), 1u);
 }

@@ -22,6 +22,10 @@ function snippet(origin, pixelId) {
 </script>`;
 }
 
+// A pixel's access token is shown once: when the pixel is created, or a new token is issued.
+// The server keeps only digests, so a token lives here, in this tab's memory, never in storage.
+const shownTokens = new Map();
+
 function curlExample(origin, pixel) {
   const body = `{
     "event_source": "web",
@@ -35,7 +39,7 @@ function curlExample(origin, pixel) {
     }]
   }`;
   return `curl -s -X POST '${origin}/open_api/v1.3/event/track/' \\
-  -H 'Access-Token: ${pixel.access_token}' \\
+  -H 'Access-Token: ${shownTokens.get(pixel.pixel_id) || '<ACCESS_TOKEN>'}' \\
   -H 'Content-Type: application/json' \\
   -d '${body}'`;
 }
@@ -164,6 +168,27 @@ function debuggerCard(ctx, pixels) {
   });
 }
 
+// The pixel's tokens (prefixes only) and a button that issues one more, shown once.
+function tokenPanel(pixel, onIssued) {
+  const shown = shownTokens.has(pixel.pixel_id);
+  const valid = (pixel.tokens || []).map((t) => `${t.prefix}…${t.expires_at_ms ? ` (until ${new Date(t.expires_at_ms).toLocaleString()})` : ''}`);
+  const note = h('p', { class: 'muted', id: 'token-note' }, shown
+    ? 'The token below is shown this once: copy it now and keep it on your server.'
+    : `The access token is shown only when it is made (kept: ${valid.join(', ') || 'none'}). Use the one you saved, or issue a new one: the others keep working.`);
+  const msg = h('span', { class: 'error-text', role: 'status' });
+  const issue = async () => {
+    try {
+      const t = await request('POST', `/api/v1/pixels/${encodeURIComponent(pixel.pixel_id)}/tokens`, { keep_existing: true });
+      shownTokens.set(pixel.pixel_id, t.access_token);
+      note.textContent = 'The new token is in the example below, shown this once: copy it now and keep it on your server. The pixel\'s other tokens keep working.';
+      onIssued();
+    } catch (err) {
+      msg.textContent = err.message;
+    }
+  };
+  return h('div', null, note, h('button', { type: 'button', class: 'secondary small', id: 'new-token', onclick: issue }, 'Issue a new access token'), msg);
+}
+
 export default {
   title: 'Events',
   controls: false,
@@ -180,6 +205,7 @@ export default {
       if (!name) return;
       try {
         const p = await request('POST', '/api/v1/pixels', { name });
+        shownTokens.set(p.pixel_id, p.access_token);
         ctx.setParams({ setup: p.pixel_id });
       } catch (err) {
         createMsg.textContent = err.message;
@@ -187,6 +213,7 @@ export default {
     } }, nameInput, h('button', { type: 'submit', class: 'secondary' }, 'Create pixel'), createMsg);
 
     let setup;
+    const curlBox = h('div', null, chosen ? codeBlock('curl', curlExample(origin, chosen)) : null);
     if (!chosen) {
       setup = card('Set up a pixel', h('div', null, emptyState('No pixel yet', 'Create a pixel to get its snippet and its Events API token.'), create), { id: 'setup' });
     } else {
@@ -202,7 +229,8 @@ export default {
           h('div', null,
             h('h3', null, '2. Server: the Events API'),
             h('p', { class: 'muted' }, 'Send the same conversion from your server with the same event_id: Touchpoint stores it once. Clear emails and phones are hashed on arrival. The access token belongs to this pixel: keep it on the server.'),
-            codeBlock('curl', curlExample(origin, chosen))))), { id: 'setup' });
+            tokenPanel(chosen, () => curlBox.replaceChildren(codeBlock('curl', curlExample(origin, chosen)))),
+            curlBox))), { id: 'setup' });
     }
     return h('div', { class: 'page-events' }, setup, debuggerCard(ctx, pixels));
   },
