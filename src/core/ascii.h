@@ -11,6 +11,9 @@ namespace touchpoint {
 
 constexpr char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
 constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAsciiAlnum(char c) {
+  return IsAsciiDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 // The value of a hex digit (either case), or -1 for any other character.
 constexpr int HexDigitValue(char c) {
   if (IsAsciiDigit(c)) return c - '0';

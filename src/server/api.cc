@@ -1,15 +1,16 @@
 #include "server/api.h"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <cmath>
 #include <mutex>
 #include <unordered_map>
 
+#include "core/ascii.h"
 #include "core/json_writer.h"
 #include "core/utf8.h"
 #include "ingest/ad_events.h"
@@ -27,6 +28,9 @@
 namespace touchpoint::server {
 
 namespace {
+
+// Where TikTok's pixel base code loads its script from (served as tp.js).
+constexpr std::string_view kTikTokPixelPath = "/i18n/pixel/events.js";
 
 using store::StoredEvent;
 using store::WriteOutcome;
@@ -424,6 +428,7 @@ void Api::Handle(HttpRequest request, Responder respond) {
       route = r;
       break;
     }
+  if (request.path == kTikTokPixelPath) route = "/tp.js";
   if (route == std::string_view("other") &&
       FindAsset(request.path == "/" ? "/index.html" : request.path))
     route = "static";
@@ -485,7 +490,9 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("GET", "/healthz")) return respond(Json(200, R"({"status":"ok"})"));
   if (is("GET", "/metrics")) return MetricsPage(req, respond);
   if (m == "GET" || m == "HEAD") {
-    std::string path = p == "/" ? "/index.html" : p;
+    // TikTok's base code loads https://analytics.tiktok.com/i18n/pixel/events.js: with only its
+    // host changed, it loads tp.js, which then plays TikTok's ttq queue (docs/pixel.md).
+    std::string path = p == "/" ? "/index.html" : p == kTikTokPixelPath ? "/tp.js" : p;
     if (const EmbeddedAsset* a = FindAsset(path)) {
       HttpResponse r;
       r.content_type = ContentTypeFor(path);
@@ -502,7 +509,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
       r.static_body = gz ? gz->data : a->data;  // embedded: no copy per request
       r.headers.emplace_back("Cache-Control",
                              path == "/tp.js" ? "public, max-age=300" : "no-cache");
-      if (path == "/tp.js") AddCors(req, r);
+      if (path == "/tp.js") AddCors(req, r);  // (also when asked for as TikTok's events.js)
       if (m == "HEAD") {
         r.headers.emplace_back("X-Content-Length", std::to_string(r.static_body.size()));
         r.static_body = {};
@@ -1011,7 +1018,22 @@ void Api::CreatePixel(HttpRequest& req, Responder& respond) {
     if (!ingest::IsHttpUrl(o) || o.find('/', o.find("://") + 3) != std::string::npos)
       return respond(Error(InvalidArgument("allowed_origins",
                                            ": each must be an origin like https://shop.example")));
-  auto created = store_->CreatePixel(name, origins);
+  // An existing pixel's ids (TikTok's pixel code and Events API token) may be kept.
+  std::string pixel_id, access_token;
+  if (Status st = ingest::ReadString(obj, "pixel_id", "", 64, pixel_id); !st.ok())
+    return respond(Error(st));
+  if (Status st = ingest::ReadString(obj, "access_token", "", 256, access_token); !st.ok())
+    return respond(Error(st));
+  auto all_of = [](std::string_view s, auto pred) { return std::all_of(s.begin(), s.end(), pred); };
+  if (!pixel_id.empty() &&
+      !all_of(pixel_id, [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '-' || c == '.'; }))
+    return respond(Error(InvalidArgument(
+        "pixel_id", ": letters, digits, '_', '-' and '.' only (e.g. TikTok's pixel code)")));
+  if (!access_token.empty() && (access_token.size() < 16 ||
+                                !all_of(access_token, [](char c) { return c > ' ' && c < 127; })))
+    return respond(Error(
+        InvalidArgument("access_token", ": at least 16 printable characters without spaces")));
+  auto created = store_->CreatePixel(name, origins, pixel_id, access_token);
   if (!created.ok()) return respond(Error(created.status()));
   const store::Pixel& pixel = created->pixel;
   spdlog::info("created pixel {} ({})", pixel.pixel_id, pixel.name);

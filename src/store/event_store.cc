@@ -1024,11 +1024,17 @@ Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome 
 }
 
 StatusOr<CreatedPixel> EventStore::CreatePixel(std::string_view name,
-                                               std::vector<std::string> origins) {
+                                               std::vector<std::string> origins,
+                                               std::string_view pixel_id,
+                                               std::string_view access_token) {
   static const char kUpper[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  if (!pixel_id.empty() && FindPixel(pixel_id))
+    return InvalidArgument("pixel_id", ": a pixel with this id exists already");
+  if (!access_token.empty() && tokens_.Find(access_token))
+    return InvalidArgument("access_token", ": already in use");
   CreatedPixel out;
   Pixel& p = out.pixel;
-  p.pixel_id = "TP" + RandomToken(18, kUpper, 32);
+  p.pixel_id = pixel_id.empty() ? "TP" + RandomToken(18, kUpper, 32) : std::string(pixel_id);
   p.name = std::string(name);
   p.created_ms = clock_->NowMs();
   p.allowed_origins = std::move(origins);
@@ -1041,8 +1047,10 @@ StatusOr<CreatedPixel> EventStore::CreatePixel(std::string_view name,
     if (!ins.ok()) return ins.status();
     ins->Bind(1, p.pixel_id).Bind(2, p.name).Bind(3, p.created_ms).Bind(4, joined);
     TP_RETURN_IF_ERROR(ins->Run());
-    auto issued = tokens_.Issue(db_, TokenKind::kPixel, p.pixel_id,
-                                TokenTable::NewToken(TokenKind::kPixel), {}, p.created_ms);
+    auto issued = tokens_.Issue(
+        db_, TokenKind::kPixel, p.pixel_id,
+        access_token.empty() ? TokenTable::NewToken(TokenKind::kPixel) : std::string(access_token),
+        {}, p.created_ms);
     if (!issued.ok()) return issued.status();
     out.access_token = std::move(issued->token);
   }

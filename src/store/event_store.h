@@ -180,8 +180,13 @@ class EventStore {
   void SetCommitListener(CommitListener listener);
 
   // Pixels.
+  // `pixel_id` and `access_token` keep an existing pixel's ids (a TikTok pixel code and its
+  // Events API token, so that a site's code and servers work unchanged); empty: new ones are
+  // made. The caller validates their form; a taken id or token is refused naming the field.
   StatusOr<CreatedPixel> CreatePixel(std::string_view name,
-                                     std::vector<std::string> allowed_origins);
+                                     std::vector<std::string> allowed_origins,
+                                     std::string_view pixel_id = {},
+                                     std::string_view access_token = {});
   std::vector<Pixel> ListPixels() const;
   // nullptr when unknown. Pixels are immutable once created, so the answer can be kept.
   std::shared_ptr<const Pixel> FindPixel(std::string_view pixel_id) const;

@@ -89,6 +89,45 @@ function shopPages(tpSrc, pixelId) {
   };
 }
 
+// TikTok's pixel base code as TikTok documents it, with only the script's host changed (its URL
+// is https://analytics.tiktok.com/i18n/pixel/events.js), then the page's own ttq calls.
+function tiktokPage(title, eventsJs, pixelIds, body, calls = '') {
+  const loads = pixelIds.map((id) => `ttq.load(${JSON.stringify(id)});`).join('\n  ');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${title}</title><link rel="icon" href="data:,">
+<script>
+!function (w, d, t) {
+  w.TiktokAnalyticsObject=t;var ttq=w[t]=w[t]||[];ttq.methods=["page","track","identify","instances","debug","on","off","once","ready","alias","group","enableCookie","disableCookie","holdConsent","revokeConsent","grantConsent"],ttq.setAndDefer=function(t,e){t[e]=function(){t.push([e].concat(Array.prototype.slice.call(arguments,0)))}};for(var i=0;i<ttq.methods.length;i++)ttq.setAndDefer(ttq,ttq.methods[i]);ttq.instance=function(t){for(var e=ttq._i[t]||[],n=0;n<ttq.methods.length;n++)ttq.setAndDefer(e,ttq.methods[n]);return e},ttq.load=function(e,n){var r=${JSON.stringify(eventsJs)},o=n&&n.partner;ttq._i=ttq._i||{},ttq._i[e]=[],ttq._i[e]._u=r,ttq._t=ttq._t||{},ttq._t[e]=+new Date,ttq._o=ttq._o||{},ttq._o[e]=n||{};n=document.createElement("script");n.type="text/javascript",n.async=!0,n.src=r+"?sdkid="+e+"&lib="+t;e=document.getElementsByTagName("script")[0];e.parentNode.insertBefore(n,e)};
+  ${loads}
+  ttq.page();
+  ${calls}
+}(window, document, 'ttq');
+</script>
+</head><body style="font:16px sans-serif;margin:2em">${body}</body></html>`;
+}
+
+function tiktokPages(eventsJs, [p1, p2]) {
+  return {
+    // Queued before the script loads: identify for every pixel, an AddToCart for the second
+    // pixel only (ttq.instance), a ViewContent for every pixel.
+    '/tt-landing': tiktokPage('TikTok shop — landing', eventsJs, [p1, p2], '<a id="tt-checkout" href="/tt-checkout">Checkout</a>',
+      `ttq.identify({ email: 'Jane@Example.com' });
+  ttq.instance(${JSON.stringify(p2)}).track('AddToCart', { value: 10, currency: 'USD', contents: [{ content_id: 'sku9' }] }, { event_id: 'tt-atc-1' });
+  ttq.track('ViewContent', { content_id: 'sku9' }, { event_id: 'tt-view-1' });`),
+    // After the script loaded: ttq is live; the purchase goes to the first pixel only.
+    '/tt-checkout': tiktokPage('TikTok shop — checkout', eventsJs, [p1, p2],
+      `<button id="tt-pay">Pay</button><p id="tt-done" hidden>Thanks</p>
+<script>
+  document.getElementById('tt-pay').addEventListener('click', function () {
+    ttq.identify({ phone_number: '+44 20 7946 0958' });
+    ttq.track('CompletePayment', { value: 99, currency: 'USD', contents: [{ content_id: 'sku9', quantity: 1 }] },
+              { event_id: 'tt-order-1', pixel_code: ${JSON.stringify(p1)} });
+    document.getElementById('tt-done').hidden = false;
+  });
+</script>`),
+  };
+}
+
 function startShop(pages) {
   const server = http.createServer((req, res) => {
     const html = pages[new URL(req.url, 'http://x').pathname];
@@ -264,6 +303,69 @@ async function main() {
     }
     check('<img> fallback: no clear email in the URL', gifs.length > 0 &&
       !gifs.some((r) => /jane|example\.com/i.test(decodeURIComponent(r.url()))));
+
+    // 4. A site running TikTok's pixel base code switches by changing the script's host. Its
+    //    pixels keep TikTok's pixel codes and its server keeps its Events API token.
+    const P1 = 'CTIKTOKPIXELCODE0001', P2 = 'CTIKTOKPIXELCODE0002';
+    const TT_TOKEN = crypto.randomBytes(20).toString('hex');
+    await api(base, 'POST', '/api/v1/pixels', { name: 'tiktok shop', pixel_id: P1, access_token: TT_TOKEN });
+    await api(base, 'POST', '/api/v1/pixels', { name: 'tiktok shop 2', pixel_id: P2 });
+    const ttShop = await startShop(tiktokPages(`${base}/i18n/pixel/events.js`, [P1, P2]));
+    try {
+      const ttBase = `http://localhost:${ttShop.address().port}`;
+      // The browser ran TikTok's own pixel on this site before: its _ttp cookie is kept.
+      const priorTtp = '2F7h37YkS1j57AYSKTI7IHhJPYH';
+      await context.addCookies([{ name: '_ttp', value: priorTtp, url: ttBase }]);
+      const eventsJs = await fetch(`${base}/i18n/pixel/events.js?sdkid=${P1}&lib=ttq`);
+      check('GET /i18n/pixel/events.js (TikTok\'s script path) serves the pixel', eventsJs.ok &&
+        /javascript/.test(eventsJs.headers.get('content-type') || '') && (await eventsJs.text()) === tpBody);
+      await pg.goto(`${ttBase}/tt-landing?ttclid=tt1`);
+      await pg.waitForFunction(() => window.ttq && window.ttq.touchpoint, null, { timeout: 10000 });
+      check('TikTok base code: no `tp` global is added', await pg.evaluate(() => typeof window.tp === 'undefined'));
+      await Promise.all([pg.waitForURL(`${ttBase}/tt-checkout`), pg.click('#tt-checkout')]);
+      await pg.waitForFunction(() => window.ttq && window.ttq.touchpoint, null, { timeout: 10000 });
+      await pg.click('#tt-pay');
+      await pg.waitForSelector('#tt-done', { state: 'visible' });
+      const ttCookies = await context.cookies(ttBase);
+      const ttp = ttCookies.find((c) => c.name === '_ttp');
+      const ttclid = ttCookies.find((c) => c.name === 'ttclid');
+      check('TikTok cookies: _ttp kept as TikTok\'s pixel wrote it (~13 months), ttclid cookie for 30 days',
+        ttp?.value === priorTtp && days(ttp) > 390 && ttclid?.value === 'tt1' && days(ttclid) > 29.9 && days(ttclid) <= 30,
+        JSON.stringify([ttp, ttclid]));
+      // The shop's server sends the same purchase, with the token and pixel code it used for TikTok.
+      const serverCopy = await fetch(`${base}/open_api/v1.3/event/track/`, {
+        method: 'POST', headers: { 'Access-Token': TT_TOKEN, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ event_source: 'web', event_source_id: P1, data: [{
+          event: 'CompletePayment', event_id: 'tt-order-1', event_time: Math.floor(Date.now() / 1000),
+          user: { ttp: priorTtp, ttclid: 'tt1', email: 'jane@example.com' },
+          properties: { value: 99, currency: 'USD', contents: [{ content_id: 'sku9', quantity: 1 }] } }] }),
+      });
+      const serverAnswer = await serverCopy.json();
+      check('the server\'s TikTok Events API call works unchanged (its pixel code and token)',
+        serverCopy.status === 200 && serverAnswer.code === 0, JSON.stringify(serverAnswer));
+      const want1 = (evs) => evs.some((e) => e.event === 'CompletePayment') && evs.filter((e) => e.event === 'PageView').length >= 2;
+      const ev1 = await waitFor(async () => { const evs = await exportEvents(base, P1); return want1(evs) ? evs : null; }) || await exportEvents(base, P1);
+      const ev2 = await waitFor(async () => { const evs = await exportEvents(base, P2); return evs.some((e) => e.event === 'AddToCart') ? evs : null; }) || await exportEvents(base, P2);
+      const names = (evs) => evs.map((e) => e.event).sort().join(',');
+      check('pixel 1 got PageView x2, ViewContent and one CompletePayment (pixel and server copies stored once); no AddToCart',
+        names(ev1) === 'CompletePayment,PageView,PageView,ViewContent', names(ev1));
+      check('pixel 2 (ttq.instance) got PageView x2, ViewContent and AddToCart; not the purchase sent with pixel_code',
+        names(ev2) === 'AddToCart,PageView,PageView,ViewContent', names(ev2));
+      const ttPay = ev1.find((e) => e.event === 'CompletePayment');
+      const ttView = ev1.find((e) => e.event === 'ViewContent');
+      const ttLanding = ev1.find((e) => e.event === 'PageView' && /ttclid=tt1/.test(e.page?.url || ''));
+      check('ttq events carry _ttp as user.ttp and the ttclid (from the URL, then the cookie)',
+        [ttLanding, ttView, ttPay].every((e) => e && e.user?.ttp === priorTtp && e.user?.ttclid === 'tt1'),
+        JSON.stringify([ttLanding, ttView, ttPay].map((e) => e && e.user)));
+      check('ttq.identify hashes in the browser; queued calls waited for it',
+        JSON.stringify(ttView?.user?.email) === JSON.stringify([sha256('jane@example.com')]) &&
+        ev2.find((e) => e.event === 'AddToCart')?.user?.email?.[0] === sha256('jane@example.com') &&
+        ttPay?.user?.phone?.[0] === sha256('+442079460958'), JSON.stringify([ttView?.user, ttPay?.user]));
+      check('the purchase: event_id, value and contents as tracked', ttPay?.event_id === 'tt-order-1' &&
+        ttPay?.properties?.value === 99 && ttPay?.properties?.contents?.[0]?.content_id === 'sku9', JSON.stringify(ttPay));
+    } finally {
+      await new Promise((r) => { ttShop.closeAllConnections?.(); ttShop.close(r); });
+    }
     check('no console errors or page errors on the shop pages', problems.length === 0, problems.join(' | '));
   } catch (e) {
     check('test ran to the end', false, e.stack || String(e));

@@ -188,6 +188,32 @@ TEST_F(TokensTest, TheAdminTokenRotatesWithAGracePeriod) {
   EXPECT_EQ(AdminStatus("tpa_operator_set"), 200);
 }
 
+TEST_F(TokensTest, APixelKeepsAGivenIdAndTokenSoExistingCodeWorksUnchanged) {
+  const std::string token = "ttk_0123456789abcdef0123456789abcdef";
+  auto r = srv_.Client().Request(
+      "POST", "/api/v1/pixels",
+      R"({"name":"from tiktok","pixel_id":"C4TIKTOKCODE123","access_token":")" + token + R"("})",
+      Bearer(kAdminToken));
+  ASSERT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(Field(r->body, "pixel_id"), "C4TIKTOKCODE123");
+  EXPECT_EQ(Field(r->body, "access_token"), token);
+  EXPECT_EQ(Track({"C4TIKTOKCODE123", token}, token), 200);
+  auto create = [&](const std::string& body) {
+    auto a = srv_.Client().Request("POST", "/api/v1/pixels", body, Bearer(kAdminToken));
+    return std::to_string(a->status) + " " + a->body;
+  };
+  EXPECT_EQ(create(R"({"name":"x","pixel_id":"C4TIKTOKCODE123"})"),
+            R"(400 {"error":"pixel_id: a pixel with this id exists already"})");
+  EXPECT_EQ(create(R"({"name":"x","access_token":")" + token + R"("})"),
+            R"(400 {"error":"access_token: already in use"})");
+  EXPECT_EQ(
+      create(R"({"name":"x","pixel_id":"has space"})"),
+      R"x(400 {"error":"pixel_id: letters, digits, '_', '-' and '.' only (e.g. TikTok's pixel code)"})x");
+  EXPECT_EQ(create(R"({"name":"x","access_token":"short"})"),
+            R"(400 {"error":"access_token: at least 16 printable characters without spaces"})");
+  EXPECT_TRUE(FilesHolding(srv_.store().data_dir(), token).empty());
+}
+
 // A database written before tokens were digests: pixels.access_token in clear.
 TEST(TokenMigrationTest, ClearTokensOfAnOlderDatabaseBecomeDigestsAndLeaveTheFiles) {
   const fs::path dir = TempDir("old");
@@ -275,8 +301,7 @@ TEST(ServeAdminTokenTest, GeneratedTokenFileIsPrivateAndFollowsRotation) {
     fs::remove(dir / "port");
     auto child = std::make_unique<sim::testing::ChildProcess>(
         std::vector<std::string>{sim::testing::TouchpointBinary(), "serve", "--data", dir.string(),
-                                 "--listen", "127.0.0.1:0", "--port-file",
-                                 (dir / "port").string()},
+                                 "--listen", "127.0.0.1:0", "--port-file", (dir / "port").string()},
         log.string());
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (!fs::exists(dir / "port") && std::chrono::steady_clock::now() < deadline)

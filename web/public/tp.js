@@ -1,15 +1,32 @@
-/* Touchpoint pixel. See docs/pixel.md. No dependencies; the only global is `tp`. */
+/* Touchpoint pixel. See docs/pixel.md. No dependencies. Two faces:
+ *  - tp('init', ID) ... : Touchpoint's own snippet; the only global it adds is `tp`.
+ *  - TikTok's base code (window.ttq, ttq.load(ID), ttq.page(), ttq.track(...)) with only the
+ *    script's host changed: the ttq queue is played back and `ttq` keeps working, with TikTok's
+ *    cookies (_ttp, ttclid), so server events that forward them match. It adds no global. */
 (function (w, d) {
   'use strict';
-  if (w.tp && w.tp.loaded) return;
   const HEX64 = /^[0-9a-f]{64}$/i;
-  // Events go to where tp.js came from, unless init gives an endpoint.
-  const me = d.currentScript || [...d.scripts].find((s) => /\/tp\.js([?#]|$)/.test(s.src));
+  const ttqName = w.TiktokAnalyticsObject;
+  const ttqQueue = ttqName && w[ttqName];
+  const ttqMode = Boolean(ttqQueue && !ttqQueue.touchpoint && (Array.isArray(ttqQueue) || ttqQueue._i));
+  if (ttqName && ttqQueue && ttqQueue.touchpoint) return;  // loaded again by a later ttq.load()
+  if (!ttqMode && w.tp && w.tp.loaded) return;
+  // Events go to where this script came from, unless told otherwise.
+  const me = d.currentScript ||
+    [...d.scripts].find((s) => /\/(tp\.js|i18n\/pixel\/events\.js)([?#]|$)/.test(s.src));
   const origin = me && me.src ? new URL(me.src, location.href).origin : location.origin;
-  const pixels = [];  // {id, endpoint}
-  const user = {};    // hashed identify() keys, sent with every later event
-  const waiting = []; // calls made while identify() is hashing, replayed in order
+  // Cookies: TikTok's names when playing TikTok's base code, so `_ttp` and `ttclid` are the
+  // values a server forwarding them to the Events API sends; Touchpoint's own otherwise.
+  const COOKIES = ttqMode
+    ? { id: '_ttp', clid: 'ttclid', clidAge: 30 * 86400 }
+    : { id: '_tp', clid: '_tp_clid', clidAge: 7 * 86400 };
+  const pixels = [];   // {id, endpoint}
+  const user = {};     // hashed identify() keys, sent with every later event
+  const waiting = [];  // calls made while identify() is hashing, replayed in order
   let busy = 0;
+  let cookies = true;  // ttq.disableCookie() turns them off
+  let consent = 'granted';  // ttq.holdConsent(): 'held' (events kept); revokeConsent(): 'revoked'
+  const held = [];
 
   function random(n) {
     const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
@@ -23,7 +40,7 @@
   }
 
   function cookie(name, value, maxAge) {
-    if (value) {
+    if (value && cookies) {
       d.cookie = `${name}=${encodeURIComponent(value)}; max-age=${maxAge}; path=/; SameSite=Lax` +
         (location.protocol === 'https:' ? '; Secure' : '');
     }
@@ -32,11 +49,12 @@
   }
 
   function keys() {
-    let ttp = cookie('_tp');
-    if (!/^[A-Za-z0-9]{27}$/.test(ttp)) ttp = random(27);
-    cookie('_tp', ttp, 34190000);  // ~13 months, counted from the last visit
+    let ttp = cookie(COOKIES.id);
+    // Ours are 27 [A-Za-z0-9]; TikTok's pixel may have written another form: kept as it is.
+    if (!(ttqMode ? /^[A-Za-z0-9._-]{8,128}$/ : /^[A-Za-z0-9]{27}$/).test(ttp)) ttp = random(27);
+    cookie(COOKIES.id, ttp, 34190000);  // ~13 months, counted from the last visit
     const clid = new URLSearchParams(location.search).get('ttclid');
-    return { ttp, ttclid: cookie('_tp_clid', clid, 7 * 86400) || clid || undefined };
+    return { ttp, ttclid: cookie(COOKIES.clid, clid, COOKIES.clidAge) || clid || undefined };
   }
 
   async function sha256(v) {
@@ -74,8 +92,11 @@
     new Image().src = p.endpoint + '/api/v1/pixel.gif?' + q;
   }
 
-  function track(event, props, opts) {
-    if (!pixels.length || !event) return;
+  // `only`: one pixel's id (ttq.instance(id), or the pixel_code option), else every pixel.
+  function track(event, props, opts, only) {
+    only = only || (opts && opts.pixel_code);
+    const targets = pixels.filter((p) => !only || p.id === String(only));
+    if (!targets.length || !event || consent === 'revoked') return;
     const str = (c) => (c && typeof c.content_id === 'number' ? Object.assign({}, c, { content_id: String(c.content_id) }) : c);
     const properties = str(Object.assign({}, props));
     if (Array.isArray(properties.contents)) properties.contents = properties.contents.map(str);
@@ -86,32 +107,97 @@
       properties,
       page: { url: location.href, referrer: d.referrer },
     };
-    pixels.forEach((p) => send(p, ev));
+    for (const p of targets) {
+      if (consent === 'held') held.push([p, ev]);
+      else send(p, ev);
+    }
   }
 
-  function run([cmd, a, b, c]) {
-    if (cmd === 'init' && a && !pixels.some((p) => p.id === String(a))) {
-      pixels.push({ id: String(a), endpoint: String((b && b.endpoint) || origin).replace(/\/+$/, '') });
-      keys();  // set the cookies now, so the click id is kept even if no event follows
+  function addPixel(id, endpoint) {
+    if (!id || pixels.some((p) => p.id === String(id))) return;
+    pixels.push({ id: String(id), endpoint: String(endpoint || origin).replace(/\/+$/, '') });
+    keys();  // set the cookies now, so the click id is kept even if no event follows
+  }
+
+  // One call: [command, ...args], for every pixel or only the pixel `only`.
+  function run(args, only) {
+    const [cmd, a, b, c] = args;
+    if (cmd === 'init') {
+      addPixel(a, b && b.endpoint);
     } else if (cmd === 'page') {
-      track('PageView', a, b);
+      track('PageView', a, b, only);
     } else if (cmd === 'track') {
-      track(a, b, c);
+      track(a, b, c, only);
     } else if (cmd === 'identify') {
       busy++;
       identify(a).catch(() => {}).then(() => {
         busy--;
-        while (!busy && waiting.length) run(waiting.shift());
+        while (!busy && waiting.length) run(...waiting.shift());
       });
+    } else if (cmd === 'holdConsent') {
+      if (consent !== 'revoked') consent = 'held';
+    } else if (cmd === 'grantConsent') {
+      consent = 'granted';
+      while (held.length) send(...held.shift());
+    } else if (cmd === 'revokeConsent') {
+      consent = 'revoked';
+      held.length = 0;
+    } else if (cmd === 'disableCookie') {
+      cookies = false;
+    } else if (cmd === 'enableCookie') {
+      cookies = true;
     }
   }
 
-  function tp() {
-    if (busy) waiting.push(arguments);
-    else run(arguments);
+  function call(args, only) {
+    if (busy) waiting.push([args, only]);
+    else run(args, only);
   }
-  tp.loaded = true;
-  const queued = (w.tp && w.tp.q) || [];
-  w.tp = tp;
-  for (const args of queued) tp(...args);
+
+  if (!ttqMode) {
+    function tp() { call([...arguments]); }
+    tp.loaded = true;
+    const queued = (w.tp && w.tp.q) || [];
+    w.tp = tp;
+    for (const args of queued) tp(...args);
+    return;
+  }
+
+  // TikTok's base code: `ttq` is an array of queued calls ([method, ...args]); ttq._i maps each
+  // loaded pixel to its own queue (ttq.instance(id) calls), with the script URL it asked for in
+  // _u: events for that pixel go to that URL's origin.
+  const METHODS = ['page', 'track', 'identify', 'instances', 'debug', 'on', 'off', 'once', 'ready',
+    'alias', 'group', 'enableCookie', 'disableCookie', 'holdConsent', 'revokeConsent', 'grantConsent'];
+  const instances = ttqQueue._i || {};
+  for (const id of Object.keys(instances)) {
+    const u = instances[id] && instances[id]._u;
+    addPixel(id, u ? new URL(u, location.href).origin : origin);
+  }
+  const live = {
+    touchpoint: true,
+    methods: METHODS,
+    load(id, opts) { addPixel(id, opts && opts.endpoint); },
+    instance(id) { return face(String(id)); },
+    instances() { return pixels.map((p) => face(p.id)); },
+    ready(fn) { if (typeof fn === 'function') fn(); },
+  };
+  // The calls of ttq (every pixel) or of ttq.instance(id) (that pixel only).
+  function face(only) {
+    const f = only ? { pixel_code: only } : live;
+    for (const m of METHODS) {
+      if (m === 'instances' || m === 'ready') continue;
+      f[m] = function () { call([m, ...arguments], only); return f; };
+    }
+    return f;
+  }
+  face(undefined);
+  const global = Array.isArray(ttqQueue) ? ttqQueue.slice() : [];
+  w[ttqName] = live;
+  for (const args of global) {
+    if (Array.isArray(args) && args[0] === 'ready') live.ready(args[1]);
+    else if (Array.isArray(args)) call(args);
+  }
+  for (const id of Object.keys(instances)) {
+    for (const args of instances[id] || []) if (Array.isArray(args)) call(args, id);
+  }
 })(window, document);
