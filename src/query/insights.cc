@@ -167,36 +167,22 @@ std::string WithWilson(double successes, double trials) {
          Pct(w.high) + ")";
 }
 
-// Money at stake (docs/insights.md#money-at-stake): what a gap in conversions per unit of spend
-// costs, whatever rate the finding is about — a creative watched to the end more often but no
-// more converting per dollar has nothing at stake. r, the entity's conversions per spend over
-// the reference's, is taken at the end of its 95% interval nearest 1 (0 at stake when the
-// interval holds 1), so noise is not money. The lower side then wastes 1 - min(r, 1/r) of its
-// spend; counted on the smaller of the two spends, since budget moved from the worse side to
-// the better is bounded by both (a small ad against big peers: its own spend; a big winner:
-// the part of the rest's it could take).
-//
-// observed/expected: each side's conversions and what its spend would bring at the pooled
-// conversions per spend (within strata, for stratified comparisons).
-double StakeOf(double spend_a, double observed_a, double expected_a, double spend_b,
-               double observed_b, double expected_b) {
-  if (!(spend_a > 0) || !(spend_b > 0) || !(expected_a > 0) || !(expected_b > 0)) return 0;
-  const auto t =
-      stats::ConditionalRateTest(Round(observed_a), expected_a, Round(observed_b), expected_b);
-  double r = 1;
-  if (t.ratio_ci.low > 1) r = t.ratio_ci.low;
-  if (t.ratio_ci.high < 1) r = t.ratio_ci.high;
-  const double gap = r > 0 ? 1 - std::min(r, 1 / r) : 1;
-  return std::min(spend_a, spend_b) * gap;
-}
-// Conversions after a click (view-through credit is weaker evidence of what an ad brings),
-// or all conversions when the finding is about them (`all`).
-double MoneyAtStake(const Counts& a, const Counts& ref, bool all = false) {
-  const double spend = a.spend + ref.spend;
-  if (!(spend > 0)) return 0;
-  const double conv_a = all ? a.conv : a.conv_click, conv_ref = all ? ref.conv : ref.conv_click;
-  const double per_spend = (conv_a + conv_ref) / spend;
-  return StakeOf(a.spend, conv_a, a.spend * per_spend, ref.spend, conv_ref, ref.spend * per_spend);
+// Money at stake (docs/insights.md#money-at-stake): the spend a finding's gap stands for in
+// conversions, with the gap taken at the end of its 95% interval nearest 1 (none when the
+// interval holds 1), so noise is not money. Below the reference (r < 1), the entity wastes
+// 1 - r of its own spend; above it, the reference wastes 1 - 1/r of its spend, of which only
+// as much as the entity spends could move to it: min(both spends) x (1 - 1/r). Rates of
+// attention alone (2-second views, watched to the end) move no conversions by themselves: a
+// creative watched to the end more often, as short videos are, has nothing at stake unless
+// its clicks or conversions show it (their own findings).
+double AtStake(const char* metric, double spend, double reference_spend, double ci_low,
+               double ci_high) {
+  const std::string_view m = metric;
+  if (m != "cvr_click" && m != "ctr" && m != "conversions") return 0;
+  if (ci_high < 1) return spend * (1 - std::max(0.0, ci_high));
+  if (ci_low > 1 && std::isfinite(ci_low))
+    return std::min(spend, reference_spend) * (1 - 1 / ci_low);
+  return 0;
 }
 
 // One-vs-rest comparison of a rate, stratified: `strata` hold (arm, rest) counts per stratum;
@@ -204,12 +190,6 @@ double MoneyAtStake(const Counts& a, const Counts& ref, bool all = false) {
 struct Stratified {
   double observed_a = 0, expected_a = 0, observed_b = 0, expected_b = 0;
   double trials_a = 0, trials_b = 0, spend_a = 0, spend_b = 0;
-  // Conversions after a click per spend, stratified the same way: each arm's against what its
-  // spend would bring at the stratum's pooled conversions per spend.
-  double conv_a = 0, conv_expected_a = 0, conv_b = 0, conv_expected_b = 0;
-  double money_at_stake() const {
-    return StakeOf(spend_a, conv_a, conv_expected_a, spend_b, conv_b, conv_expected_b);
-  }
   stats::RateRatioTest test;
   bool enough = false;
 };
@@ -220,13 +200,6 @@ Stratified CompareStrata(const std::vector<std::pair<Counts, Counts>>& strata, R
   for (const auto& [a, b] : strata) {
     s.spend_a += a.spend;
     s.spend_b += b.spend;
-    if (a.spend > 0 && b.spend > 0) {
-      const double per_spend = (a.conv_click + b.conv_click) / (a.spend + b.spend);
-      s.conv_a += a.conv_click;
-      s.conv_b += b.conv_click;
-      s.conv_expected_a += a.spend * per_spend;
-      s.conv_expected_b += b.spend * per_spend;
-    }
     const double ta = Trials(a, r), tb = Trials(b, r);
     if (ta <= 0 || tb <= 0) continue;  // no comparison inside this stratum
     const double sa = Successes(a, r), sb = Successes(b, r);
@@ -464,7 +437,7 @@ void Analysis::AdRules() {
             std::max(stats::RatioMarginPValue(Round(c.clicks), Round(c.imps), pn, Round(p.imps), R),
                      stats::RatioMarginPValue(x, n, px, pn, R));
         f.posterior = stats::ProbBetaGreater(px + 1, pn - px + 1, x + 1, n - x + 1);
-        f.money_at_stake = MoneyAtStake(c, p);
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, p.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},
                      {"impressions", c.imps},
                      {"clicks", c.clicks},
@@ -512,7 +485,7 @@ void Analysis::AdRules() {
             stats::RatioMarginPValue(Round(c.v2s), Round(c.imps), Round(p.v2s), Round(p.imps), R);
         f.posterior =
             stats::ProbBetaGreater(p.v2s + 1, p.imps - p.v2s + 1, c.v2s + 1, c.imps - c.v2s + 1);
-        f.money_at_stake = MoneyAtStake(c, p);
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, p.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},          {"impressions", c.imps},
                      {"video_views_2s", c.v2s},   {"hook_rate", hook.p1},
                      {"peer_hook_rate", hook.p2}, {"p_equal", hook.p_value}};
@@ -555,7 +528,7 @@ void Analysis::AdRules() {
                                              Round(p.imps), R);
         f.posterior = stats::ProbBetaGreater(p.clicks + 1, p.imps - p.clicks + 1, c.clicks + 1,
                                              c.imps - c.clicks + 1);
-        f.money_at_stake = MoneyAtStake(c, p);
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, p.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},
                      {"impressions", c.imps},
                      {"clicks", c.clicks},
@@ -610,7 +583,7 @@ void Analysis::AdRules() {
         f.ci_high = observed == 0 ? -std::log(0.025) / lambda : f.effect;
         // Beyond the margin: as if the ad converted at 1 / min_ratio of the reference rate.
         f.p_value = stats::PoissonCdf(observed, lambda / R);
-        f.money_at_stake = MoneyAtStake(c, ref, /*all=*/true);
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, ref.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},
                      {"conversions", c.conv},
                      {"expected_conversions", lambda},
@@ -764,7 +737,7 @@ void Analysis::AttributeRules() {
         f.ci_high = t.ratio_ci.high;
         f.p_value = t.p_value;
         f.posterior = up ? t.posterior : 1 - t.posterior;
-        f.money_at_stake = st.money_at_stake();
+        f.money_at_stake = AtStake(f.metric.c_str(), st.spend_a, st.spend_b, f.ci_low, f.ci_high);
         f.numbers = {{"observed", st.observed_a},
                      {"expected", st.expected_a},
                      {"trials", st.trials_a},
@@ -826,7 +799,7 @@ void Analysis::SegmentRules() {
       f.ci_high = t.ratio_ci.high;
       f.p_value = t.p_value;
       f.posterior = up ? t.posterior : 1 - t.posterior;
-      f.money_at_stake = st.money_at_stake();
+      f.money_at_stake = AtStake(f.metric.c_str(), st.spend_a, st.spend_b, f.ci_low, f.ci_high);
       f.numbers = {{"conversions_click", st.observed_a},
                    {"expected", st.expected_a},
                    {"clicks", st.trials_a},

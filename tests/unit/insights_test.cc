@@ -165,12 +165,13 @@ TEST_F(InsightsTest, AdWithClicksButNoPurchasesAgainstItsAdGroup) {
   EXPECT_GE(f->p_adjusted, f->p_value);
   EXPECT_LE(f->p_adjusted, 0.05);
   EXPECT_GT(*f->posterior, 0.999);  // P(a1's conversion rate is below its peers')
-  // Money at stake (docs/insights.md#money-at-stake), on conversions after a click per dollar:
-  // a1 got 2 for 120, its peers 16 for 200; pooled 18 / 320, so a1's spend would bring 6.75 and
-  // the peers' 11.25. Given 18 conversions, a1's share pi ~ Beta(1 + 2, 1 + 16); the ratio
-  // pi / (1 - pi) x 11.25 / 6.75 at pi's 97.5% quantile (the interval's end nearest 1) is
-  // 0.826017297635231 (mpmath), so 120 x (1 - 0.826...) is at stake.
-  EXPECT_NEAR(f->money_at_stake, 120 * (1 - 0.82601729763523105), 1e-9);
+  // Money at stake (docs/insights.md#money-at-stake): the share of a1's spend its CVR gap stands
+  // for, at the interval's end nearest 1. Katz: 0.1 x exp(1.96 x sqrt(1/2 - 1/100 + 1/16 - 1/80))
+  // = 0.42215; 120 x (1 - 0.42215) is at stake.
+  const double katz_high =
+      0.1 * std::exp(1.959963984540054 * std::sqrt(0.5 - 0.01 + 0.0625 - 0.0125));
+  EXPECT_NEAR(f->ci_high, katz_high, 1e-9);
+  EXPECT_NEAR(f->money_at_stake, 120 * (1 - katz_high), 1e-9);
   EXPECT_NE(f->title.find("a1"), std::string::npos);
   EXPECT_NE(f->title.find("landing page"), std::string::npos);
   // Its peers are not flagged, and none of the ads converts too little for its spend.
@@ -235,8 +236,8 @@ TEST_F(InsightsTest, WeakHookAgainstVideoPeers) {
   EXPECT_DOUBLE_EQ(Number(*f, "hook_rate"), 0.3);
   EXPECT_DOUBLE_EQ(Number(*f, "peer_hook_rate"), 0.8);
   EXPECT_NEAR(f->effect, 0.375, 1e-12);
-  // Nothing converts, and only a1 has spend: no gap in conversions per dollar, nothing at
-  // stake (docs/insights.md#money-at-stake); the finding stands on its hook rate alone.
+  // A hook rate is attention, not conversions: nothing at stake by itself
+  // (docs/insights.md#money-at-stake); the finding ranks by its p-value among those with none.
   EXPECT_EQ(f->money_at_stake, 0);
   EXPECT_EQ(Find(r, "weak_hook", {"ad", "a2"}), nullptr);
 }
@@ -258,12 +259,9 @@ TEST_F(InsightsTest, SpendWithoutConversionsAgainstTheCampaignsCostPerConversion
   EXPECT_DOUBLE_EQ(Number(*f, "expected_conversions"), 30);
   EXPECT_NEAR(f->p_value, std::exp(-24.0), 1e-20);
   EXPECT_NEAR(Number(*f, "p_equal"), std::exp(-30.0), 1e-25);
-  // Money at stake on all conversions per dollar: 0 for 300 against 20 for 200; pooled 20 / 500,
-  // so a1's spend would bring 12 and the peers' 8. a1's share of the 20 is pi ~ Beta(1, 21),
-  // whose 97.5% quantile is 1 - 0.025^(1/21) (its CDF is 1 - (1 - x)^21); the ratio there is
-  // pi / (1 - pi) x 8 / 12, counted on min(300, 200).
-  const double q975 = 1 - std::pow(0.025, 1.0 / 21);
-  EXPECT_NEAR(f->money_at_stake, 200 * (1 - q975 / (1 - q975) * 8 / 12), 1e-9);
+  // Money at stake: the spend less the share the interval's upper end would still convert,
+  // 300 x (1 - (-ln 0.025) / 30).
+  EXPECT_NEAR(f->money_at_stake, 300 * (1 + std::log(0.025) / 30), 1e-9);
   EXPECT_EQ(f->effect, 0);
   EXPECT_NEAR(f->ci_high, -std::log(0.025) / 30, 1e-12);
   // b1's peer is b2 alone (its ad group): 100 per 10 -> 10; 3 expected; not unlikely enough.
