@@ -367,6 +367,11 @@ Status ResolveConversionRule(const Dataset& d, const ReportQuery& q, ConversionR
   r.used = 0;
   for (uint32_t a = 0; a < n_ads; ++a) r.used |= uint64_t{1} << r.ad_set[a];
   if (!r.used) r.used = 1;
+  // No pixel sets its own events: set 0 is the same for every pixel, one lookup per row.
+  if (r.pixel_counts.size() == 1) {
+    for (uint32_t e = 0; e < n_events; ++e) r.event_sets[e] |= r.pixel_counts[0][e];
+    r.pixel_counts.clear();
+  }
   return OkStatus();
 }
 
