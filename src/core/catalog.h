@@ -41,6 +41,9 @@ struct Campaign {
   std::string campaign_id;
   std::string name;
   std::vector<AdGroup> adgroups;
+  // The event this campaign is judged on (its optimisation event, e.g. "CompleteRegistration"
+  // for a sign-up campaign); empty: its conversions are what the converting pixel counts.
+  std::string optimization_event;
   bool operator==(const Campaign&) const = default;
 };
 

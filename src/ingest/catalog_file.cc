@@ -19,6 +19,7 @@ namespace {
 constexpr size_t kMaxId = 128;
 constexpr size_t kMaxText = 1024;
 constexpr size_t kMaxUrl = 4096;
+constexpr size_t kMaxEventName = 128;  // an optimisation event's name
 
 simdjson::dom::parser& Parser() {
   thread_local simdjson::dom::parser parser;
@@ -68,6 +69,8 @@ StatusOr<Catalog> ParseCatalogJson(std::string_view body) {
     Campaign camp;
     TP_RETURN_IF_ERROR(ReadString(co, "campaign_id", cpath, kMaxId, camp.campaign_id));
     TP_RETURN_IF_ERROR(ReadString(co, "name", cpath, kMaxText, camp.name));
+    TP_RETURN_IF_ERROR(
+        ReadString(co, "optimization_event", cpath, kMaxEventName, camp.optimization_event));
     simdjson::dom::array groups;
     element ge;
     if (!co.at_key("adgroups").get(ge) && !ge.is_null()) {
@@ -250,7 +253,11 @@ StatusOr<Catalog> ParseCatalogCsv(std::string_view body) {
     auto get = [&](std::string_view c) { return Get(*table, row, c); };
     std::string cid = get("campaign_id");
     auto [cit, cnew] = camp_idx.emplace(cid, cat.campaigns.size());
-    if (cnew) cat.campaigns.push_back(Campaign{.campaign_id = cid, .name = get("campaign_name")});
+    if (cnew)
+      cat.campaigns.push_back(Campaign{.campaign_id = cid,
+                                       .name = get("campaign_name"),
+                                       .adgroups = {},
+                                       .optimization_event = get("optimization_event")});
     Campaign& camp = cat.campaigns[cit->second];
     std::string gid = get("adgroup_id");
     auto [git, gnew] = group_idx.emplace(std::make_pair(cit->second, gid), camp.adgroups.size());
@@ -323,6 +330,8 @@ Status ValidateCatalog(const Catalog& cat) {
     TP_RETURN_IF_ERROR(check_id(c.campaign_id, cpath + ".campaign_id"));
     TP_RETURN_IF_ERROR(check_text(c.campaign_id, cpath + ".campaign_id", kMaxId));
     TP_RETURN_IF_ERROR(check_text(c.name, cpath + ".name", kMaxText));
+    TP_RETURN_IF_ERROR(
+        check_text(c.optimization_event, cpath + ".optimization_event", kMaxEventName));
     if (!camps.insert(c.campaign_id).second)
       return InvalidArgument(cpath + ".campaign_id", ": duplicate id " + c.campaign_id);
     for (size_t gi = 0; gi < c.adgroups.size(); ++gi) {
@@ -424,6 +433,7 @@ std::string CatalogToJson(const Catalog& cat) {
   w.BeginObject().Key("campaigns").BeginArray();
   for (const auto& c : cat.campaigns) {
     w.BeginObject().Key("campaign_id").String(c.campaign_id).Key("name").String(c.name);
+    w.Key("optimization_event").String(c.optimization_event);
     w.Key("adgroups").BeginArray();
     for (const auto& g : c.adgroups) {
       w.BeginObject().Key("adgroup_id").String(g.adgroup_id).Key("name").String(g.name);

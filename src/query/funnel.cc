@@ -183,7 +183,10 @@ StatusOr<FunnelStep> ParseFunnelStep(std::string_view text) {
     step.kind = StepKind::kVideoView6s;
   else if (text == "click")
     step.kind = StepKind::kClick;
-  else {
+  else if (text == "conversion") {
+    step.kind = StepKind::kSite;
+    step.conversion = true;
+  } else {
     step.kind = StepKind::kSite;
     step.events = Split(text, '|');
     if (step.events.empty()) return InvalidArgument("steps", ": empty step");
@@ -220,9 +223,49 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
     pixel_code = d.pixels().Find(q.pixel_id);
     if (pixel_code == UINT32_MAX) return NotFound("pixel_id: unknown pixel " + q.pixel_id);
   }
+  // "conversion" steps: explicit events go to site_match; otherwise the event a person's
+  // campaign is judged on (per ad code; UINT32_MAX: none set, the pixel's rule applies) or
+  // the converting pixel's events (table per pixel code; 0 is the purchase rule).
+  const uint32_t n_events = d.event_names().size();
+  std::vector<uint32_t> ad_event(d.ad_ids().size(), UINT32_MAX);
+  std::vector<uint32_t> pixel_table(d.pixels().size(), 0);
+  std::vector<std::vector<uint8_t>> pixel_counts(1, std::vector<uint8_t>(n_events, 0));
+  bool judged = false;
+  for (size_t k = 0; k < n_steps; ++k) {
+    if (!q.steps[k].conversion) continue;
+    if (q.events.empty()) {
+      judged = true;
+      continue;
+    }
+    for (const auto& e : q.events)
+      if (uint32_t c = d.event_names().Find(e); c != UINT32_MAX) site_match[k][c] = 1;
+  }
+  if (judged) {
+    for (uint32_t e = 0; e < n_events; ++e)
+      pixel_counts[0][e] = IsPurchaseEvent(d.event_names().Get(e));
+    for (const auto& [pixel, events] : q.pixel_events) {
+      const uint32_t px = d.pixels().Find(pixel);
+      if (px == UINT32_MAX || events.empty()) continue;
+      pixel_table[px] = static_cast<uint32_t>(pixel_counts.size());
+      auto& counts = pixel_counts.emplace_back(n_events, 0);
+      for (const auto& e : events)
+        if (uint32_t c = d.event_names().Find(e); c != UINT32_MAX) counts[c] = 1;
+    }
+    for (uint32_t a = 0; a < ad_event.size(); ++a) {
+      const Campaign* camp = d.CatalogCampaign(a);
+      if (!camp || camp->optimization_event.empty()) continue;
+      const uint32_t c = d.event_names().Find(camp->optimization_event);
+      ad_event[a] = c == UINT32_MAX ? UINT32_MAX - 1 : c;  // unknown name: matches nothing
+    }
+  }
+  uint32_t person_ad = UINT32_MAX;  // the ad whose campaign judges this person's conversions
   auto site_ok = [&](uint32_t row, size_t k) {
-    return site_match[k][sites.event[row]] &&
-           (pixel_code == UINT32_MAX || sites.pixel[row] == pixel_code);
+    if (pixel_code != UINT32_MAX && sites.pixel[row] != pixel_code) return false;
+    const uint32_t ev = sites.event[row];
+    if (!q.steps[k].conversion || !q.events.empty()) return site_match[k][ev] != 0;
+    const uint32_t judge = person_ad == UINT32_MAX ? UINT32_MAX : ad_event[person_ad];
+    if (judge != UINT32_MAX) return ev == judge;
+    return pixel_counts[pixel_table[sites.pixel[row]]][ev] != 0;
   };
 
   // Ad-level breakdown values per ad code, computed once.
@@ -255,6 +298,7 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
     used_ad.clear();
     used_site.clear();
     int64_t breakdown_row = -1;  // ad row the breakdown value comes from
+    person_ad = UINT32_MAX;
     uint32_t entry_ad = UINT32_MAX;
     bool entered = false;
     if (first.ad_side()) {
@@ -280,7 +324,7 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
         entered = true;
         break;
       }
-      if (entered && q.breakdown) {
+      if (entered && (q.breakdown || judged)) {
         // The last click at most lookback before step 1 (a click in the same second counts:
         // site times have whole seconds).
         const int64_t limit = t1 / 1000 * 1000 + 999;
@@ -296,6 +340,7 @@ StatusOr<FunnelResult> RunFunnel(const Dataset& d, const FunnelQuery& q) {
       }
     }
     if (!entered) continue;
+    if (breakdown_row >= 0) person_ad = ads.ad[breakdown_row];
     times[0] = t1;
     size_t reached = 1;
     const int64_t deadline = t1 + q.window_ms;
@@ -390,6 +435,10 @@ StatusOr<FunnelRequest> ParseFunnelParams(
       range.emplace_back(k, v);
     } else if (k == "pixel_id") {
       q.pixel_id = v;
+    } else if (k == "event" || k == "events") {
+      q.events = v == "campaign" ? std::vector<std::string>{} : Split(v, ',');
+      if (v != "campaign" && q.events.empty())
+        return InvalidArgument(k, ": must name at least one event");
     } else if (k == "steps") {
       q.steps.clear();
       for (const auto& s : Split(v, ',')) {

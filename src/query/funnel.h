@@ -4,6 +4,7 @@
 // dimension. Semantics (entry, ordering, ties, window edges, breakdown): docs/funnels.md.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,13 +29,17 @@ enum class StepKind : uint8_t {
 struct FunnelStep {
   StepKind kind = StepKind::kSite;
   std::vector<std::string> events;  // kSite: any of these event names
-  std::string label;                // as written: "click", "CompletePayment|Purchase"
+  // kSite written "conversion": the person's campaign's own conversion event (the campaign of
+  // the entry ad, or of the click a site-entry funnel takes its breakdown from), by the rule
+  // of reports (docs/metrics.md#conversion-events); FunnelQuery::events overrides it.
+  bool conversion = false;
+  std::string label;  // as written: "click", "CompletePayment|Purchase"
 
   bool ad_side() const { return kind != StepKind::kSite; }
 };
 
-// "impression", "video_play", "video_view_2s", "video_view_6s", "click", or site event names
-// separated by '|' (any of them). Names are case-sensitive, as stored.
+// "impression", "video_play", "video_view_2s", "video_view_6s", "click", "conversion", or site
+// event names separated by '|' (any of them). Names are case-sensitive, as stored.
 StatusOr<FunnelStep> ParseFunnelStep(std::string_view text);
 
 struct FunnelQuery {
@@ -49,6 +54,10 @@ struct FunnelQuery {
   int64_t lookback_ms = 7 * 24 * 3600 * 1000LL;
   // Funnels that start with an ad step: later ad steps must be on the entry ad.
   bool same_ad = true;
+  // "conversion" steps: these events for everyone (event= / events=), or when empty each
+  // campaign's own; pixel_events as ReportQuery::pixel_events.
+  std::vector<std::string> events;
+  std::map<std::string, std::vector<std::string>> pixel_events;
 };
 
 struct FunnelStepResult {

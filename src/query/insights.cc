@@ -167,18 +167,29 @@ std::string WithWilson(double successes, double trials) {
          Pct(w.high) + ")";
 }
 
-// Money at stake: the share of the entity's spend that its gap to the reference stands for,
-// capped at the whole spend.
-double AtStake(double spend, double ratio) {
-  if (!std::isfinite(ratio)) return spend;
-  return spend * std::min(1.0, std::fabs(ratio - 1));
+// Money at stake (docs/insights.md#money-at-stake): the spend a finding's gap stands for in
+// conversions, with the gap taken at the end of its 95% interval nearest 1 (none when the
+// interval holds 1), so noise is not money. Below the reference (r < 1), the entity wastes
+// 1 - r of its own spend; above it, the reference wastes 1 - 1/r of its spend, of which only
+// as much as the entity spends could move to it: min(both spends) x (1 - 1/r). Rates of
+// attention alone (2-second views, watched to the end) move no conversions by themselves: a
+// creative watched to the end more often, as short videos are, has nothing at stake unless
+// its clicks or conversions show it (their own findings).
+double AtStake(const char* metric, double spend, double reference_spend, double ci_low,
+               double ci_high) {
+  const std::string_view m = metric;
+  if (m != "cvr_click" && m != "ctr" && m != "conversions") return 0;
+  if (ci_high < 1) return spend * (1 - std::max(0.0, ci_high));
+  if (ci_low > 1 && std::isfinite(ci_low))
+    return std::min(spend, reference_spend) * (1 - 1 / ci_low);
+  return 0;
 }
 
 // One-vs-rest comparison of a rate, stratified: `strata` hold (arm, rest) counts per stratum;
 // each arm's expected count is its trials at the stratum's pooled rate (docs/insights.md).
 struct Stratified {
   double observed_a = 0, expected_a = 0, observed_b = 0, expected_b = 0;
-  double trials_a = 0, trials_b = 0, spend_a = 0;
+  double trials_a = 0, trials_b = 0, spend_a = 0, spend_b = 0;
   stats::RateRatioTest test;
   bool enough = false;
 };
@@ -188,6 +199,7 @@ Stratified CompareStrata(const std::vector<std::pair<Counts, Counts>>& strata, R
   Stratified s;
   for (const auto& [a, b] : strata) {
     s.spend_a += a.spend;
+    s.spend_b += b.spend;
     const double ta = Trials(a, r), tb = Trials(b, r);
     if (ta <= 0 || tb <= 0) continue;  // no comparison inside this stratum
     const double sa = Successes(a, r), sb = Successes(b, r);
@@ -425,7 +437,7 @@ void Analysis::AdRules() {
             std::max(stats::RatioMarginPValue(Round(c.clicks), Round(c.imps), pn, Round(p.imps), R),
                      stats::RatioMarginPValue(x, n, px, pn, R));
         f.posterior = stats::ProbBetaGreater(px + 1, pn - px + 1, x + 1, n - x + 1);
-        f.money_at_stake = AtStake(c.spend, cvr.ratio);
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, p.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},
                      {"impressions", c.imps},
                      {"clicks", c.clicks},
@@ -473,7 +485,7 @@ void Analysis::AdRules() {
             stats::RatioMarginPValue(Round(c.v2s), Round(c.imps), Round(p.v2s), Round(p.imps), R);
         f.posterior =
             stats::ProbBetaGreater(p.v2s + 1, p.imps - p.v2s + 1, c.v2s + 1, c.imps - c.v2s + 1);
-        f.money_at_stake = AtStake(c.spend, hook.ratio);
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, p.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},          {"impressions", c.imps},
                      {"video_views_2s", c.v2s},   {"hook_rate", hook.p1},
                      {"peer_hook_rate", hook.p2}, {"p_equal", hook.p_value}};
@@ -516,7 +528,7 @@ void Analysis::AdRules() {
                                              Round(p.imps), R);
         f.posterior = stats::ProbBetaGreater(p.clicks + 1, p.imps - p.clicks + 1, c.clicks + 1,
                                              c.imps - c.clicks + 1);
-        f.money_at_stake = AtStake(c.spend, ctr.ratio);
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, p.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},
                      {"impressions", c.imps},
                      {"clicks", c.clicks},
@@ -571,7 +583,7 @@ void Analysis::AdRules() {
         f.ci_high = observed == 0 ? -std::log(0.025) / lambda : f.effect;
         // Beyond the margin: as if the ad converted at 1 / min_ratio of the reference rate.
         f.p_value = stats::PoissonCdf(observed, lambda / R);
-        f.money_at_stake = c.spend;
+        f.money_at_stake = AtStake(f.metric.c_str(), c.spend, ref.spend, f.ci_low, f.ci_high);
         f.numbers = {{"spend", c.spend},
                      {"conversions", c.conv},
                      {"expected_conversions", lambda},
@@ -725,7 +737,7 @@ void Analysis::AttributeRules() {
         f.ci_high = t.ratio_ci.high;
         f.p_value = t.p_value;
         f.posterior = up ? t.posterior : 1 - t.posterior;
-        f.money_at_stake = AtStake(st.spend_a, t.ratio);
+        f.money_at_stake = AtStake(f.metric.c_str(), st.spend_a, st.spend_b, f.ci_low, f.ci_high);
         f.numbers = {{"observed", st.observed_a},
                      {"expected", st.expected_a},
                      {"trials", st.trials_a},
@@ -787,7 +799,7 @@ void Analysis::SegmentRules() {
       f.ci_high = t.ratio_ci.high;
       f.p_value = t.p_value;
       f.posterior = up ? t.posterior : 1 - t.posterior;
-      f.money_at_stake = AtStake(st.spend_a, t.ratio);
+      f.money_at_stake = AtStake(f.metric.c_str(), st.spend_a, st.spend_b, f.ci_low, f.ci_high);
       f.numbers = {{"conversions_click", st.observed_a},
                    {"expected", st.expected_a},
                    {"clicks", st.trials_a},
@@ -925,6 +937,7 @@ std::string InsightsToJson(const InsightsQuery& q, const InsightsResult& r) {
   w.Key("events").BeginArray();
   for (const auto& e : q.report.events) w.String(e);
   w.EndArray();
+  w.Key("conversion_events").String(q.report.events.empty() ? "campaign" : "explicit");
   w.Key("fdr").Double(q.fdr).Key("min_ratio").Double(q.min_ratio);
   w.Key("minimums").BeginObject();
   w.Key("impressions").Int(q.min_impressions).Key("clicks").Int(q.min_clicks);
@@ -939,6 +952,16 @@ std::string InsightsToJson(const InsightsQuery& q, const InsightsResult& r) {
     w.BeginObject();
     w.Key("rank").Int(++rank);
     w.Key("kind").String(f.kind).Key("title").String(f.title).Key("detail").String(f.detail);
+    // The title's advice, after its last ": ", for a page that shows it apart.
+    if (size_t colon = f.title.rfind(": "); colon != std::string::npos)
+      w.Key("action").String(f.title.substr(colon + 2));
+    // The sample behind it: the entity's and the reference's trials of the compared rate.
+    w.Key("sample").BeginObject();
+    for (const auto& [k, v] : f.numbers)
+      if (k == "clicks" || k == "impressions" || k == "trials" || k == "rest_trials" ||
+          k == "rest_clicks" || k == "spend")
+        w.Key(k).Double(v);
+    w.EndObject();
     w.Key("entity").BeginObject();
     for (const auto& [k, v] : f.entity) w.Key(k).String(v);
     w.EndObject();
@@ -973,6 +996,7 @@ std::string InsightsToJson(const InsightsQuery& q, const InsightsResult& r) {
 std::string InsightsToText(const InsightsQuery& q, const InsightsResult& r) {
   std::string events;
   for (const auto& e : q.report.events) events += (events.empty() ? "" : ", ") + e;
+  if (events.empty()) events = "each campaign's own";
   std::string out = "Insights " + FormatIso8601Ms(q.report.from_ms).substr(0, 10) + " .. " +
                     FormatIso8601Ms(q.report.to_ms - 1).substr(0, 10) + ", model " +
                     q.report.model + ", conversions: " + events + "\n";

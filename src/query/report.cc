@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <thread>
 #include <unordered_map>
 
 #include "attribution/journey.h"
 #include "core/time.h"
+#include "query/stats.h"
 
 namespace touchpoint::query {
 
@@ -305,6 +307,74 @@ Status BuildPlan(const Dataset& d, const ReportQuery& q, Plan& p) {
   return OkStatus();
 }
 
+// Which conversions credit which ads. Every ad belongs to one "judging set": set 0 counts what
+// the converting pixel counts (its configured events, else purchases) — or, with explicit
+// events, those events for everyone; set s > 0 is the campaigns whose optimisation event is the
+// s-th distinct one. Sets(pixel, event) has bit s on when set s counts that event from that
+// pixel; a conversion credits only touches of ads whose set bit is on.
+struct ConversionRule {
+  std::vector<uint8_t> ad_set;        // per ad code
+  std::vector<uint64_t> event_sets;   // per event code: bits of sets s > 0 (or explicit)
+  std::vector<uint32_t> pixel_table;  // per pixel code: index into pixel_counts
+  std::vector<std::vector<uint8_t>> pixel_counts;  // per table, per event code: set 0 counts it
+  uint64_t used = 1;                               // bits of the sets some ad belongs to
+
+  uint64_t Sets(uint32_t pixel, uint32_t event) const {
+    uint64_t m = event_sets[event];
+    if (!pixel_counts.empty()) m |= pixel_counts[pixel_table[pixel]][event];
+    return m;
+  }
+};
+
+Status ResolveConversionRule(const Dataset& d, const ReportQuery& q, ConversionRule& r) {
+  const uint32_t n_events = d.event_names().size(), n_ads = d.ad_ids().size();
+  r.ad_set.assign(n_ads, 0);
+  r.event_sets.assign(n_events, 0);
+  if (!q.events.empty()) {
+    for (const auto& e : q.events)
+      if (uint32_t c = d.event_names().Find(e); c != UINT32_MAX) r.event_sets[c] = 1;
+    return OkStatus();
+  }
+  // Set 0 by pixel: table 0 is the purchase rule; each configured pixel gets its own table.
+  std::vector<uint8_t> purchases(n_events, 0);
+  for (uint32_t e = 0; e < n_events; ++e) purchases[e] = IsPurchaseEvent(d.event_names().Get(e));
+  r.pixel_counts.push_back(std::move(purchases));
+  r.pixel_table.assign(d.pixels().size(), 0);
+  for (const auto& [pixel, events] : q.pixel_events) {
+    const uint32_t px = d.pixels().Find(pixel);
+    if (px == UINT32_MAX || events.empty()) continue;
+    std::vector<uint8_t> counts(n_events, 0);
+    for (const auto& e : events)
+      if (uint32_t c = d.event_names().Find(e); c != UINT32_MAX) counts[c] = 1;
+    r.pixel_table[px] = static_cast<uint32_t>(r.pixel_counts.size());
+    r.pixel_counts.push_back(std::move(counts));
+  }
+  // Sets s > 0: the campaigns' optimisation events.
+  std::unordered_map<std::string, uint8_t> set_of;
+  for (uint32_t a = 0; a < n_ads; ++a) {
+    const Campaign* c = d.CatalogCampaign(a);
+    if (!c || c->optimization_event.empty()) continue;
+    auto [it, inserted] =
+        set_of.try_emplace(c->optimization_event, static_cast<uint8_t>(set_of.size() + 1));
+    if (inserted) {
+      if (it->second > 63)
+        return InvalidArgument("catalog", ": more than 63 distinct optimisation events");
+      if (uint32_t e = d.event_names().Find(it->first); e != UINT32_MAX)
+        r.event_sets[e] |= uint64_t{1} << it->second;
+    }
+    r.ad_set[a] = it->second;
+  }
+  r.used = 0;
+  for (uint32_t a = 0; a < n_ads; ++a) r.used |= uint64_t{1} << r.ad_set[a];
+  if (!r.used) r.used = 1;
+  // No pixel sets its own events: set 0 is the same for every pixel, one lookup per row.
+  if (r.pixel_counts.size() == 1) {
+    for (uint32_t e = 0; e < n_events; ++e) r.event_sets[e] |= r.pixel_counts[0][e];
+    r.pixel_counts.clear();
+  }
+  return OkStatus();
+}
+
 }  // namespace
 
 std::optional<Dim> ParseDim(std::string_view name) {
@@ -401,6 +471,7 @@ struct Worker {
   std::vector<int32_t> alloc_split;  // (ad, day, row part, hour) -> impressions in that group
   // Scratch.
   std::vector<attribution::TouchWindow> win;
+  std::vector<attribution::TouchWindow> win_judged;  // win, closed for campaigns not judged
   std::vector<uint8_t> is_click;
   std::vector<uint32_t> journey;
   std::vector<double> weights;
@@ -415,6 +486,8 @@ struct Worker {
 };
 
 }  // namespace
+
+static Status AddEventColumns(const Dataset& d, const ReportQuery& q, ReportResult& out);
 
 StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   if (q.to_ms <= q.from_ms) return InvalidArgument("to", ": must be after from");
@@ -433,12 +506,9 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   const uint64_t key_space = p.ad_card * p.row_card * p.time_card;
   ReportResult out;
 
-  // Conversion events and pixel.
-  std::vector<uint8_t> is_conversion(d.event_names().size(), 0);
-  for (const auto& e : q.events) {
-    uint32_t c = d.event_names().Find(e);
-    if (c != UINT32_MAX) is_conversion[c] = 1;
-  }
+  // Conversion events, resolved to codes before the scan (no string compares per row).
+  ConversionRule rule;
+  TP_RETURN_IF_ERROR(ResolveConversionRule(d, q, rule));
   uint32_t pixel_code = UINT32_MAX;
   if (!q.pixel_id.empty()) {
     pixel_code = d.pixels().Find(q.pixel_id);
@@ -592,7 +662,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
       w.once_groups.clear();
       for (uint32_t i = sb; i < se; ++i) {
         const uint32_t row = d.site_order()[i];
-        if (!is_conversion[sites.event[row]]) continue;
+        const uint64_t sets = rule.Sets(sites.pixel[row], sites.event[row]);
+        if (!sets) continue;
         if (pixel_code != UINT32_MAX && sites.pixel[row] != pixel_code) continue;
         const int64_t conv_t = sites.time_ms[row];
         if (q.basis == Basis::kConversion ? !in_range(conv_t)
@@ -609,10 +680,21 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           }
           prepared = true;
         }
+        const attribution::TouchWindow* windows = w.win.data();
+        if ((sets & rule.used) != rule.used) {
+          // Only the touches of campaigns judged on this event may get its credit.
+          const size_t n = te - tb;
+          w.win_judged.resize(n);
+          for (size_t k = 0; k < n; ++k)
+            w.win_judged[k] = (sets >> rule.ad_set[ads.ad[tb + k]]) & 1
+                                  ? w.win[k]
+                                  : attribution::TouchWindow{-1, 0};
+          windows = w.win_judged.data();
+        }
         attribution::ClusterTouches touches{
             std::span<const int64_t>(ads.time_ms.data() + tb, te - tb),
             std::span<const uint8_t>(w.is_click.data(), te - tb),
-            std::span<const attribution::TouchWindow>(w.win.data(), te - tb)};
+            std::span<const attribution::TouchWindow>(windows, te - tb)};
         const bool clicks = attribution::BuildJourney(touches, conv_t, w.journey);
         if (w.journey.empty()) {
           if (in_range(conv_t)) w.unattributed += 1;
@@ -799,7 +881,114 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
     return a.dims < b.dims;
   });
   if (q.limit && out.rows.size() > q.limit) out.rows.resize(q.limit);
+  TP_RETURN_IF_ERROR(AddEventColumns(d, q, out));
   return out;
+}
+
+static Status AddEventColumns(const Dataset& d, const ReportQuery& q, ReportResult& out) {
+  if (q.event_columns.empty()) return OkStatus();
+  // One conversions-only pass per event (delivery is skipped), joined on the dimension values.
+  std::map<std::vector<std::string>, size_t> row_of;
+  for (size_t i = 0; i < out.rows.size(); ++i) {
+    out.rows[i].by_event.assign(q.event_columns.size(), {});
+    row_of.emplace(out.rows[i].dims, i);
+  }
+  out.totals_by_event.assign(q.event_columns.size(), {});
+  for (size_t k = 0; k < q.event_columns.size(); ++k) {
+    ReportQuery one = q;
+    one.events = {q.event_columns[k]};
+    one.event_columns.clear();
+    one.delivery = false;
+    one.limit = 0;
+    one.sort.clear();
+    auto r = RunReport(d, one);
+    if (!r.ok()) return r.status();
+    for (const auto& row : r->rows)
+      if (auto it = row_of.find(row.dims); it != row_of.end())
+        out.rows[it->second].by_event[k] = {row.metrics.conversions(), row.metrics.value};
+    out.totals_by_event[k] = {r->totals.conversions(), r->totals.value};
+  }
+  return OkStatus();
+}
+
+Status FlagLowCvr(const Dataset& d, const ReportQuery& q, ReportResult& out, double fdr,
+                  int64_t min_clicks, int64_t min_conversions) {
+  out.cvr_flags = true;
+  out.cvr_comparisons = 0;
+  // The campaign each row belongs to, from its campaign, ad group or ad value.
+  int pos = -1;
+  Dim level = Dim::kCampaign;
+  for (size_t i = 0; i < q.dims.size(); ++i) {
+    const Dim dim = q.dims[i];
+    if (!IsAdLevel(dim)) return OkStatus();  // audience or time rows: not one campaign's share
+    if (dim == Dim::kCampaign || dim == Dim::kAdGroup || dim == Dim::kAd) {
+      if (pos < 0 || dim == Dim::kCampaign) {
+        pos = static_cast<int>(i);
+        level = dim;
+      }
+    }
+  }
+  if (pos < 0 || (level == Dim::kCampaign && q.dims.size() == 1)) return OkStatus();
+  std::unordered_map<std::string, std::string> campaign_of;  // ad group or ad id -> campaign
+  if (level != Dim::kCampaign)
+    for (const auto& c : d.catalog().campaigns)
+      for (const auto& g : c.adgroups) {
+        if (level == Dim::kAdGroup) campaign_of[g.adgroup_id] = c.campaign_id;
+        for (const auto& a : g.ads)
+          if (level == Dim::kAd) campaign_of[a.ad_id] = c.campaign_id;
+      }
+  // The reference is the whole campaign, even when the rows are filtered to part of it (the
+  // dashboard's drill-down into one ad group); audience filters still apply.
+  ReportQuery camp = q;
+  std::erase_if(camp.filters, [](const DimFilter& f) {
+    return f.dim == Dim::kCampaign || f.dim == Dim::kAdGroup || f.dim == Dim::kAd;
+  });
+  camp.dims = {Dim::kCampaign};
+  camp.event_columns.clear();
+  camp.sort.clear();
+  camp.limit = 0;
+  camp.delivery = true;
+  auto ref = RunReport(d, camp);
+  if (!ref.ok()) return ref.status();
+  std::unordered_map<std::string, const Metrics*> by_campaign;
+  for (const auto& row : ref->rows) by_campaign[row.dims[0]] = &row.metrics;
+
+  std::vector<size_t> tested;
+  std::vector<double> p;
+  for (size_t i = 0; i < out.rows.size(); ++i) {
+    ReportRow& row = out.rows[i];
+    const std::string& v = row.dims[static_cast<size_t>(pos)];
+    std::string campaign = v;
+    if (level != Dim::kCampaign) {
+      auto it = campaign_of.find(v);
+      if (it == campaign_of.end()) continue;
+      campaign = it->second;
+    }
+    auto c = by_campaign.find(campaign);
+    if (c == by_campaign.end()) continue;
+    const Metrics& m = row.metrics;
+    const int64_t n = m.clicks, x = std::min<int64_t>(n, std::llround(m.conversions_click));
+    const int64_t cn = c->second->clicks;
+    const int64_t cx = std::min<int64_t>(cn, std::llround(c->second->conversions_click));
+    const int64_t rn = cn - n, rx = std::clamp<int64_t>(cx - x, 0, std::max<int64_t>(rn, 0));
+    if (n < min_clicks || rn < min_clicks || rx < min_conversions) continue;
+    const auto t = stats::TwoProportionZTest(x, n, rx, rn);
+    CvrFlag f;
+    f.campaign_cvr_click = cn > 0 ? 100.0 * static_cast<double>(cx) / static_cast<double>(cn) : 0;
+    f.rest_cvr_click = 100.0 * static_cast<double>(rx) / static_cast<double>(rn);
+    f.p_value = t.p1 < t.p2 ? t.p_value / 2 : 1 - t.p_value / 2;
+    row.cvr_flag = f;
+    tested.push_back(i);
+    p.push_back(f.p_value);
+  }
+  const auto adjusted = stats::BenjaminiHochbergAdjust(p);
+  for (size_t k = 0; k < tested.size(); ++k) {
+    CvrFlag& f = *out.rows[tested[k]].cvr_flag;
+    f.p_adjusted = adjusted[k];
+    f.below = adjusted[k] <= fdr;
+  }
+  out.cvr_comparisons = tested.size();
+  return OkStatus();
 }
 
 }  // namespace touchpoint::query

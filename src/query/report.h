@@ -3,6 +3,7 @@
 // Metric definitions: docs/metrics.md (after spec §6.2).
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,7 +49,17 @@ struct ReportQuery {
   int64_t tz_offset_ms = 0;  // days and hours are local to this UTC offset
   std::vector<Dim> dims;
   std::vector<DimFilter> filters;
-  std::vector<std::string> events = {"CompletePayment", "Purchase", "PlaceAnOrder"};
+  // The conversion events (docs/metrics.md#conversion-events). Empty (the default): each
+  // campaign is judged on its own event — its catalog optimization_event, else the events its
+  // converting pixel counts (pixel_events), else the purchase events (IsPurchaseEvent).
+  // Non-empty: these events, for every campaign (event= / events=).
+  std::vector<std::string> events;
+  // Pixel id -> the events it counts as conversions (PUT /api/v1/pixels/{id}/conversion_events);
+  // pixels not named here count the purchase events.
+  std::map<std::string, std::vector<std::string>> pixel_events;
+  // Events shown side by side: each gets its own conversions and value per row, as if asked
+  // for alone with events={event} (event_columns=).
+  std::vector<std::string> event_columns;
   std::string pixel_id;  // empty: every pixel
   std::string model = "last_touch";
   attribution::ModelParams params;
@@ -76,9 +87,25 @@ struct Metrics {
 
 const std::vector<std::string>& MetricNames();
 
+// One of ReportQuery::event_columns in one row.
+struct EventColumn {
+  double conversions = 0, value = 0;
+};
+
+// A row's click conversion rate tested against the rest of its campaign (FlagLowCvr).
+struct CvrFlag {
+  double campaign_cvr_click = 0;  // the campaign's, in percent, as cvr_click
+  double rest_cvr_click = 0;      // the campaign's other rows', in percent
+  double p_value = 1;             // one-sided: the row's rate is below the rest's
+  double p_adjusted = 1;          // Benjamini-Hochberg over the tested rows
+  bool below = false;             // p_adjusted <= the false discovery rate
+};
+
 struct ReportRow {
   std::vector<std::string> dims;  // values, in query.dims order
   Metrics metrics;
+  std::vector<EventColumn> by_event;  // in query.event_columns order
+  std::optional<CvrFlag> cvr_flag;    // set on the rows FlagLowCvr tested
 };
 
 struct ReportResult {
@@ -86,9 +113,22 @@ struct ReportResult {
   Metrics totals;                       // over everything matching the filters, independent of dims
   double unattributed_conversions = 0;  // conversions in range with no touch in window
   size_t groups = 0;                    // rows before limit
+  std::vector<EventColumn> totals_by_event;  // in query.event_columns order
+  bool cvr_flags = false;                    // FlagLowCvr ran
+  size_t cvr_comparisons = 0;                // rows it tested
 };
 
 StatusOr<ReportResult> RunReport(const Dataset& data, const ReportQuery& query);
+
+// Flags the rows whose click conversion rate (click-through conversions per click) is
+// significantly below the rest of their campaign's: a one-sided pooled two-proportion z-test
+// per row with at least `min_clicks` clicks (and the rest of its campaign too, with at least
+// `min_conversions`), Benjamini-Hochberg over the rows tested at `fdr` (docs/metrics.md).
+// Rows must name one campaign: the report's dimensions include campaign, adgroup or ad and no
+// audience or time dimension; otherwise nothing is tested. Runs a campaign-level report of the
+// same query, less its campaign, ad group and ad filters, for the reference.
+Status FlagLowCvr(const Dataset& data, const ReportQuery& query, ReportResult& result,
+                  double fdr = 0.05, int64_t min_clicks = 30, int64_t min_conversions = 10);
 
 // The values of one ad-level dimension (campaign ... tag) for an ad dictionary code, as reports
 // name them: several for tags, "" when unknown. Funnels and insights use the same naming.

@@ -105,6 +105,18 @@ void WriteMetrics(JsonWriter& w, const Metrics& m, const std::vector<std::string
   w.EndObject();
 }
 
+// {"CompletePayment": {"conversions": .., "value": ..}, ...}, one entry per event column.
+void WriteEventColumns(JsonWriter& w, const ReportQuery& q, const std::vector<EventColumn>& cols) {
+  w.BeginObject();
+  for (size_t k = 0; k < q.event_columns.size(); ++k) {
+    const EventColumn c = k < cols.size() ? cols[k] : EventColumn{};
+    w.Key(q.event_columns[k]).BeginObject();
+    w.Key("conversions").Double(c.conversions).Key("value").Double(c.value);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 }  // namespace
 
 StatusOr<std::vector<std::string>> ResolveMetrics(const std::vector<std::string>& requested) {
@@ -143,6 +155,12 @@ std::string ReportToJson(const ReportQuery& q, const ReportResult& r,
   w.Key("events").BeginArray();
   for (const auto& e : q.events) w.String(e);
   w.EndArray();
+  w.Key("conversion_events").String(q.events.empty() ? "campaign" : "explicit");
+  if (!q.event_columns.empty()) {
+    w.Key("event_columns").BeginArray();
+    for (const auto& e : q.event_columns) w.String(e);
+    w.EndArray();
+  }
   w.Key("dimensions").BeginArray();
   for (Dim d : q.dims) w.String(DimName(d));
   w.EndArray();
@@ -155,13 +173,38 @@ std::string ReportToJson(const ReportQuery& q, const ReportResult& r,
     for (size_t i = 0; i < q.dims.size(); ++i) w.Key(DimName(q.dims[i])).String(row.dims[i]);
     w.EndObject().Key("metrics");
     WriteMetrics(w, row.metrics, metrics);
+    if (!q.event_columns.empty()) {
+      w.Key("by_event");
+      WriteEventColumns(w, q, row.by_event);
+    }
+    if (row.cvr_flag) {
+      const CvrFlag& f = *row.cvr_flag;
+      w.Key("cvr_flag").BeginObject();
+      w.Key("below_campaign").Bool(f.below);
+      w.Key("campaign_cvr_click").Double(f.campaign_cvr_click);
+      w.Key("rest_cvr_click").Double(f.rest_cvr_click);
+      w.Key("p_value").Double(f.p_value).Key("p_adjusted").Double(f.p_adjusted);
+      w.EndObject();
+    }
     w.EndObject();
   }
   w.EndArray();
   w.Key("total_rows").Int(static_cast<int64_t>(r.groups));
   w.Key("totals");
   WriteMetrics(w, r.totals, metrics);
+  if (!q.event_columns.empty()) {
+    w.Key("totals_by_event");
+    WriteEventColumns(w, q, r.totals_by_event);
+  }
   w.Key("unattributed_conversions").Double(r.unattributed_conversions);
+  if (r.cvr_flags) {
+    size_t flagged = 0;
+    for (const auto& row : r.rows) flagged += row.cvr_flag && row.cvr_flag->below;
+    w.Key("cvr_flags").BeginObject();
+    w.Key("comparisons").Int(static_cast<int64_t>(r.cvr_comparisons));
+    w.Key("flagged").Int(static_cast<int64_t>(flagged));
+    w.Key("fdr").Double(0.05).EndObject();
+  }
   w.EndObject();
   return out;
 }
@@ -178,6 +221,9 @@ std::string ReportToCsv(const ReportQuery& q, const ReportResult& r,
     out += (first ? "" : ",") + m;
     first = false;
   }
+  for (const auto& e : q.event_columns)
+    out += (first ? "" : ",") + CsvField("conversions:" + e) + "," + CsvField("value:" + e);
+  if (r.cvr_flags) out += first ? "cvr_below_campaign" : ",cvr_below_campaign";
   out += "\n";
   for (const auto& row : r.rows) {
     first = true;
@@ -190,6 +236,10 @@ std::string ReportToCsv(const ReportQuery& q, const ReportResult& r,
       out += (first ? "" : ",") + (v ? FormatNumber(*v) : std::string());
       first = false;
     }
+    for (const auto& c : row.by_event)
+      out += (first ? "" : ",") + FormatNumber(c.conversions) + "," + FormatNumber(c.value);
+    if (r.cvr_flags)
+      out += std::string(first ? "" : ",") + (row.cvr_flag && row.cvr_flag->below ? "yes" : "");
     out += "\n";
   }
   return out;
@@ -305,9 +355,23 @@ StatusOr<ReportRequest> ParseReportParams(
       }
     } else if (k == "metrics") {
       req.metrics = Split(v, ',');
-    } else if (k == "events") {
+    } else if (k == "events" || k == "event") {
+      if (v == "campaign") {  // each campaign's own event, the default
+        q.events.clear();
+        continue;
+      }
       q.events = Split(v, ',');
-      if (q.events.empty()) return InvalidArgument("events", ": must name at least one event");
+      if (q.events.empty()) return InvalidArgument(k, ": must name at least one event");
+      if (k == "event" && q.events.size() > 1)
+        return InvalidArgument("event", ": one event; use events= for several");
+    } else if (k == "flags") {
+      for (const auto& f : Split(v, ','))
+        if (f != "cvr") return InvalidArgument("flags", ": unknown flag " + f + " (cvr)");
+      req.flag_cvr = !v.empty();
+    } else if (k == "event_columns") {
+      q.event_columns = Split(v, ',');
+      if (q.event_columns.size() > 8)
+        return InvalidArgument("event_columns", ": at most 8 events side by side");
     } else if (k == "pixel_id") {
       q.pixel_id = v;
     } else if (k == "model") {

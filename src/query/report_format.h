@@ -22,6 +22,7 @@ struct ReportRequest {
   ReportQuery query;
   std::vector<std::string> metrics;
   std::string format = "json";  // json | csv
+  bool flag_cvr = false;        // flags=cvr: FlagLowCvr on the rows (before the limit)
 };
 StatusOr<ReportRequest> ParseReportParams(
     const std::vector<std::pair<std::string, std::string>>& params, int64_t now_ms);

@@ -374,14 +374,26 @@ std::optional<Api::Limited> Api::OverLimit(const HttpRequest& req, std::string_v
   return std::nullopt;
 }
 
+std::optional<std::string> Api::AdminPixel(const HttpRequest& req, Responder& respond,
+                                           std::string_view suffix) {
+  if (!IsAdmin(req)) {
+    respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+    return std::nullopt;
+  }
+  constexpr std::string_view kPrefix = "/api/v1/pixels/";
+  std::string pixel_id =
+      req.path.substr(kPrefix.size(), req.path.size() - kPrefix.size() - suffix.size());
+  if (!store_->FindPixel(pixel_id)) {
+    respond(Error(NotFound("pixel " + pixel_id + ": unknown")));
+    return std::nullopt;
+  }
+  return pixel_id;
+}
+
 void Api::PixelLimitsPage(HttpRequest& req, Responder& respond) {
-  if (!IsAdmin(req))
-    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
-  constexpr std::string_view kPrefix = "/api/v1/pixels/", kSuffix = "/limits";
-  const std::string pixel_id =
-      req.path.substr(kPrefix.size(), req.path.size() - kPrefix.size() - kSuffix.size());
-  if (!store_->FindPixel(pixel_id))
-    return respond(Error(NotFound("pixel " + pixel_id + ": unknown")));
+  const auto id = AdminPixel(req, respond, "/limits");
+  if (!id) return;
+  const std::string& pixel_id = *id;
   PixelLimits limits = LimitsOf(pixel_id);
   if (req.method == "PUT") {
     if (Status st = ParsePixelLimits(req.body, limits); !st.ok()) return respond(Error(st));
@@ -396,6 +408,99 @@ void Api::PixelLimitsPage(HttpRequest& req, Responder& respond) {
                  limits.server.burst);
   }
   respond(Json(200, PixelLimitsJson(limits, pixel_id, &options_.rate_limits.per_client)));
+}
+
+namespace {
+
+constexpr std::string_view kConversionEventsKey = "pixel_conversion_events/";
+
+// {"events": ["CompleteRegistration", "SubmitForm"]}: an empty list restores the default
+// (the purchase events). Names as sent by the pixel, case-sensitive.
+StatusOr<std::vector<std::string>> ParseConversionEvents(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (auto err = parser.parse(json).get(root)) return ingest::JsonSyntaxError(err);
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  for (auto [key, value] : obj)
+    if (key != "events") return InvalidArgument(std::string(key), ": unknown field (events)");
+  simdjson::dom::element ev;
+  simdjson::dom::array arr;
+  if (obj.at_key("events").get(ev) || ev.get_array().get(arr))
+    return InvalidArgument("events", ": required, an array of event names");
+  std::vector<std::string> events;
+  size_t i = 0;
+  for (simdjson::dom::element e : arr) {
+    std::string_view name;
+    const std::string path = "events[" + std::to_string(i++) + "]";
+    if (e.get_string().get(name)) return InvalidArgument(path, ": must be a string");
+    if (name.empty() || name.size() > 128) return InvalidArgument(path, ": must be 1 to 128 bytes");
+    if (std::find(events.begin(), events.end(), name) == events.end()) events.emplace_back(name);
+  }
+  if (events.size() > 32) return InvalidArgument("events", ": at most 32 events");
+  return events;
+}
+
+std::string ConversionEventsJson(const std::vector<std::string>& events,
+                                 std::string_view pixel_id = {}) {
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject();
+  if (!pixel_id.empty()) w.Key("pixel_id").String(pixel_id);
+  w.Key("events").BeginArray();
+  for (const auto& e : events) w.String(e);
+  w.EndArray();
+  if (!pixel_id.empty()) w.Key("default").Bool(events.empty());
+  w.EndObject();
+  return body;
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<std::string>> Api::ConversionEventsByPixel() {
+  std::lock_guard lock(conversion_events_mu_);
+  if (!conversion_events_) {
+    conversion_events_.emplace();
+    for (const auto& p : store_->ListPixels()) {
+      auto json = store_->GetMeta(std::string(kConversionEventsKey) + p.pixel_id);
+      if (!json) continue;
+      auto events = ParseConversionEvents(*json);
+      if (!events.ok()) {
+        spdlog::error("pixel {}: stored conversion events unreadable ({}); using purchases",
+                      p.pixel_id, events.status().message());
+        continue;
+      }
+      if (!events->empty()) (*conversion_events_)[p.pixel_id] = std::move(*events);
+    }
+  }
+  return *conversion_events_;
+}
+
+void Api::PixelConversionEventsPage(HttpRequest& req, Responder& respond) {
+  const auto id = AdminPixel(req, respond, "/conversion_events");
+  if (!id) return;
+  const std::string& pixel_id = *id;
+  auto all = ConversionEventsByPixel();
+  std::vector<std::string> events =
+      all.count(pixel_id) ? all[pixel_id] : std::vector<std::string>{};
+  if (req.method == "PUT") {
+    auto parsed = ParseConversionEvents(req.body);
+    if (!parsed.ok()) return respond(Error(parsed.status()));
+    events = std::move(*parsed);
+    if (Status st = store_->SetMeta(std::string(kConversionEventsKey) + pixel_id,
+                                    ConversionEventsJson(events));
+        !st.ok())
+      return respond(Error(st));
+    {
+      std::lock_guard lock(conversion_events_mu_);
+      if (events.empty())
+        conversion_events_->erase(pixel_id);
+      else
+        (*conversion_events_)[pixel_id] = events;
+    }
+    spdlog::info("pixel {}: {} conversion events set", pixel_id, events.size());
+  }
+  respond(Json(200, ConversionEventsJson(events, pixel_id)));
 }
 
 void Api::Handle(HttpRequest request, Responder respond) {
@@ -478,6 +583,9 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (m == "POST" && p.rfind("/api/v1/pixels/", 0) == 0 && p.ends_with("/tokens"))
     return IssueToken(req, respond, false);
   if (is("POST", "/api/v1/admin/tokens")) return IssueToken(req, respond, true);
+  if ((m == "GET" || m == "PUT") && p.rfind("/api/v1/pixels/", 0) == 0 &&
+      p.ends_with("/conversion_events"))
+    return PixelConversionEventsPage(req, respond);
   if (is("GET", "/api/v1/pixels")) return ListPixels(req, respond);
   if (is("PUT", "/api/v1/catalog")) return PutCatalog(req, respond);
   if (is("GET", "/api/v1/catalog")) return GetCatalog(req, respond);
@@ -1130,6 +1238,7 @@ void Api::ListPixels(HttpRequest& req, Responder& respond) {
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   std::string body;
   JsonWriter w(body);
+  const auto conversion = ConversionEventsByPixel();
   w.BeginObject().Key("pixels").BeginArray();
   for (const auto& p : store_->ListPixels()) {
     w.BeginObject().Key("pixel_id").String(p.pixel_id).Key("name").String(p.name);
@@ -1142,6 +1251,9 @@ void Api::ListPixels(HttpRequest& req, Responder& respond) {
     const int64_t now = clock_->NowMs();
     for (const auto& t : store_->ListPixelTokens(p.pixel_id))
       if (t.ValidAt(now)) WriteTokenInfo(w, t);
+    w.EndArray().Key("conversion_events").BeginArray();
+    if (auto it = conversion.find(p.pixel_id); it != conversion.end())
+      for (const auto& e : it->second) w.String(e);
     w.EndArray().EndObject();
   }
   w.EndArray().EndObject();
@@ -1253,9 +1365,20 @@ void Api::Report(HttpRequest& req, Responder& respond) {
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseReportParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
+  parsed->query.pixel_events = ConversionEventsByPixel();
   workers_.Post([this, request = std::move(*parsed), respond] {
-    auto result =
-        live_->Read([&](const query::Dataset& d) { return query::RunReport(d, request.query); });
+    auto result = live_->Read([&](const query::Dataset& d) -> StatusOr<query::ReportResult> {
+      if (!request.flag_cvr) return query::RunReport(d, request.query);
+      // Flags are a family over every row, so the limit applies after them.
+      query::ReportQuery all = request.query;
+      all.limit = 0;
+      auto r = query::RunReport(d, all);
+      if (!r.ok()) return r;
+      TP_RETURN_IF_ERROR(query::FlagLowCvr(d, all, *r));
+      if (request.query.limit && r->rows.size() > request.query.limit)
+        r->rows.resize(request.query.limit);
+      return r;
+    });
     if (!result.ok()) return respond(Error(result.status()));
     HttpResponse r;
     if (request.format == "csv") {
@@ -1276,6 +1399,7 @@ void Api::Funnel(HttpRequest& req, Responder& respond) {
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseFunnelParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
+  parsed->query.pixel_events = ConversionEventsByPixel();
   workers_.Post([this, request = std::move(*parsed), respond] {
     auto result =
         live_->Read([&](const query::Dataset& d) { return query::RunFunnel(d, request.query); });
@@ -1299,6 +1423,7 @@ void Api::Insights(HttpRequest& req, Responder& respond) {
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseInsightsParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
+  parsed->query.report.pixel_events = ConversionEventsByPixel();
   workers_.Post([this, request = std::move(*parsed), respond] {
     auto result =
         live_->Read([&](const query::Dataset& d) { return query::RunInsights(d, request.query); });

@@ -3,6 +3,7 @@
 // Routing is a flat table in api.cc; every handler answers exactly once through its Responder.
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -101,7 +102,15 @@ class Api final : public Handler {
   void MetricsPage(HttpRequest& req, Responder& respond);
   void DebugEvents(HttpRequest& req, Responder& respond);
 
+  // The {id} of an admin's /api/v1/pixels/{id}<suffix> call; nullopt once it has answered
+  // 401 (not admin) or 404 (no such pixel).
+  std::optional<std::string> AdminPixel(const HttpRequest& req, Responder& respond,
+                                        std::string_view suffix);
   void PixelLimitsPage(HttpRequest& req, Responder& respond);  // GET/PUT .../pixels/{id}/limits
+  // GET/PUT .../pixels/{id}/conversion_events
+  void PixelConversionEventsPage(HttpRequest& req, Responder& respond);
+  // Pixel id -> the events it counts as conversions (only pixels that set them), for queries.
+  std::map<std::string, std::vector<std::string>> ConversionEventsByPixel();
 
   // Takes `events` from the rate limits that apply (the client address's for anonymous calls,
   // the pixel's); when over one, counts the refusal and returns the seconds to wait and why.
@@ -129,7 +138,10 @@ class Api final : public Handler {
   RateLimiter client_buckets_, pixel_buckets_, server_buckets_;
   std::mutex limits_mu_;
   std::unordered_map<std::string, PixelLimits> pixel_limits_;  // guarded by limits_mu_: cache
-  std::function<HttpServerStats()> listener_stats_;            // may be empty: not rendered
+  std::mutex conversion_events_mu_;
+  // Guarded by conversion_events_mu_: the stored settings, read once (nullopt: not yet).
+  std::optional<std::map<std::string, std::vector<std::string>>> conversion_events_;
+  std::function<HttpServerStats()> listener_stats_;  // may be empty: not rendered
 };
 
 }  // namespace touchpoint::server

@@ -98,6 +98,7 @@ StatusOr<Advertiser> BuildAdvertiser(const Scenario& scenario, uint64_t seed, in
       int n = lead_n++;
       camp.name = kLeadCampaigns[n % 3];
       if (n >= 3) camp.name += " #" + std::to_string(n / 3 + 1);
+      camp.optimization_event = "SubmitForm";  // judged on the sign-ups it collects
     }
     size_t product = static_cast<size_t>(rng.Below(products.size()));
     for (int g = 0; g < 3; ++g) {

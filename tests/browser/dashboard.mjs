@@ -15,16 +15,14 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, fatal, finish, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
+import { check, fatal, finish, preconditions, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'dashboard');
 const DOCS_SHOTS = path.join(ROOT, 'docs', 'screenshots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ADMIN = 'dashboard-test-admin-' + crypto.randomBytes(8).toString('hex');
 const UPDATE_DOCS = process.argv.includes('--docs') || process.env.TP_UPDATE_DOCS === '1';
 const WIDE = { width: 1280, height: 900 };
@@ -39,18 +37,7 @@ function same(dom, api) {
 
 // --- Preconditions ------------------------------------------------------------------------------
 
-const binary = process.argv.slice(2).find((a) => !a.startsWith('--'));
-if (!binary) fatal('usage: node tests/browser/dashboard.mjs PATH/TO/touchpoint [--docs]');
-const BIN = path.resolve(binary);
-if (!fs.existsSync(BIN)) fatal(`touchpoint binary not found at ${BIN} (build it first)`);
-let chromium;
-try {
-  ({ chromium } = createRequire(path.join(ROOT, 'web', 'package.json'))('playwright-core'));
-} catch (e) {
-  fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
-        `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
-}
-if (!fs.existsSync(CHROMIUM)) fatal(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
+const { bin: BIN, chromium, executablePath: CHROMIUM } = preconditions(ROOT, 'node tests/browser/dashboard.mjs PATH/TO/touchpoint [--docs]');
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
 // --- Touchpoint -----------------------------------------------------------------------------------
@@ -505,7 +492,7 @@ async function part1(browser, tmp) {
       direct.status === 404 && funnelProbe.length === 1 && /not available/.test(await pg.textContent('#funnel-unavailable')),
       `GET /api/v1/funnel -> ${direct.status}; ${funnelProbe.length} probes`);
   } else {
-    const steps = 'impression,video_view_2s,click,PageView,AddToCart,InitiateCheckout,CompletePayment|Purchase|PlaceAnOrder';
+    const steps = 'impression,video_view_2s,click,PageView,AddToCart,InitiateCheckout,conversion';
     const res = await api('GET', `/api/v1/funnel?from=${FROM}&to=${TO}&tz=%2B00:00&steps=${encodeURIComponent(steps)}`);
     const shown = await pg.$$eval('#funnel-chart li', (lis) => lis.map((li) => li.dataset.value));
     check('funnel: the chart\'s steps equal the funnel API', st.state === 'ready' && res.status === 200 &&
@@ -534,9 +521,9 @@ async function part1(browser, tmp) {
     await ready(mock, 'funnel');
     const bars = await mock.$$eval('#funnel-chart li', (lis) => lis.map((li) => li.dataset.value).join());
     const q0 = new URLSearchParams(asked[0] || '');
-    check('funnel (API answered by the test): 7 steps impression -> ... -> purchase drawn with their counts, one request with only the funnel\'s parameters',
+    check('funnel (API answered by the test): 7 steps impression -> ... -> conversion drawn with their counts, one request with only the funnel\'s parameters',
       bars === '100,60,30,20,10,5,2' && asked.length === 1 && q0.get('steps') ===
-        'impression,video_view_2s,click,PageView,AddToCart,InitiateCheckout,CompletePayment|Purchase|PlaceAnOrder' &&
+        'impression,video_view_2s,click,PageView,AddToCart,InitiateCheckout,conversion' &&
       q0.get('from') === FROM && q0.get('to') === TO && !q0.has('model'), `${bars}; ${asked.join(' | ')}`);
     let r = await renderNo(mock);
     await mock.selectOption('#funnel-by', 'ad');

@@ -4,6 +4,8 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 let passed = 0;
 let failed = 0;
@@ -76,4 +78,24 @@ export async function stopTouchpoint(proc) {
   const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
   await gone;
   clearTimeout(t);
+}
+
+// What a browser test needs before it starts: the touchpoint binary named on the command line,
+// playwright-core from web/node_modules and Debian's chromium (CHROMIUM overrides its path).
+// Ends the run with a clear message when one is missing.
+export function preconditions(root, usage) {
+  const binary = process.argv.slice(2).find((a) => !a.startsWith('--'));
+  if (!binary) fatal(`usage: ${usage}`);
+  const bin = path.resolve(binary);
+  if (!fs.existsSync(bin)) fatal(`touchpoint binary not found at ${bin} (build it first)`);
+  let chromium;
+  try {
+    ({ chromium } = createRequire(path.join(root, 'web', 'package.json'))('playwright-core'));
+  } catch (e) {
+    fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
+          `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
+  }
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!fs.existsSync(executablePath)) fatal(`${executablePath} not found: apt-get install -y chromium (or set CHROMIUM)`);
+  return { bin, chromium, executablePath };
 }

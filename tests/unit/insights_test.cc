@@ -164,8 +164,14 @@ TEST_F(InsightsTest, AdWithClicksButNoPurchasesAgainstItsAdGroup) {
                                         query::stats::RatioMarginPValue(2, 100, 16, 80, 1.25)));
   EXPECT_GE(f->p_adjusted, f->p_value);
   EXPECT_LE(f->p_adjusted, 0.05);
-  EXPECT_GT(*f->posterior, 0.999);                 // P(a1's conversion rate is below its peers')
-  EXPECT_DOUBLE_EQ(f->money_at_stake, 120 * 0.9);  // spend x (1 - 0.1)
+  EXPECT_GT(*f->posterior, 0.999);  // P(a1's conversion rate is below its peers')
+  // Money at stake (docs/insights.md#money-at-stake): the share of a1's spend its CVR gap stands
+  // for, at the interval's end nearest 1. Katz: 0.1 x exp(1.96 x sqrt(1/2 - 1/100 + 1/16 - 1/80))
+  // = 0.42215; 120 x (1 - 0.42215) is at stake.
+  const double katz_high =
+      0.1 * std::exp(1.959963984540054 * std::sqrt(0.5 - 0.01 + 0.0625 - 0.0125));
+  EXPECT_NEAR(f->ci_high, katz_high, 1e-9);
+  EXPECT_NEAR(f->money_at_stake, 120 * (1 - katz_high), 1e-9);
   EXPECT_NE(f->title.find("a1"), std::string::npos);
   EXPECT_NE(f->title.find("landing page"), std::string::npos);
   // Its peers are not flagged, and none of the ads converts too little for its spend.
@@ -230,7 +236,9 @@ TEST_F(InsightsTest, WeakHookAgainstVideoPeers) {
   EXPECT_DOUBLE_EQ(Number(*f, "hook_rate"), 0.3);
   EXPECT_DOUBLE_EQ(Number(*f, "peer_hook_rate"), 0.8);
   EXPECT_NEAR(f->effect, 0.375, 1e-12);
-  EXPECT_NEAR(f->money_at_stake, 200 * 0.625, 1e-9);
+  // A hook rate is attention, not conversions: nothing at stake by itself
+  // (docs/insights.md#money-at-stake); the finding ranks by its p-value among those with none.
+  EXPECT_EQ(f->money_at_stake, 0);
   EXPECT_EQ(Find(r, "weak_hook", {"ad", "a2"}), nullptr);
 }
 
@@ -251,7 +259,9 @@ TEST_F(InsightsTest, SpendWithoutConversionsAgainstTheCampaignsCostPerConversion
   EXPECT_DOUBLE_EQ(Number(*f, "expected_conversions"), 30);
   EXPECT_NEAR(f->p_value, std::exp(-24.0), 1e-20);
   EXPECT_NEAR(Number(*f, "p_equal"), std::exp(-30.0), 1e-25);
-  EXPECT_DOUBLE_EQ(f->money_at_stake, 300);
+  // Money at stake: the spend less the share the interval's upper end would still convert,
+  // 300 x (1 - (-ln 0.025) / 30).
+  EXPECT_NEAR(f->money_at_stake, 300 * (1 + std::log(0.025) / 30), 1e-9);
   EXPECT_EQ(f->effect, 0);
   EXPECT_NEAR(f->ci_high, -std::log(0.025) / 30, 1e-12);
   // b1's peer is b2 alone (its ad group): 100 per 10 -> 10; 3 expected; not unlikely enough.

@@ -3,7 +3,7 @@
 import './styles.css';
 import { ApiError, catalog, get, token } from './api.js';
 import { clear, h, select } from './dom.js';
-import { MODELS } from './metrics.js';
+import { CONVERSION_EVENTS, MODELS } from './metrics.js';
 import { addDays, globalState, GLOBAL_KEYS, href, localToday, parseHash, reportQuery, daysBetween } from './state.js';
 import overview from './pages/overview.js';
 import performance from './pages/performance.js';
@@ -12,9 +12,10 @@ import creatives from './pages/creatives.js';
 import compare from './pages/compare.js';
 import funnel from './pages/funnel.js';
 import events from './pages/events.js';
+import insights from './pages/insights.js';
 
-const PAGES = { overview, performance, audience, creatives, compare, funnel, events };
-const NAV = ['overview', 'performance', 'audience', 'creatives', 'compare', 'funnel', 'events'];
+const PAGES = { overview, insights, performance, audience, creatives, compare, funnel, events };
+const NAV = ['overview', 'insights', 'performance', 'audience', 'creatives', 'compare', 'funnel', 'events'];
 
 let renderCount = 0;
 let cleanup = null;
@@ -78,6 +79,9 @@ function renderControls(st, params, show) {
     h('label', { class: 'ctl' }, h('span', null, 'To'),
       h('input', { type: 'date', id: 'to', value: st.to, min: st.from,
         onchange: (e) => e.target.value && setParams({ from: st.from, to: e.target.value }) })),
+    show !== 'range' && h('label', { class: 'ctl' }, h('span', null, 'Conversion'),
+      select(CONVERSION_EVENTS.some(([k]) => k === st.event) ? CONVERSION_EVENTS : [...CONVERSION_EVENTS, [st.event, st.event]],
+        st.event, (v) => setParams({ event: v }), { id: 'event', title: "Which event counts as a conversion. Each campaign's own: its optimisation event, else its pixel's conversion events, else purchases." })),
     attribution && h('label', { class: 'ctl' }, h('span', null, 'Model'),
       select(MODELS, st.model, (v) => setParams({ model: v === 'last_touch' ? '' : v }), { id: 'model' })),
     attribution && h('label', { class: 'ctl' }, h('span', null, 'Click window'),
@@ -159,6 +163,7 @@ async function route() {
     st, params,
     current: () => n === renderCount,
     report: (extra) => get('/api/v1/report?' + reportQuery(st, extra)),
+    insights: (extra) => get('/api/v1/insights?' + reportQuery(st, extra)),
     catalog,
     href: (p, extra) => href(p, params, extra),
     setParams,

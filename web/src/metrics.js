@@ -55,3 +55,17 @@ export const modelLabel = (m) => (MODELS.find(([k]) => k === m) || [m, m])[1];
 
 export const AGES = ['13-17', '18-24', '25-34', '35-44', '45-54', '55+'];
 export const GENDERS = ['female', 'male', 'unknown'];
+
+// The conversion-event picker: '' judges each campaign on its own event (its optimisation
+// event, else its pixel's conversion events, else purchases; docs/metrics.md).
+export const CONVERSION_EVENTS = [
+  ['', "Each campaign's own"],
+  ['CompletePayment', 'Purchases'],
+  ['CompleteRegistration', 'Registrations'],
+  ['SubmitForm', 'Form submissions'],
+  ['Lead', 'Leads'],
+  ['Subscribe', 'Subscriptions'],
+  ['AddToCart', 'Add to cart'],
+  ['InitiateCheckout', 'Checkouts'],
+];
+export const eventLabel = (e) => (CONVERSION_EVENTS.find(([k]) => k === e) || [e, e])[1];

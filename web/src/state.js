@@ -1,6 +1,7 @@
 // The URL is the state: #/page?from=2026-01-01&to=2026-01-14&model=linear&... Global keys apply
-// to every page (date range and attribution settings); other keys belong to the page.
-export const GLOBAL_KEYS = ['from', 'to', 'model', 'cw', 'vw', 'basis'];
+// to every page (date range, attribution settings and the conversion event: empty = each
+// campaign judged on its own event); other keys belong to the page.
+export const GLOBAL_KEYS = ['from', 'to', 'model', 'cw', 'vw', 'basis', 'event'];
 export const DEFAULT_DAYS = 14;
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -44,7 +45,8 @@ export function globalState(params) {
   const cw = params.get('cw') || '';
   const vw = params.get('vw') ?? '';
   const basis = params.get('basis') === 'real_time' ? 'real_time' : 'touch';
-  return { from, to, model, cw, vw, basis, tz: tzOffset() };
+  const event = /^[A-Za-z0-9_ .-]{1,100}$/.test(params.get('event') || '') ? params.get('event') : '';
+  return { from, to, model, cw, vw, basis, event, tz: tzOffset() };
 }
 
 // The previous period of the same length, just before `from`.
@@ -64,6 +66,7 @@ export function reportQuery(st, extra = {}) {
   if (st.cw) p.set('click_window', st.cw);
   if (st.vw !== '') p.set('view_window', st.vw);
   p.set('basis', st.basis);
+  if (st.event) p.set('event', st.event);
   for (const [k, v] of Object.entries(extra)) {
     if (v == null || v === '') p.delete(k);
     else p.set(k, v);

@@ -5,14 +5,16 @@ import { ApiError, get } from '../api.js';
 import { card, emptyState, unknownLabel } from '../components.js';
 import { h, select } from '../dom.js';
 import { DASH, format } from '../format.js';
+import { eventLabel } from '../metrics.js';
 
-const PURCHASE = 'CompletePayment|Purchase|PlaceAnOrder';
+// The last step is the conversion: each person's campaign's own event, or the picked one.
+const CONVERSION = 'conversion';
 const STEP_SETS = {
-  video: ['impression', 'video_view_2s', 'click', 'PageView', 'AddToCart', 'InitiateCheckout', PURCHASE],
-  click: ['impression', 'click', 'PageView', 'AddToCart', 'InitiateCheckout', PURCHASE],
+  video: ['impression', 'video_view_2s', 'click', 'PageView', 'AddToCart', 'InitiateCheckout', CONVERSION],
+  click: ['impression', 'click', 'PageView', 'AddToCart', 'InitiateCheckout', CONVERSION],
 };
 const LABELS = { impression: 'Impression', video_play: 'Video play', video_view_2s: 'Video view (2 s)', video_view_6s: 'Video view (6 s)',
-  click: 'Click', PageView: 'Landing', AddToCart: 'Add to cart', InitiateCheckout: 'Checkout', [PURCHASE]: 'Purchase' };
+  click: 'Click', PageView: 'Landing', AddToCart: 'Add to cart', InitiateCheckout: 'Checkout', [CONVERSION]: 'Conversion' };
 const stepLabel = (s) => LABELS[s] || s.replace(/\|/g, ' or ');
 const BREAKDOWNS = [['', 'All ads'], ['campaign', 'By campaign'], ['adgroup', 'By ad group'], ['ad', 'By ad'], ['format', 'By format'],
   ['age', 'By age'], ['gender', 'By gender'], ['placement', 'By placement'], ['os', 'By OS']];
@@ -40,7 +42,7 @@ function funnelChart(labels, steps) {
 function unavailable() {
   return h('div', { class: 'page-funnel' }, h('div', { class: 'card', id: 'funnel-unavailable' },
     emptyState('Funnel reports are not available on this server yet',
-      'This Touchpoint does not serve GET /api/v1/funnel. On a version that does, this page shows impression → video view → click → landing → add to cart → checkout → purchase for all ads, or by ad or audience segment.'),
+      'This Touchpoint does not serve GET /api/v1/funnel. On a version that does, this page shows impression → video view → click → landing → add to cart → checkout → conversion for all ads, or by ad or audience segment.'),
     h('ol', { class: 'funnel ghost', 'aria-hidden': 'true' }, STEP_SETS.video.map((s, i) => h('li', null,
       h('span', { class: 'funnel-label' }, stepLabel(s)),
       h('span', { class: 'funnel-bar' }, h('span', { class: 'bar-fill', style: { width: `${100 - i * 13}%` } })))))));
@@ -55,6 +57,7 @@ export default {
     const set = params.get('steps') === 'click' ? 'click' : 'video';
     const breakdown = BREAKDOWNS.some(([k]) => k && k === params.get('by')) ? params.get('by') : '';
     const q = new URLSearchParams({ from: st.from, to: st.to, tz: st.tz, steps: STEP_SETS[set].join(',') });
+    if (st.event) q.set('event', st.event);
     if (breakdown) q.set('breakdown', breakdown);
     let res;
     try {
@@ -78,7 +81,7 @@ export default {
       h('label', { class: 'ctl inline' }, h('span', null, 'Show'), select(BREAKDOWNS, breakdown, (v) => ctx.setParams({ by: v, group: '' }), { id: 'funnel-by' })));
     const chartCard = card(shown ? `Funnel: ${nameOf(shown.value)}` : 'Funnel, all ads', funnelChart(labels, (shown || res.total).steps), {
       id: 'funnel', actions: pickers,
-      note: `People (identity clusters) whose first step is in the range and who took each later step in order within ${secs(res.window_ms)}${res.same_ad ? ', ad steps on the same ad' : ''}. Purchase = ${PURCHASE.replace(/\|/g, ', ')}.`,
+      note: `People (identity clusters) whose first step is in the range and who took each later step in order within ${secs(res.window_ms)}${res.same_ad ? ', ad steps on the same ad' : ''}. Conversion = ${st.event ? eventLabel(st.event) + ` (${st.event})` : "each campaign's own event (its optimisation event, else its pixel's conversion events, else purchases)"}.`,
     });
     if (!breakdown) return h('div', { class: 'page-funnel' }, chartCard);
     const table = h('div', { class: 'table-wrap' }, h('table', { class: 'data', id: 'funnel-groups' },

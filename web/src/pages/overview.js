@@ -6,6 +6,7 @@ import { h, select } from '../dom.js';
 import { change, format, formatChange } from '../format.js';
 import { METRICS, modelLabel } from '../metrics.js';
 import { addDays, daysBetween, previousPeriod } from '../state.js';
+import { findingItem, insightsRange, INSIGHTS_DAYS, noFindings } from './insights.js';
 
 const KPIS = ['spend', 'impressions', 'reach', 'clicks', 'conversions', 'value', 'cpa', 'roas'];
 const CHARTABLE = ['conversions', 'spend', 'value', 'impressions', 'reach', 'clicks', 'ctr', 'cvr_click', 'cpa', 'roas',
@@ -30,10 +31,12 @@ export default {
   async render(ctx) {
     const { st, params } = ctx;
     const prevRange = previousPeriod(st);
-    const [cur, prev, daily] = await Promise.all([
+    const [cur, prev, daily, found, cat] = await Promise.all([
       ctx.report({ metrics: KPIS.join(',') }),
       ctx.report({ metrics: KPIS.join(','), from: prevRange.from, to: prevRange.to }),
       ctx.report({ dimensions: 'day', metrics: CHARTABLE.join(','), sort: 'day' }),
+      ctx.insights({ limit: 3, ...insightsRange(st, params) }).catch(() => null),  // left out if they fail
+      ctx.catalog().catch(() => null),
     ]);
     const days = [];
     for (let d = st.from; d <= st.to; d = addDays(d, 1)) days.push(d);
@@ -66,6 +69,11 @@ export default {
       h('p', { class: 'lede' }, `${st.from} – ${st.to} (${len} day${len > 1 ? 's' : ''}), ${modelLabel(st.model)} attribution, compared with ${prevRange.from} – ${prevRange.to}.`),
       h('div', { class: 'kpis', id: 'kpis' }, KPIS.map((k) => kpiCard(k, cur.totals, prev.totals, prevRange))),
       card('By day', chartBox, { id: 'by-day', actions: pick,
-        note: un > 0 ? `${format('conv', un)} conversion${un === 1 ? '' : 's'} in this range had no ad touch within the attribution windows.` : null }));
+        note: un > 0 ? `${format('conv', un)} conversion${un === 1 ? '' : 's'} in this range had no ad touch within the attribution windows.` : null }),
+      found && card('Top insights', found.findings.length
+        ? h('ol', { class: 'findings', id: 'overview-findings' }, found.findings.map((f) => findingItem(ctx, f, cat, { compact: true, range: insightsRange(st, params) })))
+        : noFindings(found), { id: 'overview-insights',
+        actions: h('a', { href: ctx.href('insights', params.get('from') || params.get('to') ? {} : insightsRange(st, params)), id: 'all-insights' }, found.total_findings > found.findings.length ? `All ${found.total_findings} findings` : 'Insights'),
+        note: `${params.get('from') || params.get('to') ? '' : `Over the last ${INSIGHTS_DAYS} days. `}Ranked by money at stake. Click through for the size, interval, sample and the rows each is about.` }));
   },
 };
