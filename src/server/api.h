@@ -93,6 +93,10 @@ class Api final : public Handler {
   void Funnel(HttpRequest& req, Responder& respond);    // GET /api/v1/funnel
   void Insights(HttpRequest& req, Responder& respond);  // GET /api/v1/insights
   void MetricsPage(HttpRequest& req, Responder& respond);
+  void Healthz(HttpRequest& req, Responder& respond);  // "ok", or "loading" with the progress
+  // While the stored events are being loaded (LiveDataset::loaded()), answers 503 with
+  // Retry-After and the progress (docs/api.md#loading) and returns true.
+  bool AnswerIfLoading(Responder& respond);
   void DebugEvents(HttpRequest& req, Responder& respond);
 
   void PixelLimitsPage(HttpRequest& req, Responder& respond);  // GET/PUT .../pixels/{id}/limits
