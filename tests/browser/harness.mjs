@@ -41,13 +41,15 @@ export async function waitFor(fn, { timeoutMs = 15000, everyMs = 50 } = {}) {
 
 // Starts `BINARY serve` on DIR/data and a free port, its output in LOGPATH. Resolves to
 // { proc, base } once it listens, or { proc, error } when it died or wrote no port file in time.
-export async function startTouchpoint({ binary, dir, admin, logPath, timeoutMs = 20000 }) {
+// `args`: more `serve` flags.
+export async function startTouchpoint({ binary, dir, admin, logPath, timeoutMs = 20000, args = [] }) {
   const dataDir = `${dir}/data`;
   const portFile = `${dir}/port`;
   fs.mkdirSync(dataDir, { recursive: true });
+  fs.rmSync(portFile, { force: true });  // (a restart on the same directory)
   const log = fs.openSync(logPath, 'w');
   const proc = spawn(binary, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0',
-    '--port-file', portFile, '--admin-token', admin], { stdio: ['ignore', log, log] });
+    '--port-file', portFile, '--admin-token', admin, ...args], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exited = null;
   proc.on('exit', (code, sig) => { exited = `exited (${sig || code})`; });
