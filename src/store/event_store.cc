@@ -1113,46 +1113,46 @@ Status EventStore::ScanAll(
   return st;
 }
 
-namespace {
-
-// One stored row, parsed, to `visit` (the body is docs/formats.md's form).
-Status VisitRow(const Statement& q,
-                const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) {
-  const auto seq = static_cast<uint64_t>(q.Int(0));
-  if (q.Int(2) == kKindSite) {
-    auto ev = ingest::SiteEventFromJson(q.Text(3));
-    if (!ev.ok()) return Internal("event " + std::to_string(seq) + ": " + ev.status().message());
-    visit(seq, q.Int(1), StoredEvent(std::move(*ev)));
-  } else {
-    auto ev = ingest::AdEventFromJson(q.Text(3));
-    if (!ev.ok()) return Internal("event " + std::to_string(seq) + ": " + ev.status().message());
-    visit(seq, q.Int(1), StoredEvent(std::move(*ev)));
-  }
-  return OkStatus();
-}
-
-}  // namespace
-
 StatusOr<uint64_t> EventStore::ScanChunk(
     uint64_t after_seq, uint64_t last_seq, size_t max_events,
     const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
-  auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
-  if (!db.ok()) return db.status();
-  auto q = db->Prepare(
-      "SELECT seq, received_ms, kind, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq "
-      "LIMIT ?");
-  if (!q.ok()) return q.status();
-  q->Bind(1, static_cast<int64_t>(after_seq))
-      .Bind(2, static_cast<int64_t>(std::min<uint64_t>(last_seq, INT64_MAX)))
-      .Bind(3, static_cast<int64_t>(std::min<size_t>(max_events, INT64_MAX)));
-  uint64_t last = after_seq;
-  Status st;
-  while (q->Step(&st)) {
-    TP_RETURN_IF_ERROR(VisitRow(*q, visit));
-    last = static_cast<uint64_t>(q->Int(0));
+  struct Row {
+    uint64_t seq;
+    int64_t received_ms, kind;
+    std::string body;
+  };
+  std::vector<Row> rows;
+  {
+    auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
+    if (!db.ok()) return db.status();
+    auto q = db->Prepare(
+        "SELECT seq, received_ms, kind, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq "
+        "LIMIT ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, static_cast<int64_t>(after_seq))
+        .Bind(2, static_cast<int64_t>(std::min<uint64_t>(last_seq, INT64_MAX)))
+        .Bind(3, static_cast<int64_t>(std::min<size_t>(max_events, INT64_MAX)));
+    rows.reserve(std::min<size_t>(max_events, 1 << 16));
+    Status st;
+    while (q->Step(&st))
+      rows.push_back(
+          Row{static_cast<uint64_t>(q->Int(0)), q->Int(1), q->Int(2), std::string(q->Text(3))});
+    if (!st.ok()) return st;
+  }  // the read transaction ends here: the parsing below (most of the time) holds no snapshot
+  for (const Row& row : rows) {
+    if (row.kind == kKindSite) {
+      auto ev = ingest::SiteEventFromJson(row.body);
+      if (!ev.ok())
+        return Internal("event " + std::to_string(row.seq) + ": " + ev.status().message());
+      visit(row.seq, row.received_ms, StoredEvent(std::move(*ev)));
+    } else {
+      auto ev = ingest::AdEventFromJson(row.body);
+      if (!ev.ok())
+        return Internal("event " + std::to_string(row.seq) + ": " + ev.status().message());
+      visit(row.seq, row.received_ms, StoredEvent(std::move(*ev)));
+    }
   }
-  if (!st.ok()) return st;
-  return last;
+  return rows.empty() ? after_seq : rows.back().seq;
 }
 
 StatusOr<EventStore::SeqRange> EventStore::CommittedSeqRange() const {

@@ -185,10 +185,11 @@ class EventStore {
   Status ScanAll(const std::function<void(uint64_t seq, int64_t received_ms, const StoredEvent&)>&
                      visit) const;
   // Visits, parsed and in seq order, the stored events with `after_seq` < seq <= `last_seq`, at
-  // most `max_events` of them, in one short read transaction on a connection of its own: a load
-  // in chunks never holds a snapshot for long (a long one keeps the WAL from starting over, and
-  // the checkpointer would then hold the writer off). Returns the last seq visited (`after_seq`
-  // when none). Any thread, concurrently with writes.
+  // most `max_events` of them. They are read in one short read transaction on a connection of
+  // its own and parsed after it ended: a load in chunks never holds a snapshot for long (a long
+  // one keeps the WAL from starting over, and a checkpoint restart waiting for it holds the
+  // writer off). Returns the last seq visited (`after_seq` when none). Any thread, concurrently
+  // with writes.
   StatusOr<uint64_t> ScanChunk(uint64_t after_seq, uint64_t last_seq, size_t max_events,
                                const std::function<void(uint64_t seq, int64_t received_ms,
                                                         const StoredEvent&)>& visit) const;
