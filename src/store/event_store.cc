@@ -1157,15 +1157,17 @@ StatusOr<uint64_t> EventStore::ScanChunk(
 
 StatusOr<EventStore::SeqRange> EventStore::CommittedSeqRange() const {
   std::lock_guard lock(mu_db_);
-  auto q = db_.Prepare("SELECT min(seq), max(seq) FROM events");
-  if (!q.ok()) return q.status();
-  Status st;
+  // Two queries: SQLite reads min() or max() alone from the end of the primary key, but both in
+  // one query with a scan of the whole table.
   SeqRange range;
-  if (q->Step(&st)) {
-    range.first_seq = static_cast<uint64_t>(q->Int(0));  // NULL (empty) reads as 0
-    range.last_seq = static_cast<uint64_t>(q->Int(1));
+  for (auto [sql, out] : {std::pair{"SELECT min(seq) FROM events", &range.first_seq},
+                          std::pair{"SELECT max(seq) FROM events", &range.last_seq}}) {
+    auto q = db_.Prepare(sql);
+    if (!q.ok()) return q.status();
+    Status st;
+    if (q->Step(&st)) *out = static_cast<uint64_t>(q->Int(0));  // NULL (empty) reads as 0
+    if (!st.ok()) return st;
   }
-  if (!st.ok()) return st;
   return range;
 }
 
