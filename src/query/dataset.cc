@@ -423,14 +423,18 @@ size_t LiveDataset::pending() const {
 
 void LiveDataset::ApplierLoop() {
   for (;;) {
+    // While a load runs, the queue waits for it (the load applies it at its end): no early
+    // wake-up then, however long the queue, or this thread would spin.
+    auto loading = [this] { return state_.load(std::memory_order_acquire) == kLoadingState; };
     {
       std::unique_lock lock(pending_mu_);
-      pending_cv_.wait_for(lock, std::chrono::milliseconds(200),
-                           [&] { return stopping_ || pending_events_ >= kApplyBatch; });
+      pending_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] {
+        return stopping_ || (pending_events_ >= kApplyBatch && !loading());
+      });
       if (stopping_) return;
       if (pending_.empty() && !pending_catalog_ && !pending_spend_) continue;
     }
-    if (state_.load(std::memory_order_acquire) == kLoadingState) continue;  // applied by the load
+    if (loading()) continue;
     std::lock_guard lock(query_mu_);
     Drain();
   }
