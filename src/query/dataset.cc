@@ -255,20 +255,6 @@ DatasetStats Dataset::Stats() const {
 
 // --- LiveDataset -------------------------------------------------------------------------------
 
-const char* LoadStateName(LoadProgress::State state) {
-  switch (state) {
-    case LoadProgress::State::kNotStarted:
-      return "not_started";
-    case LoadProgress::State::kLoading:
-      return "loading";
-    case LoadProgress::State::kLoaded:
-      return "loaded";
-    case LoadProgress::State::kFailed:
-      return "failed";
-  }
-  return "unknown";
-}
-
 namespace {
 
 int64_t SteadyNowNs() {

@@ -118,7 +118,6 @@ struct LoadProgress {
   double percent = 0;  // events_loaded / events_total, below 100 until the load is done
   double seconds = 0;  // since the load started; its duration once done
 };
-const char* LoadStateName(LoadProgress::State state);  // "not_started", "loading", ...
 
 struct LoadOptions {
   size_t chunk_events = 65536;  // stored events read per short read transaction
