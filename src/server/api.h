@@ -54,7 +54,9 @@ struct ApiOptions {
 
 class Api final : public Handler {
  public:
-  // `live` (may be null: no reports) is the in-memory dataset the report endpoints read.
+  // `live` (may be null: no reports) is the in-memory dataset the report endpoints read; until its
+  // owner has loaded it (LiveDataset::LoadFrom, or StartLoad and the load is done), they answer
+  // 503 "loading".
   Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock, ApiOptions options);
   ~Api() override;
 
