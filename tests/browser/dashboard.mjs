@@ -15,11 +15,10 @@
 import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, fatal, finish, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
+import { check, fatal, finish, requireBrowserTest, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'dashboard');
@@ -40,17 +39,9 @@ function same(dom, api) {
 // --- Preconditions ------------------------------------------------------------------------------
 
 const binary = process.argv.slice(2).find((a) => !a.startsWith('--'));
-if (!binary) fatal('usage: node tests/browser/dashboard.mjs PATH/TO/touchpoint [--docs]');
-const BIN = path.resolve(binary);
-if (!fs.existsSync(BIN)) fatal(`touchpoint binary not found at ${BIN} (build it first)`);
-let chromium;
-try {
-  ({ chromium } = createRequire(path.join(ROOT, 'web', 'package.json'))('playwright-core'));
-} catch (e) {
-  fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
-        `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
-}
-if (!fs.existsSync(CHROMIUM)) fatal(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
+const BIN = binary && path.resolve(binary);
+const chromium = requireBrowserTest({ root: ROOT, binary: BIN, chromiumPath: CHROMIUM,
+  usage: 'usage: node tests/browser/dashboard.mjs PATH/TO/touchpoint [--docs]' });
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
 // --- Touchpoint -----------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 
 let passed = 0;
 let failed = 0;
@@ -24,6 +26,23 @@ export function fatal(msg) {
   console.error(`error: ${msg}`);
   failed++;
   finish(2);
+}
+
+// What every browser test needs: the touchpoint binary (`binary`, resolved; `usage` when missing),
+// playwright-core in ROOT/web/node_modules and Chromium at `chromiumPath`. Exits with a message
+// saying how to get what is missing; returns playwright's `chromium`.
+export function requireBrowserTest({ root, binary, usage, chromiumPath }) {
+  if (!binary) fatal(usage);
+  if (!fs.existsSync(binary)) fatal(`touchpoint binary not found at ${binary} (build it first)`);
+  let chromium;
+  try {
+    ({ chromium } = createRequire(path.join(root, 'web', 'package.json'))('playwright-core'));
+  } catch (e) {
+    fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
+          `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
+  }
+  if (!fs.existsSync(chromiumPath)) fatal(`${chromiumPath} not found: apt-get install -y chromium (or set CHROMIUM)`);
+  return chromium;
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

@@ -9,11 +9,10 @@
 // test creates it): no timing decides what the test sees.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, fatal, finish, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
+import { check, finish, requireBrowserTest, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'loading');
@@ -22,16 +21,8 @@ const ADMIN = 'loading-test-admin-' + crypto.randomBytes(8).toString('hex');
 const STORED = 30;
 
 const binary = process.argv[2] && path.resolve(process.argv[2]);
-if (!binary) fatal('usage: node tests/browser/loading.mjs PATH/TO/touchpoint');
-if (!fs.existsSync(binary)) fatal(`touchpoint binary not found at ${binary} (build it first)`);
-let chromium;
-try {
-  ({ chromium } = createRequire(path.join(ROOT, 'web', 'package.json'))('playwright-core'));
-} catch (e) {
-  fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
-        `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
-}
-if (!fs.existsSync(CHROMIUM)) fatal(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
+const chromium = requireBrowserTest({ root: ROOT, binary, chromiumPath: CHROMIUM,
+  usage: 'usage: node tests/browser/loading.mjs PATH/TO/touchpoint' });
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
 const api = (base) => async (method, p, body) => {
