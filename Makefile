@@ -66,7 +66,8 @@ fuzz-smoke: fuzz-build
 browser-test: build
 	@st=0; node tests/browser/run.mjs $(BUILD)/src/touchpoint || st=1; \
 	  node tests/browser/dashboard.mjs $(BUILD)/src/touchpoint || st=1; \
-	  node tests/browser/insights.mjs $(BUILD)/src/touchpoint || st=1; exit $$st
+	  node tests/browser/insights.mjs $(BUILD)/src/touchpoint || st=1; \
+	  node tests/browser/loading.mjs $(BUILD)/src/touchpoint || st=1; exit $$st
 
 bench:
 	@scripts/bootstrap.sh --bench

@@ -19,6 +19,8 @@ fi
 cat <<TXT
 
   Touchpoint — starting on ${url}/  (data in ${data}; Ctrl-C stops it cleanly)
+  It collects events at once; reports and the dashboard show "loading" with a progress bar
+  until the stored events are read into memory (a few seconds; docs/operations.md#start-up).
 
   Try it, in another terminal (the admin token is printed below and kept in ${data}/admin_token):
     T=\$(cat ${data}/admin_token)

@@ -28,6 +28,9 @@ struct ServeFlags {
   std::string rate_limit_client, rate_limit_pixel, rate_limit_server;
   size_t max_request_memory_mb = 256;  // request bodies in flight, over all connections
   size_t min_request_rate = 4096;      // bytes/s a request must arrive at (0: no minimum)
+  // Tests only (hidden from --help): the start-up load of stored events stops halfway (in
+  // chunks of a few events) until this file exists, so a test can see the "loading" state.
+  std::string testing_hold_load_until;
 };
 int Serve(const ServeFlags& flags);
 

@@ -69,6 +69,10 @@ int main(int argc, char** argv) {
   s->add_option("--log-format", serve.log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
+  // For the browser tests only: no group, so --help does not list it.
+  s->add_option("--testing-hold-load-until", serve.testing_hold_load_until,
+                "Tests only: hold the start-up load halfway until this file exists")
+      ->group("");
   s->callback([&] { std::exit(Serve(serve)); });
 
   auto* imp = app.add_subcommand("import", "Load the catalog or daily spend from a file");

@@ -1,15 +1,20 @@
 #include <fcntl.h>
+#include <openssl/rand.h>
+#include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <thread>
 #include <tuple>
 
 #include "cli/commands.h"
@@ -149,20 +154,23 @@ int Serve(const ServeFlags& flags) {
   sopts.data_dir = flags.data_dir;
   sopts.synchronous_full = flags.fsync;
   sopts.recover = flags.recover;
+  const auto open_start = std::chrono::steady_clock::now();
   auto store = store::EventStore::Open(sopts, &clock);
   if (!store.ok()) {
     spdlog::error("cannot open the data directory: {}", store.status().message());
     return 1;
   }
-  // The in-memory columns: subscribe to commits first, then load what is stored, so nothing
-  // committed in between is missed (events already loaded are skipped by seq).
+  spdlog::info(
+      "opened the data directory in {:.0f} ms",
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - open_start)
+          .count());
+  // The in-memory columns, loaded in the background once the server listens: subscribe to
+  // commits first, so that everything committed during the load is queued and applied after it
+  // (LiveDataset says how each event is counted once).
+  std::atomic<bool> load_failed{false}, stopping{false};  // (outlive the loader, joined by live)
   query::LiveDataset live(flags.max_cluster_size);
   (*store)->SetCommitListener(
       [&live](std::vector<store::CommittedBatch> b) { live.OnCommit(std::move(b)); });
-  if (Status st = live.LoadFrom(**store); !st.ok()) {
-    spdlog::error("cannot load stored events: {}", st.message());
-    return 1;
-  }
   bool generated = false;
   auto token = ResolveAdminToken(flags, generated);
   if (!token.ok()) {
@@ -214,6 +222,27 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("{}", st.message());
     return 1;
   }
+  // Listening: now read the stored events into memory. Reports answer 503 "loading" until then;
+  // a load that fails stops the server (exit status 1), as it stopped the start before.
+  query::LoadOptions lopts;
+  lopts.done = [&load_failed](const Status& st) {
+    if (st.ok() || st.code() == StatusCode::kUnavailable) return;  // (stopped: shutting down)
+    load_failed = true;
+    ::kill(::getpid(), SIGTERM);  // taken by sigwait below
+  };
+  if (!flags.testing_hold_load_until.empty()) {
+    lopts.chunk_events = 4;
+    lopts.before_chunk_for_testing = [&flags, &stopping, held = false](uint64_t loaded,
+                                                                       uint64_t total) mutable {
+      if (held || loaded * 2 < total) return;
+      held = true;
+      spdlog::warn("--testing-hold-load-until: holding the load at {} of {} events until {} exists",
+                   loaded, total, flags.testing_hold_load_until);
+      while (!stopping && !std::filesystem::exists(flags.testing_hold_load_until))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    };
+  }
+  live.StartLoad(**store, std::move(lopts));
   std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
                     ":" + std::to_string(http.port());
   spdlog::info("listening on {} (data: {}, {} pixels, {} ads in catalog)", url,
@@ -230,14 +259,18 @@ int Serve(const ServeFlags& flags) {
   }
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  if (!load_failed)
+    spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  else
+    spdlog::error("stopping: the stored events could not be loaded (above)");
+  stopping = true;
   http.Stop();
   (*store)->Close();
   (*store)->SetCommitListener(nullptr);
   auto stats = (*store)->Stats();
   spdlog::info("stopped cleanly: {} events committed in {} commits this run",
                stats.committed_events, stats.commits);
-  return 0;
+  return load_failed ? 1 : 0;
 }
 
 }  // namespace touchpoint::cli

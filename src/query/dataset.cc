@@ -8,6 +8,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/check.h"
+
 namespace touchpoint::query {
 
 using identity::IdentifierHash;
@@ -253,26 +255,118 @@ DatasetStats Dataset::Stats() const {
 
 // --- LiveDataset -------------------------------------------------------------------------------
 
-Status LiveDataset::LoadFrom(const store::EventStore& store) {
-  std::lock_guard lock(query_mu_);
+namespace {
+
+int64_t SteadyNowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Status LiveDataset::LoadFrom(const store::EventStore& store, LoadOptions options) {
+  state_.store(kLoadingState, std::memory_order_release);
+  return Load(store, options);
+}
+
+void LiveDataset::StartLoad(const store::EventStore& store, LoadOptions options) {
+  TP_CHECK(!loader_.joinable());
+  state_.store(kLoadingState, std::memory_order_release);  // loaded() is false from here on
+  loader_ = std::thread([this, &store, options = std::move(options)] {
+    pthread_setname_np(pthread_self(), "tp-loader");
+    Status st = Load(store, options);
+    if (!st.ok() && !stop_load_.load(std::memory_order_relaxed))
+      spdlog::error("cannot load stored events: {}", st.message());
+    if (options.done) options.done(st);
+  });
+}
+
+Status LiveDataset::Load(const store::EventStore& store, const LoadOptions& options) {
+  load_start_ns_.store(SteadyNowNs(), std::memory_order_relaxed);
+  auto finish = [&](Status st) {
+    load_end_ns_.store(SteadyNowNs(), std::memory_order_relaxed);
+    {
+      std::lock_guard lock(load_mu_);
+      state_.store(st.ok() ? kLoadedState : kFailedState, std::memory_order_release);
+    }
+    load_cv_.notify_all();
+    return st;
+  };
+  std::lock_guard lock(query_mu_);  // queries and the applier wait for the load
+  // Whatever the applier applied before this point was committed before the seq range below is
+  // read, so the chunks read it again: start from nothing.
+  data_ = Dataset(data_.max_cluster_size());
   data_.SetCatalog(store.GetCatalog());
   auto spend = store.GetSpend();
-  if (!spend.ok()) return spend.status();
+  if (!spend.ok()) return finish(spend.status());
   data_.SetSpend(std::move(*spend));
-  uint64_t max_seq = 0;
-  Status st = store.ScanAll([&](uint64_t seq, int64_t, const store::StoredEvent& ev) {
-    data_.Append(seq, ev);
-    max_seq = seq;
-  });
-  if (!st.ok()) return st;
-  loaded_max_seq_ = max_seq;
+  // Every commit after this read reaches OnCommit (the listener was set before the load
+  // started): the chunks read up to here, the queue holds the rest.
+  auto range = store.CommittedSeqRange();
+  if (!range.ok()) return finish(range.status());
+  loaded_max_seq_ = range->last_seq;
+  events_total_.store(range->last_seq ? range->last_seq - range->first_seq + 1 : 0,
+                      std::memory_order_relaxed);
+  uint64_t after = 0, loaded = 0;
+  for (;;) {
+    if (options.before_chunk_for_testing)
+      options.before_chunk_for_testing(loaded, events_total_.load(std::memory_order_relaxed));
+    if (stop_load_.load(std::memory_order_relaxed))
+      return finish(Unavailable("the load of stored events was stopped"));
+    if (after >= loaded_max_seq_) break;
+    auto last = store.ScanChunk(after, loaded_max_seq_, std::max<size_t>(options.chunk_events, 1),
+                                [&](uint64_t seq, int64_t, const store::StoredEvent& ev) {
+                                  data_.Append(seq, ev);
+                                  ++loaded;
+                                });
+    if (!last.ok()) return finish(last.status());
+    events_loaded_.store(loaded, std::memory_order_relaxed);
+    if (*last == after) break;  // nothing left below loaded_max_seq_
+    after = *last;
+  }
+  // The commits made meanwhile, each once (the skip rule in Drain), then the clustered layout
+  // the first query would otherwise build.
+  const size_t queued = pending();
+  Drain();
+  data_.Cluster();
   auto stats = data_.Stats();
-  spdlog::info("loaded {} ad events and {} site events into memory ({} identifiers)",
-               stats.ad_events, stats.site_events, stats.identifiers);
+  const double seconds =
+      static_cast<double>(SteadyNowNs() - load_start_ns_.load(std::memory_order_relaxed)) / 1e9;
+  spdlog::info(
+      "loaded {} ad events and {} site events into memory ({} identifiers) in {:.1f} s; {} "
+      "events committed meanwhile applied after",
+      stats.ad_events, stats.site_events, stats.identifiers, seconds, queued);
   if (stats.refused_merges)
     spdlog::warn("identity: refused {} merges that would grow a cluster past {} identifiers",
                  stats.refused_merges, data_.max_cluster_size());
-  return OkStatus();
+  return finish(OkStatus());
+}
+
+LoadProgress LiveDataset::Progress() const {
+  LoadProgress p;
+  const int state = state_.load(std::memory_order_acquire);
+  p.state = state == kLoadedState    ? LoadProgress::State::kLoaded
+            : state == kLoadingState ? LoadProgress::State::kLoading
+            : state == kFailedState  ? LoadProgress::State::kFailed
+                                     : LoadProgress::State::kNotStarted;
+  p.events_loaded = events_loaded_.load(std::memory_order_relaxed);
+  p.events_total = std::max(events_total_.load(std::memory_order_relaxed), p.events_loaded);
+  if (p.state == LoadProgress::State::kLoaded)
+    p.percent = 100;
+  else if (p.events_total > 0)
+    p.percent = std::min(
+        99.9, 100.0 * static_cast<double>(p.events_loaded) / static_cast<double>(p.events_total));
+  const int64_t start = load_start_ns_.load(std::memory_order_relaxed);
+  const int64_t end = load_end_ns_.load(std::memory_order_relaxed);
+  if (start) p.seconds = static_cast<double>((end ? end : SteadyNowNs()) - start) / 1e9;
+  return p;
+}
+
+void LiveDataset::WaitForLoad() {
+  if (state_.load(std::memory_order_acquire) != kLoadingState) return;
+  std::unique_lock lock(load_mu_);
+  load_cv_.wait(lock, [&] { return state_.load(std::memory_order_acquire) != kLoadingState; });
 }
 
 LiveDataset::LiveDataset(uint32_t max_cluster_size) : data_(max_cluster_size) {
@@ -283,6 +377,8 @@ LiveDataset::LiveDataset(uint32_t max_cluster_size) : data_(max_cluster_size) {
 }
 
 LiveDataset::~LiveDataset() {
+  stop_load_.store(true, std::memory_order_relaxed);
+  if (loader_.joinable()) loader_.join();
   {
     std::lock_guard lock(pending_mu_);
     stopping_ = true;
@@ -313,13 +409,18 @@ size_t LiveDataset::pending() const {
 
 void LiveDataset::ApplierLoop() {
   for (;;) {
+    // While a load runs, the queue waits for it (the load applies it at its end): no early
+    // wake-up then, however long the queue, or this thread would spin.
+    auto loading = [this] { return state_.load(std::memory_order_acquire) == kLoadingState; };
     {
       std::unique_lock lock(pending_mu_);
-      pending_cv_.wait_for(lock, std::chrono::milliseconds(200),
-                           [&] { return stopping_ || pending_events_ >= kApplyBatch; });
+      pending_cv_.wait_for(lock, std::chrono::milliseconds(200), [&] {
+        return stopping_ || (pending_events_ >= kApplyBatch && !loading());
+      });
       if (stopping_) return;
       if (pending_.empty() && !pending_catalog_ && !pending_spend_) continue;
     }
+    if (loading()) continue;
     std::lock_guard lock(query_mu_);
     Drain();
   }

@@ -10,7 +10,9 @@
 //
 // Not thread-safe: LiveDataset serializes access.
 
+#include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -105,16 +107,52 @@ class Dataset {
   std::vector<uint32_t> site_order_;
 };
 
+// How far the start-up load of the stored events is (GET /healthz, /metrics, the 503 answers).
+struct LoadProgress {
+  enum class State : uint8_t { kNotStarted, kLoading, kLoaded, kFailed };
+  State state = State::kNotStarted;
+  uint64_t events_loaded = 0;  // stored events read so far
+  // The stored events to read: the seq range committed when the load started (exact while the
+  // log has no holes; see EventStore::CommittedSeqRange).
+  uint64_t events_total = 0;
+  double percent = 0;  // events_loaded / events_total, below 100 until the load is done
+  double seconds = 0;  // since the load started; its duration once done
+};
+
+struct LoadOptions {
+  size_t chunk_events = 65536;  // stored events read per short read transaction
+  // Called on the loader thread when the load ended, with its outcome (not by LoadFrom).
+  std::function<void(const Status&)> done;
+  // Tests only: called on the loader thread before each chunk and once after the last, with the
+  // events read so far and the total; the load waits while it runs (a test holds it there).
+  std::function<void(uint64_t events_loaded, uint64_t events_total)> before_chunk_for_testing;
+};
+
 // A Dataset shared by the server's threads: commits arrive from the store's writer (cheap:
 // queued), queries run one at a time on a consistent state that includes every commit made
 // before they started.
+//
+// Start-up: the server listens before the stored events are in memory. The store's commit
+// listener calls OnCommit from the start; StartLoad() then reads the stored events up to the
+// highest seq committed at that moment (`loaded_max_seq_`) in chunks, on a thread of its own,
+// while OnCommit queues everything committed meanwhile. Once the chunks are read, the queue is
+// applied: an accepted event with a seq at or below loaded_max_seq_ was read by the load and is
+// skipped; every later one was committed after the listener was set, so it is in the queue.
+// Duplicates, merges and replacements only touch a stored row and are idempotent, so applying
+// one the load already saw changes nothing. Each event is therefore counted exactly once.
 class LiveDataset {
  public:
   explicit LiveDataset(uint32_t max_cluster_size = 10000);
-  ~LiveDataset();  // stops the applier thread
+  ~LiveDataset();  // stops the load (between chunks) and the applier thread
 
-  // Loads everything stored (at start-up).
-  Status LoadFrom(const store::EventStore& store);
+  // Loads everything stored and returns once it is in memory (the CLI; tests).
+  Status LoadFrom(const store::EventStore& store, LoadOptions options = {});
+  // Starts loading everything stored on a thread of its own and returns at once. The store's
+  // commit listener must already be calling OnCommit, and `store` must outlive this object.
+  // Until the load is done, loaded() is false and Read() waits for it.
+  void StartLoad(const store::EventStore& store, LoadOptions options = {});
+  bool loaded() const { return state_.load(std::memory_order_acquire) == kLoadedState; }
+  LoadProgress Progress() const;
   // The store's commit listener: queues the events (cheap, on the writer thread). A background
   // thread applies them to the columns every few hundred milliseconds, or as soon as many are
   // waiting, so memory stays bounded whether or not anyone queries.
@@ -124,9 +162,10 @@ class LiveDataset {
   // Events queued and not yet applied (for tests and metrics).
   size_t pending() const;
 
-  // Runs f(const Dataset&) on an up-to-date, clustered dataset.
+  // Runs f(const Dataset&) on an up-to-date, clustered dataset (waits for a load under way).
   template <typename F>
   auto Read(F&& f) {
+    WaitForLoad();
     std::lock_guard lock(query_mu_);
     Drain();
     data_.Cluster();
@@ -134,6 +173,9 @@ class LiveDataset {
   }
 
  private:
+  static constexpr int kNotStartedState = 0, kLoadingState = 1, kLoadedState = 2, kFailedState = 3;
+  Status Load(const store::EventStore& store, const LoadOptions& options);
+  void WaitForLoad();
   void Drain();  // caller holds query_mu_
   void ApplierLoop();
 
@@ -147,8 +189,17 @@ class LiveDataset {
   std::shared_ptr<const Catalog> pending_catalog_;
   std::optional<std::vector<SpendRow>> pending_spend_;
   bool stopping_ = false;
-  uint64_t loaded_max_seq_ = 0;
+  uint64_t loaded_max_seq_ = 0;  // guarded by query_mu_
   std::thread applier_;
+
+  // The load (StartLoad); its progress is read by any thread.
+  std::thread loader_;
+  std::atomic<bool> stop_load_{false};
+  std::atomic<int> state_{kNotStartedState};
+  std::atomic<uint64_t> events_loaded_{0}, events_total_{0};
+  std::atomic<int64_t> load_start_ns_{0}, load_end_ns_{0};  // steady clock
+  std::mutex load_mu_;  // with load_cv_: Read() waits for the end of a load
+  std::condition_variable load_cv_;
 };
 
 }  // namespace touchpoint::query

@@ -595,7 +595,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("GET", "/api/v1/funnel")) return Funnel(req, respond);
   if (is("GET", "/api/v1/insights")) return Insights(req, respond);
   if (is("GET", "/api/v1/debug/events")) return DebugEvents(req, respond);
-  if (is("GET", "/healthz")) return respond(Json(200, R"({"status":"ok"})"));
+  if (is("GET", "/healthz")) return Healthz(req, respond);
   if (is("GET", "/metrics")) return MetricsPage(req, respond);
   if (m == "GET" || m == "HEAD") {
     // TikTok's base code loads https://analytics.tiktok.com/i18n/pixel/events.js: with only its
@@ -1357,6 +1357,58 @@ void Api::Export(HttpRequest& req, Responder& respond) {
   });
 }
 
+namespace {
+
+// {"percent":42.5,"events_loaded":N,"events_total":M,"seconds":S} (docs/api.md#loading).
+void WriteLoadProgress(JsonWriter& w, const query::LoadProgress& p) {
+  w.BeginObject();
+  w.Key("percent").Double(std::floor(p.percent * 10) / 10);
+  w.Key("events_loaded").Int(static_cast<int64_t>(p.events_loaded));
+  w.Key("events_total").Int(static_cast<int64_t>(p.events_total));
+  w.Key("seconds").Double(std::round(p.seconds * 10) / 10);
+  w.EndObject();
+}
+
+}  // namespace
+
+bool Api::AnswerIfLoading(Responder& respond) {
+  if (live_->loaded()) return false;
+  const query::LoadProgress p = live_->Progress();
+  char message[160];
+  std::snprintf(message, sizeof message,
+                "loading: the stored events are being loaded into memory (%.1f %%); retry later",
+                std::floor(p.percent * 10) / 10);
+  if (p.state == query::LoadProgress::State::kFailed)
+    std::snprintf(message, sizeof message, "the stored events could not be loaded (see the log)");
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("error").String(message).Key("loading");
+  WriteLoadProgress(w, p);
+  w.EndObject();
+  HttpResponse r =
+      Json(p.state == query::LoadProgress::State::kFailed ? 500 : 503, std::move(body));
+  if (p.state != query::LoadProgress::State::kFailed) r.headers.emplace_back("Retry-After", "1");
+  r.headers.emplace_back("Cache-Control", "no-store");
+  respond(std::move(r));
+  return true;
+}
+
+void Api::Healthz(HttpRequest&, Responder& respond) {
+  if (!live_ || live_->loaded()) return respond(Json(200, R"({"status":"ok"})"));
+  // Still 200 while loading: the collector accepts ingest, so a load balancer should keep it in
+  // rotation (docs/operations.md#start-up); a failed load stops the server.
+  const query::LoadProgress p = live_->Progress();
+  const bool failed = p.state == query::LoadProgress::State::kFailed;
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("status").String(failed ? "failed" : "loading").Key("loading");
+  WriteLoadProgress(w, p);
+  w.EndObject();
+  HttpResponse r = Json(failed ? 503 : 200, std::move(body));
+  r.headers.emplace_back("Cache-Control", "no-store");
+  respond(std::move(r));
+}
+
 void Api::Report(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
@@ -1365,6 +1417,7 @@ void Api::Report(HttpRequest& req, Responder& respond) {
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseReportParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
+  if (AnswerIfLoading(respond)) return;
   parsed->query.pixel_events = ConversionEventsByPixel();
   workers_.Post([this, request = std::move(*parsed), respond] {
     auto result = live_->Read([&](const query::Dataset& d) -> StatusOr<query::ReportResult> {
@@ -1399,6 +1452,7 @@ void Api::Funnel(HttpRequest& req, Responder& respond) {
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseFunnelParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
+  if (AnswerIfLoading(respond)) return;
   parsed->query.pixel_events = ConversionEventsByPixel();
   workers_.Post([this, request = std::move(*parsed), respond] {
     auto result =
@@ -1423,6 +1477,7 @@ void Api::Insights(HttpRequest& req, Responder& respond) {
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseInsightsParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
+  if (AnswerIfLoading(respond)) return;
   parsed->query.report.pixel_events = ConversionEventsByPixel();
   workers_.Post([this, request = std::move(*parsed), respond] {
     auto result =
@@ -1522,6 +1577,26 @@ void Api::MetricsPage(HttpRequest&, Responder& respond) {
   extra += "# HELP touchpoint_dedup_keys Event keys in the 48 h de-duplication window.\n";
   extra += "# TYPE touchpoint_dedup_keys gauge\n";
   extra += "touchpoint_dedup_keys " + std::to_string(s.dedup_keys) + "\n";
+  if (live_) {  // the start-up load of the stored events (docs/operations.md#start-up)
+    auto gauge = [&extra](std::string_view name, std::string_view help, std::string_view value) {
+      extra.append("# HELP ").append(name).append(" ").append(help).append("\n");
+      extra.append("# TYPE ").append(name).append(" gauge\n");
+      extra.append(name).append(" ").append(value).append("\n");
+    };
+    const query::LoadProgress p = live_->Progress();
+    gauge("touchpoint_query_loading",
+          "1 while the stored events are being loaded into memory at start-up (reports answer "
+          "503 meanwhile), else 0.",
+          p.state == query::LoadProgress::State::kLoaded ? "0" : "1");
+    gauge("touchpoint_query_load_events", "Stored events read by the start-up load.",
+          std::to_string(p.events_loaded));
+    gauge("touchpoint_query_load_events_total", "Stored events the start-up load reads.",
+          std::to_string(p.events_total));
+    std::snprintf(buf, sizeof buf, "%.4f", p.percent / 100);
+    gauge("touchpoint_query_load_ratio", "How far the start-up load is, 0 to 1 (1: done).", buf);
+    std::snprintf(buf, sizeof buf, "%.3f", p.seconds);
+    gauge("touchpoint_query_load_seconds", "Time the start-up load has taken (so far).", buf);
+  }
   if (listener_stats_) AppendListenerMetrics(extra, listener_stats_());
   HttpResponse r;
   r.content_type = "text/plain; version=0.0.4";

@@ -58,7 +58,9 @@ struct ApiOptions {
 
 class Api final : public Handler {
  public:
-  // `live` (may be null: no reports) is the in-memory dataset the report endpoints read.
+  // `live` (may be null: no reports) is the in-memory dataset the report endpoints read; until its
+  // owner has loaded it (LiveDataset::LoadFrom, or StartLoad and the load is done), they answer
+  // 503 "loading".
   Api(store::EventStore* store, query::LiveDataset* live, const Clock* clock, ApiOptions options);
   ~Api() override;
 
@@ -100,6 +102,10 @@ class Api final : public Handler {
   void Funnel(HttpRequest& req, Responder& respond);    // GET /api/v1/funnel
   void Insights(HttpRequest& req, Responder& respond);  // GET /api/v1/insights
   void MetricsPage(HttpRequest& req, Responder& respond);
+  void Healthz(HttpRequest& req, Responder& respond);  // "ok", or "loading" with the progress
+  // While the stored events are being loaded (LiveDataset::loaded()), answers 503 with
+  // Retry-After and the progress (docs/api.md#loading) and returns true.
+  bool AnswerIfLoading(Responder& respond);
   void DebugEvents(HttpRequest& req, Responder& respond);
 
   // The {id} of an admin's /api/v1/pixels/{id}<suffix> call; nullopt once it has answered

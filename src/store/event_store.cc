@@ -1231,6 +1231,64 @@ Status EventStore::ScanAll(
   return st;
 }
 
+StatusOr<uint64_t> EventStore::ScanChunk(
+    uint64_t after_seq, uint64_t last_seq, size_t max_events,
+    const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
+  struct Row {
+    uint64_t seq;
+    int64_t received_ms, kind;
+    std::string body;
+  };
+  std::vector<Row> rows;
+  {
+    auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
+    if (!db.ok()) return db.status();
+    auto q = db->Prepare(
+        "SELECT seq, received_ms, kind, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq "
+        "LIMIT ?");
+    if (!q.ok()) return q.status();
+    q->Bind(1, static_cast<int64_t>(after_seq))
+        .Bind(2, static_cast<int64_t>(std::min<uint64_t>(last_seq, INT64_MAX)))
+        .Bind(3, static_cast<int64_t>(std::min<size_t>(max_events, INT64_MAX)));
+    rows.reserve(std::min<size_t>(max_events, 1 << 16));
+    Status st;
+    while (q->Step(&st))
+      rows.push_back(
+          Row{static_cast<uint64_t>(q->Int(0)), q->Int(1), q->Int(2), std::string(q->Text(3))});
+    if (!st.ok()) return st;
+  }  // the read transaction ends here: the parsing below (most of the time) holds no snapshot
+  for (const Row& row : rows) {
+    if (row.kind == kKindSite) {
+      auto ev = ingest::SiteEventFromJson(row.body);
+      if (!ev.ok())
+        return Internal("event " + std::to_string(row.seq) + ": " + ev.status().message());
+      visit(row.seq, row.received_ms, StoredEvent(std::move(*ev)));
+    } else {
+      auto ev = ingest::AdEventFromJson(row.body);
+      if (!ev.ok())
+        return Internal("event " + std::to_string(row.seq) + ": " + ev.status().message());
+      visit(row.seq, row.received_ms, StoredEvent(std::move(*ev)));
+    }
+  }
+  return rows.empty() ? after_seq : rows.back().seq;
+}
+
+StatusOr<EventStore::SeqRange> EventStore::CommittedSeqRange() const {
+  std::lock_guard lock(mu_db_);
+  // Two queries: SQLite reads min() or max() alone from the end of the primary key, but both in
+  // one query with a scan of the whole table.
+  SeqRange range;
+  for (auto [sql, out] : {std::pair{"SELECT min(seq) FROM events", &range.first_seq},
+                          std::pair{"SELECT max(seq) FROM events", &range.last_seq}}) {
+    auto q = db_.Prepare(sql);
+    if (!q.ok()) return q.status();
+    Status st;
+    if (q->Step(&st)) *out = static_cast<uint64_t>(q->Int(0));  // NULL (empty) reads as 0
+    if (!st.ok()) return st;
+  }
+  return range;
+}
+
 std::optional<std::string> EventStore::GetMeta(std::string_view key) const {
   std::lock_guard lock(mu_db_);
   auto q = db_.Prepare("SELECT value FROM meta WHERE key = ?");

@@ -220,6 +220,22 @@ class EventStore {
   // Visits every stored event, parsed, in commit order (for rebuilding in-memory state).
   Status ScanAll(const std::function<void(uint64_t seq, int64_t received_ms, const StoredEvent&)>&
                      visit) const;
+  // Visits, parsed and in seq order, the stored events with `after_seq` < seq <= `last_seq`, at
+  // most `max_events` of them. They are read in one short read transaction on a connection of
+  // its own and parsed after it ended: a load in chunks never holds a snapshot for long (a long
+  // one keeps the WAL from starting over, and a checkpoint restart waiting for it holds the
+  // writer off). Returns the last seq visited (`after_seq` when none). Any thread, concurrently
+  // with writes.
+  StatusOr<uint64_t> ScanChunk(uint64_t after_seq, uint64_t last_seq, size_t max_events,
+                               const std::function<void(uint64_t seq, int64_t received_ms,
+                                                        const StoredEvent&)>& visit) const;
+  // The lowest and highest seq committed (0, 0 when the log is empty), read from the primary key
+  // in microseconds whatever the size. Seqs are dense (a failed commit gives its seqs back), so
+  // last_seq - first_seq + 1 is the number of stored events.
+  struct SeqRange {
+    uint64_t first_seq = 0, last_seq = 0;
+  };
+  StatusOr<SeqRange> CommittedSeqRange() const;
 
   // A string setting kept in the database (e.g. the admin token).
   std::optional<std::string> GetMeta(std::string_view key) const;

@@ -43,11 +43,23 @@ fs.mkdirSync(ARTIFACTS, { recursive: true });
 // --- Touchpoint -----------------------------------------------------------------------------------
 
 // A touchpoint serve on DIR, logging to ARTIFACTS/LOGNAME; stopped with the others at the end.
+// It listens before its stored events are loaded (the pages would show a progress bar, and
+// Chromium logs each 503 meanwhile as a console error): these checks start once /healthz says
+// the load is done. The loading state has its own test, loading.mjs.
 async function startTouchpointHere(dir, logName) {
   const started = await startTouchpoint({
     binary: BIN, dir, admin: ADMIN, logPath: path.join(ARTIFACTS, logName), timeoutMs: 30000,
   });
   servers.push(started.proc);
+  if (started.error) return started;
+  const loaded = await waitFor(async () => {
+    try {
+      return (await (await fetch(`${started.base}/healthz`)).json()).status === 'ok';
+    } catch {
+      return false;
+    }
+  }, { timeoutMs: 60000 });
+  if (!loaded) return { ...started, error: `touchpoint did not finish loading its events in 60 s (see ${logName})` };
   return started;
 }
 

@@ -28,6 +28,23 @@ export function fatal(msg) {
   finish(2);
 }
 
+// What every browser test needs: the touchpoint binary (`binary`, resolved; `usage` when missing),
+// playwright-core in ROOT/web/node_modules and Chromium at `chromiumPath`. Exits with a message
+// saying how to get what is missing; returns playwright's `chromium`.
+export function requireBrowserTest({ root, binary, usage, chromiumPath }) {
+  if (!binary) fatal(usage);
+  if (!fs.existsSync(binary)) fatal(`touchpoint binary not found at ${binary} (build it first)`);
+  let chromium;
+  try {
+    ({ chromium } = createRequire(path.join(root, 'web', 'package.json'))('playwright-core'));
+  } catch (e) {
+    fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
+          `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
+  }
+  if (!fs.existsSync(chromiumPath)) fatal(`${chromiumPath} not found: apt-get install -y chromium (or set CHROMIUM)`);
+  return chromium;
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Polls fn() until it returns a truthy value or the deadline passes (then returns the last value).
@@ -43,13 +60,15 @@ export async function waitFor(fn, { timeoutMs = 15000, everyMs = 50 } = {}) {
 
 // Starts `BINARY serve` on DIR/data and a free port, its output in LOGPATH. Resolves to
 // { proc, base } once it listens, or { proc, error } when it died or wrote no port file in time.
-export async function startTouchpoint({ binary, dir, admin, logPath, timeoutMs = 20000 }) {
+// `args`: more `serve` flags.
+export async function startTouchpoint({ binary, dir, admin, logPath, timeoutMs = 20000, args = [] }) {
   const dataDir = `${dir}/data`;
   const portFile = `${dir}/port`;
   fs.mkdirSync(dataDir, { recursive: true });
+  fs.rmSync(portFile, { force: true });  // (a restart on the same directory)
   const log = fs.openSync(logPath, 'w');
   const proc = spawn(binary, ['serve', '--data', dataDir, '--listen', '127.0.0.1:0',
-    '--port-file', portFile, '--admin-token', admin], { stdio: ['ignore', log, log] });
+    '--port-file', portFile, '--admin-token', admin, ...args], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   let exited = null;
   proc.on('exit', (code, sig) => { exited = `exited (${sig || code})`; });

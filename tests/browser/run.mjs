@@ -10,11 +10,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, fatal, finish, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
+import { check, fatal, finish, requireBrowserTest, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'browser');
@@ -25,16 +24,8 @@ const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
 // --- Preconditions ------------------------------------------------------------------------------
 
 const binary = process.argv[2] && path.resolve(process.argv[2]);
-if (!binary) fatal('usage: node tests/browser/run.mjs PATH/TO/touchpoint');
-if (!fs.existsSync(binary)) fatal(`touchpoint binary not found at ${binary} (build it first)`);
-let chromium;
-try {
-  ({ chromium } = createRequire(path.join(ROOT, 'web', 'package.json'))('playwright-core'));
-} catch (e) {
-  fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
-        `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
-}
-if (!fs.existsSync(CHROMIUM)) fatal(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM)`);
+const chromium = requireBrowserTest({ root: ROOT, binary, chromiumPath: CHROMIUM,
+  usage: 'usage: node tests/browser/run.mjs PATH/TO/touchpoint' });
 fs.mkdirSync(ARTIFACTS, { recursive: true });
 
 // --- Test pages ---------------------------------------------------------------------------------

@@ -1,8 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <future>
 #include <optional>
+#include <random>
 #include <thread>
 
 #include "query/dataset.h"
@@ -144,6 +148,116 @@ TEST(LiveDataset, TestEventsAreLeftOutOfTheColumns) {
     EXPECT_EQ(d.sites().seq[0], 2u);
     EXPECT_EQ(d.sites().value[0], 20.0);
   });
+}
+
+// The start-up load against a real store, with commits on both sides of each edge of the scan:
+// events stored before the commit listener existed (read by the load only), events committed
+// after the listener was set and before the load took its seq range (in the store *and* in the
+// queue: counted once), and events committed while the load is held between two chunks (in the
+// queue only: counted once, after the load). A duplicate and a merged copy of stored events go
+// through the queue too and add no row.
+class LiveDatasetLoadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tp_live_load_test_" + std::to_string(std::random_device{}()));
+    auto s = store::EventStore::Open(
+        store::StoreOptions{.data_dir = dir_.string(), .synchronous_full = false}, &clock_);
+    ASSERT_TRUE(s.ok()) << s.status().message();
+    store_ = std::move(*s);
+  }
+  void TearDown() override {
+    live_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Writes `n` impressions (user keys u<first>...) and checks each was stored.
+  void WriteImpressions(uint64_t first, uint64_t n) {
+    std::vector<store::StoredEvent> events;
+    for (uint64_t i = first; i < first + n; ++i) events.emplace_back(Impression(i));
+    auto r = store_->Write(std::move(events));
+    ASSERT_TRUE(r.status.ok()) << r.status.message();
+    for (auto o : r.outcomes) ASSERT_EQ(o, store::WriteOutcome::kAccepted);
+  }
+  void Listen() {
+    store_->SetCommitListener(
+        [this](std::vector<store::CommittedBatch> b) { live_->OnCommit(std::move(b)); });
+  }
+
+  std::filesystem::path dir_;
+  ManualClock clock_{1700000000000};
+  std::unique_ptr<store::EventStore> store_;
+  std::unique_ptr<LiveDataset> live_ = std::make_unique<LiveDataset>();
+};
+
+TEST_F(LiveDatasetLoadTest, EveryEventIsCountedOnceWhateverSideOfTheScanItLandsOn) {
+  WriteImpressions(1, 10);  // before the listener: the load reads them
+  SiteEvent first = Purchase(10.0);
+  ASSERT_EQ(store_->Write({first}).outcomes.at(0), store::WriteOutcome::kAccepted);
+  Listen();
+  WriteImpressions(11, 5);  // queued and stored before the load starts: one row each
+
+  std::promise<void> reached, release;
+  std::shared_future<void> released = release.get_future().share();
+  std::optional<LoadProgress> at_hold;
+  LoadOptions options;
+  options.chunk_events = 4;
+  options.before_chunk_for_testing = [&](uint64_t loaded, uint64_t) {
+    if (loaded != 8) return;  // 16 stored events: chunks start at 0, 4, 8, 12; hold at 8
+    at_hold = live_->Progress();
+    reached.set_value();
+    released.wait();
+  };
+  std::promise<Status> done;
+  options.done = [&](const Status& st) { done.set_value(st); };
+  live_->StartLoad(*store_, std::move(options));
+  reached.get_future().wait();
+  EXPECT_FALSE(live_->loaded());
+
+  WriteImpressions(16, 6);  // committed while the load is held: in the queue only
+  auto dup = store_->Write({first});
+  ASSERT_EQ(dup.outcomes.at(0), store::WriteOutcome::kMerged);  // within 5 min: merged
+  clock_.Advance(10 * 60 * 1000);
+  dup = store_->Write({first});
+  ASSERT_EQ(dup.outcomes.at(0), store::WriteOutcome::kDuplicate);
+  WriteImpressions(22, 1);
+  EXPECT_FALSE(live_->loaded());
+  release.set_value();
+  ASSERT_TRUE(done.get_future().get().ok());
+
+  ASSERT_TRUE(at_hold.has_value());
+  EXPECT_EQ(at_hold->state, LoadProgress::State::kLoading);
+  EXPECT_EQ(at_hold->events_loaded, 8u);
+  EXPECT_EQ(at_hold->events_total, 16u);  // 10 + 1 + 5: the seq range when the load started
+  EXPECT_NEAR(at_hold->percent, 50.0, 1e-9);
+  EXPECT_TRUE(live_->loaded());
+  const LoadProgress after = live_->Progress();
+  EXPECT_EQ(after.state, LoadProgress::State::kLoaded);
+  EXPECT_EQ(after.percent, 100.0);
+  EXPECT_EQ(after.events_loaded, 16u);
+
+  live_->Read([](const Dataset& d) {
+    ASSERT_EQ(d.ads().size(), 22u);  // 10 + 5 + 6 + 1, each once
+    ASSERT_EQ(d.sites().size(), 1u);
+    EXPECT_EQ(d.sites().value[0], 10.0);
+    // Every impression's time is unique (1700000000000 + its number): each one exactly once.
+    std::vector<int64_t> times(d.ads().time_ms.begin(), d.ads().time_ms.end());
+    std::sort(times.begin(), times.end());
+    for (size_t i = 0; i < times.size(); ++i)
+      EXPECT_EQ(times[i], 1700000000000 + static_cast<int64_t>(i) + 1) << i;
+  });
+  // Commits after the load are applied as before.
+  WriteImpressions(23, 2);
+  EXPECT_EQ(live_->Read([](const Dataset& d) { return d.ads().size(); }), 24u);
+}
+
+// LoadFrom (the CLI's) after commits were queued and stored: each is counted once.
+TEST_F(LiveDatasetLoadTest, CommitsQueuedBeforeASynchronousLoadAreCountedOnce) {
+  Listen();
+  WriteImpressions(1, 3);
+  ASSERT_TRUE(live_->LoadFrom(*store_).ok());
+  EXPECT_TRUE(live_->loaded());
+  EXPECT_EQ(live_->Read([](const Dataset& d) { return d.ads().size(); }), 3u);
 }
 
 }  // namespace

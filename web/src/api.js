@@ -10,9 +10,11 @@ export const token = {
 };
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, body = null) {
     super(message);
     this.status = status;
+    // 503 while the server loads its stored events: {percent, events_loaded, events_total, seconds}.
+    this.loading = status === 503 && body && body.loading ? body.loading : null;
   }
 }
 
@@ -28,7 +30,7 @@ export async function request(method, path, body) {
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
-  if (!res.ok) throw new ApiError(res.status, (json && json.error) || text || `HTTP ${res.status}`);
+  if (!res.ok) throw new ApiError(res.status, (json && json.error) || text || `HTTP ${res.status}`, json);
   return json;
 }
 
@@ -62,4 +64,10 @@ function indexCatalog(cat) {
     }
   }
   return { campaigns, adgroups, ads, raw: cat };
+}
+
+// GET /healthz (no token): {"status":"ok"}, or "loading" with the load's progress.
+export async function health() {
+  const res = await fetch('/healthz', { cache: 'no-store' });
+  return res.json();
 }

@@ -1,7 +1,7 @@
 // Touchpoint dashboard: a shell (navigation, date range and attribution controls, token dialog)
 // and one module per page under pages/. Hash routes: #/overview, #/performance, ...
 import './styles.css';
-import { ApiError, catalog, get, token } from './api.js';
+import { ApiError, catalog, get, health, token } from './api.js';
 import { clear, h, select } from './dom.js';
 import { CONVERSION_EVENTS, MODELS } from './metrics.js';
 import { addDays, globalState, GLOBAL_KEYS, href, localToday, parseHash, reportQuery, daysBetween } from './state.js';
@@ -135,6 +135,49 @@ function signOut() {
   askToken('');
 }
 
+// --- The server is still loading its stored events ---------------------------------------------
+
+// A progress bar instead of the page while the server loads the stored events into memory (the
+// data endpoints answer 503 with the progress meanwhile). Polls /healthz each second, moves the
+// bar, and renders the page again once loaded. `current()` is false once another page took over.
+function loadingView(progress, current, onLoaded, cleanups) {
+  const fill = h('span', { class: 'progress-fill' });
+  const label = h('span', { class: 'progress-label' });
+  const detail = h('p', { class: 'muted progress-detail' });
+  const bar = h('div', { class: 'progress', id: 'load-progress', role: 'progressbar', 'aria-valuemin': '0',
+    'aria-valuemax': '100', 'aria-label': 'Stored events loaded' }, fill);
+  const show = (p) => {
+    const pct = Math.max(0, Math.min(100, Number(p.percent) || 0));
+    bar.setAttribute('aria-valuenow', pct.toFixed(1));
+    fill.style.width = pct.toFixed(1) + '%';
+    label.textContent = `${pct.toFixed(1)}%`;
+    detail.textContent = p.events_total
+      ? `${Number(p.events_loaded).toLocaleString('en-US')} of ${Number(p.events_total).toLocaleString('en-US')} stored events read. Events sent meanwhile are collected and will be counted.`
+      : 'Events sent meanwhile are collected and will be counted.';
+  };
+  show(progress);
+  let timer = null;
+  const poll = async () => {
+    if (!current()) return;
+    let next = null;
+    try {
+      const hz = await health();
+      if (hz.status !== 'loading') return onLoaded();
+      next = hz.loading;
+    } catch { /* the server restarting: try again */ }
+    if (!current()) return;
+    if (next) show(next);
+    timer = setTimeout(poll, 1000);
+  };
+  timer = setTimeout(poll, 1000);
+  cleanups.push(() => clearTimeout(timer));
+  return h('div', { class: 'loading-box', id: 'loading-box', role: 'status' },
+    h('div', { class: 'loading-head' }, h('strong', null, 'Loading stored events'), label),
+    bar,
+    detail,
+    h('p', { class: 'muted' }, 'Touchpoint has just started and is reading its stored events into memory; this page appears as soon as they are in.'));
+}
+
 // --- Routing -----------------------------------------------------------------------------------
 
 async function route() {
@@ -179,16 +222,20 @@ async function route() {
     if (e instanceof ApiError && e.status === 401) {
       askToken('The server did not accept the saved token. Enter the admin token again.');
       node = h('div', { class: 'empty' }, 'Waiting for the admin token.');
+      pageRoot.dataset.state = 'error';
+    } else if (e instanceof ApiError && e.loading) {
+      node = loadingView(e.loading, () => n === renderCount, () => route(), cleanups);
+      pageRoot.dataset.state = 'server-loading';
     } else {
       node = h('div', { class: 'error-box', role: 'alert' }, h('strong', null, 'Could not load this page. '),
         e instanceof ApiError ? e.message : String(e && e.message || e));
+      pageRoot.dataset.state = 'error';
     }
-    pageRoot.dataset.state = 'error';
   }
   if (n !== renderCount) return runCleanups();  // a newer page took over meanwhile
   cleanup = runCleanups;
   clear(pageRoot).append(node);
-  if (pageRoot.dataset.state !== 'error') pageRoot.dataset.state = 'ready';
+  if (pageRoot.dataset.state === 'loading') pageRoot.dataset.state = 'ready';
   pageRoot.dataset.render = String(n);
   pageRoot.removeAttribute('aria-busy');
 }
