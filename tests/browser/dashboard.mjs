@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, fatal, finish, preconditions, sleep, startTouchpoint, stopTouchpoint, waitFor } from './harness.mjs';
+import { check, fatal, finish, preconditions, sleep, startTouchpoint, stopTouchpoint, waitFor, waitLoaded } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'dashboard');
@@ -52,13 +52,7 @@ async function startTouchpointHere(dir, logName) {
   });
   servers.push(started.proc);
   if (started.error) return started;
-  const loaded = await waitFor(async () => {
-    try {
-      return (await (await fetch(`${started.base}/healthz`)).json()).status === 'ok';
-    } catch {
-      return false;
-    }
-  }, { timeoutMs: 60000 });
+  const loaded = await waitLoaded(started.base);
   if (!loaded) return { ...started, error: `touchpoint did not finish loading its events in 60 s (see ${logName})` };
   return started;
 }

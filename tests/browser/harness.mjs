@@ -90,6 +90,18 @@ export async function startTouchpoint({ binary, dir, admin, logPath, timeoutMs =
 }
 
 // SIGTERM, then SIGKILL after 5 s; resolves once it has exited.
+// Waits until the server has loaded its stored events (/healthz says "ok", not "loading"):
+// pages opened before would show the progress bar, and Chromium logs each 503 as a console error.
+export async function waitLoaded(base, timeoutMs = 60000) {
+  return waitFor(async () => {
+    try {
+      return (await (await fetch(`${base}/healthz`)).json()).status === 'ok';
+    } catch {
+      return false;
+    }
+  }, { timeoutMs });
+}
+
 export async function stopTouchpoint(proc) {
   if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
   const gone = new Promise((r) => proc.once('exit', r));

@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { check, finish, preconditions, startTouchpoint, stopTouchpoint } from './harness.mjs';
+import { check, finish, preconditions, startTouchpoint, stopTouchpoint, waitLoaded } from './harness.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'insights');
@@ -56,6 +56,7 @@ async function main() {
   server = started.proc;
   if (!check('touchpoint serve starts on it', !started.error, started.error)) return;
   const base = started.base;
+  if (!check('it loads its stored events', await waitLoaded(base), 'still loading after 60 s')) return;
   const api = async (p) => {
     const res = await fetch(base + p, { headers: { Authorization: `Bearer ${ADMIN}` } });
     return res.json();
