@@ -181,6 +181,12 @@ int Main(int argc, char** argv) {
       label.c_str(), static_cast<unsigned long long>(sealed->events), per_json, per_sealed,
       per_json / per_sealed, json->open_s, sealed->open_s, json->scan_s, sealed->scan_s,
       json->scan_s / sealed->scan_s);
+  std::printf(
+      "%s: %llu events: disk %.1f -> %.2f B/event (%.1fx smaller; needed <= 40, goal <= 15); "
+      "open %.3f -> %.3f s; scan of every event %.2f -> %.2f s (%.2fx)\n",
+      label.c_str(), static_cast<unsigned long long>(sealed->events), per_json, per_sealed,
+      per_json / per_sealed, json->open_s, sealed->open_s, json->scan_s, sealed->scan_s,
+      json->scan_s / sealed->scan_s);
   return 0;
 }
 
