@@ -1600,6 +1600,15 @@ StatusOr<bool> EventStore::SealOnce(bool only_full) {
     upto = from + run_events - 1;
   else if (only_full)
     return false;
+  if (only_full) {
+    // Not before the run's newest event is past the 5-minute merge window: the copies that merge
+    // (kMerged) then find their first copy in the log, not in a segment the writer would have to
+    // decode. (Seqs follow arrival, so the run's last row is its newest.)
+    auto newest = seal_db_.Prepare("SELECT received_ms FROM events WHERE seq = ?");
+    if (!newest.ok()) return newest.status();
+    newest->Bind(1, static_cast<int64_t>(upto));
+    if (newest->Step() && clock_->NowMs() - newest->Int(0) <= kMergeWindowMs) return false;
+  }
   // From here on merges into seqs up to `upto` go to amendments. A group that was already being
   // written may have decided otherwise: wait for it to end before reading the rows.
   sealing_upto_.store(upto);

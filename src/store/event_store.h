@@ -69,8 +69,9 @@ struct StoreOptions {
   // clean.
   bool recover = false;
   // Sealing (docs/formats.md#segments): the sealer seals runs of exactly this many durable
-  // events, as soon as the log holds one past the last segment; Close() seals the complete runs
-  // left. A tail shorter than this stays in the log (so segments stay big enough to compress).
+  // events, as soon as the log holds one past the last segment whose newest event arrived more
+  // than 5 minutes ago (kMergeWindowMs); Close() seals the complete runs left that are as old.
+  // A tail shorter than this stays in the log (so segments stay big enough to compress).
   size_t seal_events = 262144;
   int seal_zstd_level = 9;
   // Open() checks every segment file (checksums, sizes) and the seq ranges they cover against

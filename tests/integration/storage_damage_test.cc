@@ -413,7 +413,8 @@ class SegmentDamageTest : public ::testing::Test {
       auto store = EventStore::Open(options, &clock);
       ASSERT_TRUE(store.ok()) << store.status().message();
       WriteEvents(**store, 1, 8000);
-    }  // Close seals the two complete runs
+      clock.Advance(kMergeWindowMs + 1);  // past the merge window: sealable
+    }                                     // Close seals the two complete runs
     auto store = EventStore::Open(options, &clock);
     ASSERT_TRUE(store.ok()) << store.status().message();
     ASSERT_EQ((*store)->Stats().sealed_seq, 8000u);
