@@ -19,7 +19,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-usage() { sed -n '11,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '11,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 die() { echo "storage_bench: $*" >&2; exit 2; }
 
 events=10000000
