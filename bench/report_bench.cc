@@ -9,7 +9,9 @@
 // DuckDB and SQLite", lists the fields); progress on stderr.
 //
 // Usage: report_bench [--users N] [--seed S] [--runs N] [--threads N] [--out DIR] [--no-csv]
+//                     [--store DIR]
 //   --threads: ReportQuery::threads (default: the engine's default)
+//   --store:   only write the events into an EventStore at DIR (bench/storage_bench.sh)
 //
 // The data (all deterministic for a seed; see docs/benchmarks.md for the identity setup):
 //   catalog  10 campaigns x 5 ad groups x 4 ads (3 video, 1 image), 7-day click / 1-day view
@@ -471,9 +473,9 @@ void WriteCsv(const std::string& dir, const Generated& g, const World& w, uint64
 
 // --- Loading -------------------------------------------------------------------------------
 
-void Load(const Generated& g, const World& w, uint64_t seed, query::Dataset& ds) {
-  ds.SetCatalog(w.catalog);
-  ds.SetSpend(w.spend);
+// Calls visit(seq, event) for each generated event, as the stored events it stands for.
+template <typename Visit>
+void ForEachEvent(const Generated& g, const World& w, uint64_t seed, Visit&& visit) {
   store::StoredEvent ad_event{AdEvent{}};
   store::StoredEvent site_event{SiteEvent{}};
   auto& ad = std::get<AdEvent>(ad_event);
@@ -503,7 +505,7 @@ void Load(const Generated& g, const World& w, uint64_t seed, query::Dataset& ds)
       ad.placement = kPlacements[r.placement];
       ad.os = kOses[p.os];
       ad.device = kDevices[p.device];
-      ds.Append(seq, ad_event);
+      visit(seq, ad_event);
     } else {
       site.event = kSiteEventNames[r.kind - kPageView];
       site.event_time_ms = r.time_ms;
@@ -513,9 +515,47 @@ void Load(const Generated& g, const World& w, uint64_t seed, query::Dataset& ds)
       if (r.flags & kCarriesEmail) site.user.email_sha256.push_back(EmailHash(seed, r.user));
       site.value.reset();
       if (r.kind == kCompletePayment) site.value = r.aux * 0.25;
-      ds.Append(seq, site_event);
+      visit(seq, site_event);
     }
   }
+}
+
+void Load(const Generated& g, const World& w, uint64_t seed, query::Dataset& ds) {
+  ds.SetCatalog(w.catalog);
+  ds.SetSpend(w.spend);
+  ForEachEvent(g, w, seed, [&](uint64_t seq, const store::StoredEvent& ev) { ds.Append(seq, ev); });
+}
+
+// Writes the events into an EventStore at `dir` (for bench/storage_bench.sh): as the server
+// stores them, sealing as it goes.
+int WriteStore(const Generated& g, const World& w, uint64_t seed, const std::string& dir) {
+  SystemClock clock;
+  store::StoreOptions options;
+  options.data_dir = dir;
+  options.synchronous_full = false;
+  auto store = store::EventStore::Open(options, &clock);
+  if (!store.ok()) {
+    std::fprintf(stderr, "report_bench: %s\n", store.status().message().c_str());
+    return 1;
+  }
+  std::vector<store::StoredEvent> batch;
+  Status failed;
+  ForEachEvent(g, w, seed, [&](uint64_t, const store::StoredEvent& ev) {
+    batch.push_back(ev);
+    if (batch.size() < 20000) return;
+    store::WriteResult r = (*store)->Write(std::move(batch));
+    if (!r.status.ok()) failed = r.status;
+    batch.clear();
+  });
+  if (!batch.empty()) {
+    store::WriteResult r = (*store)->Write(std::move(batch));
+    if (!r.status.ok()) failed = r.status;
+  }
+  if (!failed.ok()) {
+    std::fprintf(stderr, "report_bench: writing the store: %s\n", failed.message().c_str());
+    return 1;
+  }
+  return 0;
 }
 
 // --- Measuring -----------------------------------------------------------------------------
@@ -626,6 +666,7 @@ struct Options {
   int threads = query::ReportQuery{}.threads;
   std::string out_dir = ".";
   bool csv = true;
+  std::string store_dir;  // --store: write the events into an EventStore there, and stop
 };
 
 int Main(int argc, char** argv) {
@@ -651,11 +692,13 @@ int Main(int argc, char** argv) {
       o.out_dir = value();
     else if (a == "--no-csv")
       o.csv = false;
+    else if (a == "--store")
+      o.store_dir = value();
     else {
       std::fprintf(
           stderr,
           "usage: report_bench [--users N] [--seed S] [--runs N] [--threads N] [--out DIR] "
-          "[--no-csv]\n");
+          "[--no-csv] [--store DIR]\n");
       return 2;
     }
   }
@@ -682,6 +725,14 @@ int Main(int argc, char** argv) {
       g.counts[kAddToCart], g.counts[kCompletePayment], world.spend.size());
   std::fflush(stdout);
 
+  if (!o.store_dir.empty()) {
+    std::fprintf(stderr, "report_bench: writing %zu events into a store at %s\n", n_events,
+                 o.store_dir.c_str());
+    t0 = Now();
+    const int rc = WriteStore(g, world, o.seed, o.store_dir);
+    std::printf("{\"bench\":\"report\",\"phase\":\"store\",\"seconds\":%.3f}\n", Now() - t0);
+    return rc;
+  }
   if (o.csv) {
     std::fprintf(stderr, "report_bench: writing CSV to %s\n", o.out_dir.c_str());
     t0 = Now();

@@ -9,6 +9,7 @@ packages=(
   libboost-dev libsimdjson-dev libsqlite3-dev libssl-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libjemalloc-dev               # the server's allocator (docs/dependencies.md)
+  libzstd-dev libxxhash-dev     # sealed segments: compression, checksums
   clang libclang-rt-14-dev      # libFuzzer + sanitizers for the fuzz targets
   chromium                      # browser tests (driven by playwright-core from npm)
   curl ca-certificates

@@ -10,12 +10,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <future>
+#include <thread>
 
 #include "ingest/catalog_file.h"
 #include "ingest/event_json.h"
+#include "store/segment.h"
 
 namespace touchpoint::store {
 
@@ -59,7 +62,17 @@ CREATE TABLE IF NOT EXISTS spend(
   day_ms INTEGER NOT NULL, ad_id TEXT NOT NULL, spend REAL NOT NULL, currency TEXT NOT NULL,
   PRIMARY KEY (day_ms, ad_id));
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Merged versions of events already sealed (or being sealed): they override the sealed copy.
+CREATE TABLE IF NOT EXISTS amendments(seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
+-- The manifest of sealed segments (DATA/segments/seg-<first>-<last>.tps).
+CREATE TABLE IF NOT EXISTS segments(
+  first_seq INTEGER PRIMARY KEY, last_seq INTEGER NOT NULL, file_bytes INTEGER NOT NULL);
 )sql";
+
+// The meta key listing the seq ranges accepted as lost with --recover ("a-b,c-d").
+constexpr const char* kLostRangesMetaKey = "lost_seq_ranges";
+// Rows deleted from the log per transaction after a seal: the writer waits for each.
+constexpr int64_t kDeleteChunk = 8192;
 
 std::string RandomToken(size_t bytes, const char* alphabet, size_t alphabet_size) {
   std::string out;
@@ -184,6 +197,18 @@ Status MakePrivate(const std::string& dir) {
     if (!changed.ok()) return changed.status();
     tightened += *changed;
   }
+  const fs::path segments = fs::path(dir) / "segments";
+  if (fs::is_directory(segments, ec)) {
+    auto changed = tighten(segments, 0700);
+    if (!changed.ok()) return changed.status();
+    tightened += *changed;
+    for (const auto& entry : fs::directory_iterator(segments, ec)) {
+      if (!entry.is_regular_file()) continue;
+      auto file = tighten(entry.path(), 0600);
+      if (!file.ok()) return file.status();
+      tightened += *file;
+    }
+  }
   if (tightened > 0)
     spdlog::warn("{}: {} of Touchpoint's files were readable by others; now owner-only", dir,
                  tightened);
@@ -214,6 +239,16 @@ StatusOr<std::unique_ptr<EventStore>> EventStore::Open(const StoreOptions& optio
     pthread_setname_np(pthread_self(), "tp-checkpoint");
     s->CheckpointLoop();
   });
+  store->sealer_ = std::thread([s = store.get()] {
+    pthread_setname_np(pthread_self(), "tp-seal");
+    s->SealLoop();
+  });
+  {
+    // A tail left long enough by the last run is sealed now.
+    std::lock_guard lock(store->seal_mu_);
+    store->seal_wanted_ = true;
+  }
+  store->seal_cv_.notify_one();
   return store;
 }
 
@@ -230,6 +265,83 @@ std::string LossText(uint64_t first, uint64_t last) {
 bool FileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> ParseRanges(std::string_view text) {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string part(text.substr(pos, comma == std::string_view::npos ? text.npos : comma - pos));
+    unsigned long long a = 0, b = 0;
+    if (std::sscanf(part.c_str(), "%llu-%llu", &a, &b) == 2) out.emplace_back(a, b);
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::string FormatRanges(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+  std::string out;
+  for (const auto& [a, b] : ranges) {
+    if (!out.empty()) out += ',';
+    out.append(std::to_string(a)).append("-").append(std::to_string(b));
+  }
+  return out;
+}
+
+StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Internal(path + ": cannot open: " + std::strerror(errno));
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return Internal(path + ": cannot stat: " + std::strerror(errno));
+  }
+  std::string out(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return Internal(path + ": cannot read: " + std::strerror(n < 0 ? errno : EIO));
+    }
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  return out;
+}
+
+Status SyncDirectory(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Internal(dir + ": cannot open: " + std::strerror(errno));
+  const int rc = ::fsync(fd);
+  const int err = errno;
+  ::close(fd);
+  if (rc != 0) return Internal(dir + ": fsync: " + std::strerror(err));
+  return OkStatus();
+}
+
+// Between two of the sealer's write transactions: the writer waits for each in SQLite's busy
+// handler, which polls with growing sleeps, so back-to-back transactions would starve it
+// (measured: 0.6-1.3 s waits for the store during a seal without this pause).
+void YieldToWriter() { std::this_thread::sleep_for(std::chrono::milliseconds(15)); }
+
+// A log row's body, parsed.
+StatusOr<StoredEvent> ParseStored(uint64_t seq, int64_t kind, std::string_view body) {
+  if (kind == kKindSite) {
+    auto ev = ingest::SiteEventFromJson(body);
+    if (!ev.ok()) return Internal("event " + std::to_string(seq) + ": " + ev.status().message());
+    return StoredEvent(std::move(*ev));
+  }
+  auto ev = ingest::AdEventFromJson(body);
+  if (!ev.ok()) return Internal("event " + std::to_string(seq) + ": " + ev.status().message());
+  return StoredEvent(std::move(*ev));
+}
+
+std::string KeyOf(const StoredEvent& ev) {
+  if (const auto* s = std::get_if<SiteEvent>(&ev)) return SiteDedupKey(*s);
+  return AdDedupKey(std::get<AdEvent>(ev));
 }
 
 }  // namespace
@@ -250,6 +362,7 @@ Status EventStore::CheckStorage() {
   // damaged WAL kept for inspection (or for a repair by hand) into a missing one.
   uint64_t max_seq = 0;
   bool has_marker_flag = false;
+  SeqRanges manifest, lost;
   if (db_exists) {
     auto probe = Database::Open(db_path, /*synchronous_full=*/false);
     if (!probe.ok()) return probe.status();
@@ -266,6 +379,19 @@ Status EventStore::CheckStorage() {
       if (!flag.ok()) return Internal(db_path + ": unreadable: " + flag.status().message());
       flag->Bind(1, std::string_view(kMarkerMetaKey));
       has_marker_flag = flag->Step(&st);
+      auto has_manifest =
+          probe->Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'segments'");
+      if (has_manifest.ok() && has_manifest->Step(&st)) {
+        auto m = probe->Prepare("SELECT first_seq, last_seq FROM segments ORDER BY first_seq");
+        if (!m.ok()) return Internal(db_path + ": unreadable: " + m.status().message());
+        while (m->Step(&st))
+          manifest.emplace_back(static_cast<uint64_t>(m->Int(0)), static_cast<uint64_t>(m->Int(1)));
+      }
+      // (A meta table without values, as hand-made damage may leave, records no losses.)
+      if (auto l = probe->Prepare("SELECT value FROM meta WHERE key = ?"); l.ok()) {
+        l->Bind(1, std::string_view(kLostRangesMetaKey));
+        if (l->Step(&st)) lost = ParseRanges(l->Text(0));
+      }
     }
     if (!st.ok()) return Internal(db_path + ": unreadable: " + st.message());
     *probe = Database();
@@ -275,6 +401,8 @@ Status EventStore::CheckStorage() {
     if (!wal_exists && ::stat(wal_path.c_str(), &wal_st) == 0 && wal_st.st_size == 0)
       (void)::unlink(wal_path.c_str());
   }
+  // The segments cover the oldest events: what the log lacks below them is sealed, not lost.
+  TP_RETURN_IF_ERROR(CheckSegments(manifest, std::move(lost), max_seq));
 
   // Whatever is wrong, as a sentence naming the file, and the seq range lost when known.
   std::string problem;
@@ -429,6 +557,9 @@ Status EventStore::Init() {
   auto c = Database::Open(path, options_.synchronous_full);
   if (!c.ok()) return c.status();
   checkpoint_db_ = std::move(*c);
+  auto sealer_db = Database::Open(path, /*synchronous_full=*/false);
+  if (!sealer_db.ok()) return sealer_db.status();
+  seal_db_ = std::move(*sealer_db);
   // For dropping checkpointed pages from the page cache (CheckpointLoop).
   db_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (db_fd_ < 0) return Internal("cannot open " + path + ": " + std::strerror(errno));
@@ -443,7 +574,9 @@ Status EventStore::Init() {
        "VALUES (?,?,?,?,?,?,?,?)",
        &insert_},
       {"SELECT body FROM events WHERE seq = ?", &select_body_},
-      {"UPDATE events SET body = ? WHERE seq = ?", &update_body_},
+      {"UPDATE events SET body = ?, event_time_ms = ? WHERE seq = ?", &update_body_},
+      {"SELECT body FROM amendments WHERE seq = ?", &select_amendment_},
+      {"INSERT OR REPLACE INTO amendments(seq, body) VALUES (?, ?)", &upsert_amendment_},
   };
   for (const auto& [sql, statement] : statements) {
     auto prepared = writer_db_.Prepare(sql);
@@ -451,13 +584,16 @@ Status EventStore::Init() {
     *statement = std::move(*prepared);
   }
 
-  {
-    auto max = writer_db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
-    if (!max.ok()) return max.status();
-    if (max->Step()) next_seq_ = static_cast<uint64_t>(max->Int(0)) + 1;
-  }  // (its read transaction ends here: the writer's connection writes below)
+  auto max = writer_db_.Prepare("SELECT COALESCE(MAX(seq), 0) FROM events");
+  if (!max.ok()) return max.status();
+  if (max->Step()) next_seq_ = static_cast<uint64_t>(max->Int(0)) + 1;
+  max = Statement();
+  // Seqs in segments, and those lost with them, are never given again.
+  next_seq_ = std::max(next_seq_, sealed_seq_.load() + 1);
   TP_RETURN_IF_ERROR(OpenMarker());
   if (!GetMeta(kMarkerMetaKey)) TP_RETURN_IF_ERROR(SetMeta(kMarkerMetaKey, "1"));
+  TP_RETURN_IF_ERROR(ReconcileSegments());
+  TP_RETURN_IF_ERROR(LoadSealedDedup());
 
   TP_RETURN_IF_ERROR(RecoverDedup());
   TP_RETURN_IF_ERROR(tokens_.Open(writer_db_));
@@ -473,12 +609,14 @@ Status EventStore::Init() {
 }
 
 Status EventStore::RecoverDedup() {
-  // The dedup window survives restarts: rebuild it from the log.
+  // The dedup window survives restarts: rebuild it from the log's tail (the sealed events'
+  // keys are found through their segments' dedup tables, FindDuplicate).
   auto q = writer_db_.Prepare(
       "SELECT seq, dedup_key, received_ms, kind = ? AND json_extract(body, '$.source') = 'pixel' "
-      "FROM events WHERE dedup_key IS NOT NULL AND received_ms > ? ORDER BY seq");
+      "FROM events WHERE dedup_key IS NOT NULL AND received_ms > ? AND seq > ? ORDER BY seq");
   if (!q.ok()) return q.status();
   q->Bind(1, int64_t{kKindSite}).Bind(2, clock_->NowMs() - kDedupWindowMs);
+  q->Bind(3, static_cast<int64_t>(sealed_seq_.load()));
   Status st;
   while (q->Step(&st)) {
     std::string key(q->Text(1));
@@ -526,6 +664,12 @@ void EventStore::Close() {
   }
   ack_cv_.notify_all();
   if (acker_.joinable()) acker_.join();  // after the writer: every committed group is answered
+  {
+    std::lock_guard lock(seal_mu_);
+    seal_closing_ = true;
+  }
+  seal_cv_.notify_all();
+  if (sealer_.joinable()) sealer_.join();  // after the syncer: it seals the complete runs left
   {
     std::lock_guard lock(ckpt_mu_);
     ckpt_closing_ = true;
@@ -714,9 +858,13 @@ void EventStore::WriterLoop() {
 
 void EventStore::CommitGroup(std::deque<Pending>& group) {
   if (options_.before_group_for_testing) options_.before_group_for_testing();
+  in_group_.store(true);
   auto start = std::chrono::steady_clock::now();
   const int64_t now = clock_->NowMs();
   dedup_.Expire(now);
+  std::erase_if(sealed_dedup_, [&](const SealedDedup& d) {
+    return now - d.max_received_ms > kDedupWindowMs + kMergeWindowMs;
+  });
   std::vector<WriteResult> results(group.size());
   std::vector<std::string> inserted_keys;  // undo lists if the commit fails
   std::vector<std::string> replaced_keys;
@@ -736,7 +884,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
       if (auto* site = std::get_if<SiteEvent>(&item)) {
         key = SiteDedupKey(*site);
         if (!key.empty()) {
-          if (auto hit = dedup_.Find(key, now)) {
+          if (auto hit = FindDuplicate(key, now)) {
             WriteOutcome how = WriteOutcome::kDuplicate;
             if (hit->browser_copy && !IsBrowserCopy(*site))
               how = WriteOutcome::kReplaced;
@@ -761,7 +909,7 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
         auto& ad = std::get<AdEvent>(item);
         key = AdDedupKey(ad);
         if (!key.empty()) {
-          if (auto hit = dedup_.Find(key, now)) {
+          if (auto hit = FindDuplicate(key, now)) {
             res.outcomes.push_back(WriteOutcome::kDuplicate);
             res.seqs.push_back(hit->seq);
             continue;
@@ -803,10 +951,19 @@ void EventStore::CommitGroup(std::deque<Pending>& group) {
     for (const auto& k : replaced_keys) dedup_.MarkBrowserCopy(k);
     next_seq_ = seq_before;
   }
+  groups_done_.fetch_add(1);
+  in_group_.store(false);
   if (st.ok()) {
     committed_seq_.store(next_seq_ - 1, std::memory_order_release);
     // With --no-fsync a commit is acknowledged as it stands: the marker follows each one.
     if (!options_.synchronous_full) NoteDurable(next_seq_ - 1);
+    if (next_seq_ - 1 >= sealed_seq_.load() + options_.seal_events) {
+      {
+        std::lock_guard lock(seal_mu_);
+        seal_wanted_ = true;
+      }
+      seal_cv_.notify_one();
+    }
   }
   double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -1004,25 +1161,6 @@ void EventStore::AckerLoop() {
   }
 }
 
-Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome how) {
-  select_body_.Bind(1, static_cast<int64_t>(seq));
-  Status st;
-  if (!select_body_.Step(&st)) {
-    select_body_.Reset();
-    return st.ok() ? Internal("merge: stored event " + std::to_string(seq) + " not found") : st;
-  }
-  auto first = ingest::SiteEventFromJson(select_body_.Text(0));
-  select_body_.Reset();
-  if (!first.ok()) return first.status();
-  SiteEvent merged = *first;
-  MergeCopies(merged, later, how);
-  if (merged == *first) return OkStatus();
-  std::string body;
-  ingest::AppendSiteEventJson(merged, 0, 0, body);
-  update_body_.Bind(1, std::string_view(body)).Bind(2, static_cast<int64_t>(seq));
-  return update_body_.Run();
-}
-
 StatusOr<CreatedPixel> EventStore::CreatePixel(std::string_view name,
                                                std::vector<std::string> origins,
                                                std::string_view pixel_id,
@@ -1176,64 +1314,40 @@ StatusOr<std::vector<SpendRow>> EventStore::GetSpend() const {
   return out;
 }
 
-Status EventStore::Export(const ExportQuery& query,
-                          const std::function<bool(std::string_view)>& line) const {
-  // A connection of its own: exports may be long and must not block management calls.
-  auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
-  if (!db.ok()) return db.status();
-  std::string sql =
-      "SELECT seq, received_ms, body FROM events WHERE kind = ? AND event_time_ms >= ? AND "
-      "event_time_ms < ?";
-  const bool by_pixel = !query.ads && !query.pixel_id.empty();  // ad events have no pixel
-  if (by_pixel) sql += " AND pixel_id = ?";
-  sql += " ORDER BY seq";
-  auto q = db->Prepare(sql);
-  if (!q.ok()) return q.status();
-  q->Bind(1, static_cast<int64_t>(query.ads ? kKindAd : kKindSite));
-  q->Bind(2, query.from_ms).Bind(3, query.to_ms);
-  if (by_pixel) q->Bind(4, query.pixel_id);
-  Status st;
-  std::string out;
-  while (q->Step(&st)) {
-    std::string_view body = q->Text(2);
-    out.clear();
-    out += "{\"seq\":";
-    out += std::to_string(q->Int(0));
-    out += ",\"received_at_ms\":";
-    out += std::to_string(q->Int(1));
-    out += ',';
-    out.append(body.substr(1));
-    if (!line(out)) break;
-  }
-  return st;
-}
-
-Status EventStore::ScanAll(
-    const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
-  auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
-  if (!db.ok()) return db.status();
-  auto q = db->Prepare("SELECT seq, received_ms, kind, body FROM events ORDER BY seq");
-  if (!q.ok()) return q.status();
-  Status st;
-  while (q->Step(&st)) {
-    if (q->Int(2) == kKindSite) {
-      auto ev = ingest::SiteEventFromJson(q->Text(3));
-      if (!ev.ok())
-        return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
-      visit(static_cast<uint64_t>(q->Int(0)), q->Int(1), StoredEvent(std::move(*ev)));
-    } else {
-      auto ev = ingest::AdEventFromJson(q->Text(3));
-      if (!ev.ok())
-        return Internal("event " + std::to_string(q->Int(0)) + ": " + ev.status().message());
-      visit(static_cast<uint64_t>(q->Int(0)), q->Int(1), StoredEvent(std::move(*ev)));
-    }
-  }
-  return st;
-}
-
 StatusOr<uint64_t> EventStore::ScanChunk(
     uint64_t after_seq, uint64_t last_seq, size_t max_events,
     const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
+  auto view = BeginRead();
+  if (!view.ok()) return view.status();
+  auto amended = [&](uint64_t seq) -> StatusOr<std::optional<StoredEvent>> {
+    auto a = view->amendments.find(seq);
+    if (a == view->amendments.end()) return std::optional<StoredEvent>();
+    auto ev = ingest::SiteEventFromJson(a->second);
+    if (!ev.ok())
+      return Internal("amendment " + std::to_string(seq) + ": " + ev.status().message());
+    return std::optional<StoredEvent>(std::move(*ev));
+  };
+  // The next segment after `after_seq`, whole (a chunk is then one segment, whatever
+  // max_events): it is decoded outside any read transaction, its file being immutable.
+  for (const auto& seg : view->segments) {
+    if (seg.last_seq <= after_seq) continue;
+    if (seg.first_seq > last_seq) break;
+    TP_RETURN_IF_ERROR(view->db.Exec("COMMIT"));  // the amendments are read: end the snapshot
+    auto bytes = ReadWholeFile(seg.path);
+    if (!bytes.ok()) return bytes.status();
+    auto rows = DecodeSegment(*bytes, seg.path);
+    if (!rows.ok()) return rows.status();
+    bytes->clear();
+    for (auto& r : *rows) {
+      if (r.seq <= after_seq || r.seq > last_seq) continue;
+      auto a = amended(r.seq);
+      if (!a.ok()) return a.status();
+      if (*a) r.event = std::move(**a);
+      visit(r.seq, r.received_ms, r.event);
+    }
+    return std::min(seg.last_seq, last_seq);
+  }
+  // Then the log's tail, up to max_events rows, read in a short transaction and parsed after it.
   struct Row {
     uint64_t seq;
     int64_t received_ms, kind;
@@ -1241,13 +1355,11 @@ StatusOr<uint64_t> EventStore::ScanChunk(
   };
   std::vector<Row> rows;
   {
-    auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
-    if (!db.ok()) return db.status();
-    auto q = db->Prepare(
+    auto q = view->db.Prepare(
         "SELECT seq, received_ms, kind, body FROM events WHERE seq > ? AND seq <= ? ORDER BY seq "
         "LIMIT ?");
     if (!q.ok()) return q.status();
-    q->Bind(1, static_cast<int64_t>(after_seq))
+    q->Bind(1, static_cast<int64_t>(std::max(after_seq, view->sealed_seq)))
         .Bind(2, static_cast<int64_t>(std::min<uint64_t>(last_seq, INT64_MAX)))
         .Bind(3, static_cast<int64_t>(std::min<size_t>(max_events, INT64_MAX)));
     rows.reserve(std::min<size_t>(max_events, 1 << 16));
@@ -1256,35 +1368,42 @@ StatusOr<uint64_t> EventStore::ScanChunk(
       rows.push_back(
           Row{static_cast<uint64_t>(q->Int(0)), q->Int(1), q->Int(2), std::string(q->Text(3))});
     if (!st.ok()) return st;
-  }  // the read transaction ends here: the parsing below (most of the time) holds no snapshot
+  }
+  TP_RETURN_IF_ERROR(view->db.Exec("COMMIT"));  // the parsing below holds no snapshot
   for (const Row& row : rows) {
-    if (row.kind == kKindSite) {
-      auto ev = ingest::SiteEventFromJson(row.body);
-      if (!ev.ok())
-        return Internal("event " + std::to_string(row.seq) + ": " + ev.status().message());
-      visit(row.seq, row.received_ms, StoredEvent(std::move(*ev)));
-    } else {
-      auto ev = ingest::AdEventFromJson(row.body);
-      if (!ev.ok())
-        return Internal("event " + std::to_string(row.seq) + ": " + ev.status().message());
-      visit(row.seq, row.received_ms, StoredEvent(std::move(*ev)));
+    auto a = amended(row.seq);
+    if (!a.ok()) return a.status();
+    if (*a) {
+      visit(row.seq, row.received_ms, **a);
+      continue;
     }
+    auto ev = ParseStored(row.seq, row.kind, row.body);
+    if (!ev.ok()) return ev.status();
+    visit(row.seq, row.received_ms, *ev);
   }
   return rows.empty() ? after_seq : rows.back().seq;
 }
 
 StatusOr<EventStore::SeqRange> EventStore::CommittedSeqRange() const {
-  std::lock_guard lock(mu_db_);
-  // Two queries: SQLite reads min() or max() alone from the end of the primary key, but both in
-  // one query with a scan of the whole table.
   SeqRange range;
-  for (auto [sql, out] : {std::pair{"SELECT min(seq) FROM events", &range.first_seq},
-                          std::pair{"SELECT max(seq) FROM events", &range.last_seq}}) {
-    auto q = db_.Prepare(sql);
-    if (!q.ok()) return q.status();
-    Status st;
-    if (q->Step(&st)) *out = static_cast<uint64_t>(q->Int(0));  // NULL (empty) reads as 0
-    if (!st.ok()) return st;
+  {
+    std::lock_guard lock(mu_db_);
+    // Two queries: SQLite reads min() or max() alone from the end of the primary key, but both
+    // in one query with a scan of the whole table.
+    for (auto [sql, out] : {std::pair{"SELECT min(seq) FROM events", &range.first_seq},
+                            std::pair{"SELECT max(seq) FROM events", &range.last_seq}}) {
+      auto q = db_.Prepare(sql);
+      if (!q.ok()) return q.status();
+      Status st;
+      if (q->Step(&st)) *out = static_cast<uint64_t>(q->Int(0));  // NULL (empty) reads as 0
+      if (!st.ok()) return st;
+    }
+  }
+  // Sealed events are below the log's tail.
+  std::lock_guard lock(seg_mu_);
+  if (!segments_.empty()) {
+    range.first_seq = segments_.front().first_seq;
+    range.last_seq = std::max(range.last_seq, segments_.back().last_seq);
   }
   return range;
 }
@@ -1310,7 +1429,647 @@ StoreStats EventStore::Stats() const {
   std::lock_guard lock(mu_);
   StoreStats s = stats_;
   s.queued_events = queued_events_;
+  std::lock_guard seg_lock(seg_mu_);
+  s.segments = segments_.size();
+  s.sealed_seq = sealed_seq_.load();
+  for (const auto& f : segments_) s.segment_bytes += f.file_bytes;
   return s;
+}
+
+// --- Segments ------------------------------------------------------------------------------
+
+Status EventStore::CheckSegments(const SeqRanges& manifest, SeqRanges lost, uint64_t& max_seq) {
+  const std::string dir = options_.data_dir + "/segments";
+  struct Found {
+    uint64_t first, last;
+    SegmentFile file;
+    bool good;
+  };
+  std::vector<Found> files;
+  std::error_code ec, exists_ec;
+  if (std::filesystem::is_directory(dir, exists_ec)) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      const std::string path = entry.path().string();
+      // A seal that stopped before its rename: its events are still in the log.
+      if (name.size() > 4 && name.ends_with(".tmp")) {
+        (void)::unlink(path.c_str());
+        continue;
+      }
+      uint64_t first = 0, last = 0;
+      if (!ParseSegmentFileName(name, first, last)) continue;  // e.g. *.damaged, kept aside
+      Found f{first, last, SegmentFile{first, last, 0, 0, path}, false};
+      auto bytes = ReadWholeFile(path);
+      if (!bytes.ok()) return bytes.status();
+      auto info = VerifySegment(*bytes, path);
+      if (info.ok() && (info->first_seq != first || info->last_seq != last))
+        info = Internal(path + ": damaged: it holds seq " + std::to_string(info->first_seq) + ".." +
+                        std::to_string(info->last_seq) + ", not what its name says");
+      if (info.ok()) {
+        f.good = true;
+        f.file.max_received_ms = info->max_received_ms;
+        f.file.file_bytes = info->file_bytes;
+      } else {
+        f.file.path = info.status().message();  // the problem, for the report below
+      }
+      files.push_back(std::move(f));
+    }
+  }
+  if (ec) return Internal(dir + ": cannot list: " + ec.message());
+  std::sort(files.begin(), files.end(),
+            [](const Found& a, const Found& b) { return a.first < b.first; });
+
+  // Each problem with the seq range it loses.
+  struct Problem {
+    std::string text;
+    uint64_t first, last;
+    std::string move_aside;  // a damaged file's path
+  };
+  std::vector<Problem> problems;
+  std::vector<std::pair<uint64_t, uint64_t>> covered;  // good files and accepted losses
+  for (const auto& f : files) {
+    if (f.good) {
+      covered.emplace_back(f.first, f.last);
+      continue;
+    }
+    problems.push_back(Problem{f.file.path + " (seq " + std::to_string(f.first) + ".." +
+                                   std::to_string(f.last) + " unreadable)",
+                               f.first, f.last, dir + "/" + SegmentFileName(f.first, f.last)});
+  }
+  for (const auto& [first, last] : manifest) {
+    bool present = false;
+    for (const auto& f : files) present |= f.first == first && f.last == last;
+    if (!present)
+      problems.push_back(Problem{dir + "/" + SegmentFileName(first, last) + ": missing (seq " +
+                                     std::to_string(first) + ".." + std::to_string(last) + ")",
+                                 first, last, ""});
+  }
+  for (const auto& r : lost) covered.push_back(r);
+  for (const auto& p : problems) covered.emplace_back(p.first, p.last);
+  std::sort(covered.begin(), covered.end());
+  // The segments and accepted losses must cover seq 1.. without a gap.
+  uint64_t expected = 1;
+  for (const auto& [first, last] : covered) {
+    if (first > expected)
+      problems.push_back(Problem{dir + ": no segment holds seq " + std::to_string(expected) + ".." +
+                                     std::to_string(first - 1),
+                                 expected, first - 1, ""});
+    expected = std::max(expected, last + 1);
+  }
+  std::sort(problems.begin(), problems.end(),
+            [](const Problem& a, const Problem& b) { return a.first < b.first; });
+  if (!problems.empty() && !options_.recover)
+    return Internal(problems.front().text + "; start with --recover to accept the loss");
+  for (const auto& p : problems) {
+    spdlog::warn("--recover: accepting the loss of {}: {}", LossText(p.first, p.last), p.text);
+    if (!p.move_aside.empty()) {
+      const std::string aside = p.move_aside + ".damaged";
+      if (::rename(p.move_aside.c_str(), aside.c_str()) != 0)
+        return Internal(p.move_aside + ": cannot move aside: " + std::strerror(errno));
+      spdlog::warn("{}: moved to {}", p.move_aside, aside);
+    }
+    lost.emplace_back(p.first, p.last);
+    lost_ranges_changed_ = true;
+  }
+  std::sort(lost.begin(), lost.end());
+  lost_ranges_ = std::move(lost);
+  {
+    std::lock_guard lock(seg_mu_);
+    segments_.clear();
+    for (auto& f : files)
+      if (f.good) segments_.push_back(std::move(f.file));
+    sealed_seq_.store(expected - 1);
+  }
+  max_seq = std::max(max_seq, expected - 1);
+  return OkStatus();
+}
+
+Status EventStore::ReconcileSegments() {
+  if (lost_ranges_changed_)
+    TP_RETURN_IF_ERROR(SetMeta(kLostRangesMetaKey, FormatRanges(lost_ranges_)));
+  std::vector<SegmentFile> segments;
+  {
+    std::lock_guard lock(seg_mu_);
+    segments = segments_;
+  }
+  const uint64_t sealed = sealed_seq_.load();
+  TP_RETURN_IF_ERROR(writer_db_.Exec("BEGIN IMMEDIATE"));
+  Status st = writer_db_.Exec("DELETE FROM segments");
+  auto ins =
+      writer_db_.Prepare("INSERT INTO segments(first_seq, last_seq, file_bytes) VALUES (?, ?, ?)");
+  if (st.ok() && !ins.ok()) st = ins.status();
+  for (size_t i = 0; st.ok() && i < segments.size(); ++i) {
+    ins->Bind(1, static_cast<int64_t>(segments[i].first_seq))
+        .Bind(2, static_cast<int64_t>(segments[i].last_seq))
+        .Bind(3, static_cast<int64_t>(segments[i].file_bytes));
+    st = ins->Run();
+  }
+  // Rows a crash left in the log after their segment was renamed into place.
+  if (st.ok() && sealed > 0) {
+    auto del = writer_db_.Prepare("DELETE FROM events WHERE seq <= ?");
+    if (!del.ok()) st = del.status();
+    if (st.ok()) {
+      del->Bind(1, static_cast<int64_t>(sealed));
+      st = del->Run();
+    }
+  }
+  if (st.ok()) return writer_db_.Exec("COMMIT");
+  (void)writer_db_.Exec("ROLLBACK");
+  return st;
+}
+
+Status EventStore::LoadSealedDedup() {
+  // Only segments holding an event that arrived within the window (plus the merge window, as a
+  // margin for the clock): older ones cannot hold the first copy of anything arriving now.
+  const int64_t since = clock_->NowMs() - kDedupWindowMs - kMergeWindowMs;
+  std::vector<SegmentFile> segments;
+  {
+    std::lock_guard lock(seg_mu_);
+    segments = segments_;
+  }
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    if (it->max_received_ms < since) break;
+    auto bytes = ReadWholeFile(it->path);
+    if (!bytes.ok()) return bytes.status();
+    auto table = DecodeSegmentDedup(*bytes, it->path);
+    if (!table.ok()) return table.status();
+    if (!table->hashes.empty())
+      sealed_dedup_.push_back(SealedDedup{it->path, it->max_received_ms, std::move(*table)});
+  }
+  return OkStatus();
+}
+
+StatusOr<const SegmentRow*> EventStore::SealedRow(uint64_t seq) {
+  std::string path;
+  {
+    std::lock_guard lock(seg_mu_);
+    auto it = std::upper_bound(segments_.begin(), segments_.end(), seq,
+                               [](uint64_t s, const SegmentFile& f) { return s < f.first_seq; });
+    if (it == segments_.begin() || (--it)->last_seq < seq)
+      return Internal("stored event " + std::to_string(seq) + " is in no segment");
+    path = it->path;
+  }
+  if (path != cached_segment_path_) {
+    cached_segment_path_.clear();
+    cached_rows_.clear();
+    auto bytes = ReadWholeFile(path);
+    if (!bytes.ok()) return bytes.status();
+    auto rows = DecodeSegment(*bytes, path);
+    if (!rows.ok()) return rows.status();
+    cached_rows_ = std::move(*rows);
+    cached_segment_path_ = path;
+  }
+  auto it = std::lower_bound(cached_rows_.begin(), cached_rows_.end(), seq,
+                             [](const SegmentRow& r, uint64_t s) { return r.seq < s; });
+  if (it == cached_rows_.end() || it->seq != seq)
+    return Internal("stored event " + std::to_string(seq) + " not found in " + path);
+  return &*it;
+}
+
+std::optional<DedupIndex::Entry> EventStore::FindDuplicate(const std::string& key, int64_t now) {
+  if (auto hit = dedup_.Find(key, now)) return hit;
+  if (sealed_dedup_.empty()) return std::nullopt;
+  const uint32_t hash = DedupKeyHash32(key);
+  for (const auto& sealed : sealed_dedup_) {
+    const auto& t = sealed.table;
+    auto [lo, hi] = std::equal_range(t.hashes.begin(), t.hashes.end(), hash);
+    for (auto h = lo; h != hi; ++h) {
+      const uint32_t row = t.rows[static_cast<size_t>(h - t.hashes.begin())];
+      const int64_t received = t.received_ms[row];
+      if (now - received > kDedupWindowMs) continue;
+      uint64_t first_seq;
+      {
+        std::lock_guard lock(seg_mu_);
+        auto f = std::find_if(segments_.begin(), segments_.end(),
+                              [&](const SegmentFile& s) { return s.path == sealed.path; });
+        if (f == segments_.end()) continue;
+        first_seq = f->first_seq;
+      }
+      (void)first_seq;
+      // The row's seq: decode the segment (cached) and check the real key (hashes collide).
+      if (cached_segment_path_ != sealed.path) {
+        auto bytes = ReadWholeFile(sealed.path);
+        if (!bytes.ok()) continue;
+        auto rows = DecodeSegment(*bytes, sealed.path);
+        if (!rows.ok()) {
+          spdlog::error("{}", rows.status().message());
+          continue;
+        }
+        cached_rows_ = std::move(*rows);
+        cached_segment_path_ = sealed.path;
+      }
+      if (row >= cached_rows_.size()) continue;
+      const SegmentRow& r = cached_rows_[row];
+      if (KeyOf(r.event) != key) continue;
+      bool browser = false;
+      if (const auto* site = std::get_if<SiteEvent>(&r.event)) {
+        browser = IsBrowserCopy(*site);
+        select_amendment_.Bind(1, static_cast<int64_t>(r.seq));
+        if (select_amendment_.Step()) {
+          auto amended = ingest::SiteEventFromJson(select_amendment_.Text(0));
+          if (amended.ok()) browser = IsBrowserCopy(*amended);
+        }
+        select_amendment_.Reset();
+      }
+      dedup_.Insert(key, r.seq, received, browser);
+      return DedupIndex::Entry{r.seq, received, browser};
+    }
+  }
+  return std::nullopt;
+}
+
+Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome how) {
+  // The newest version of the event: its amendment, its log row, or its sealed copy.
+  StatusOr<SiteEvent> first = Internal("merge: stored event " + std::to_string(seq) + " not found");
+  Status st;
+  select_amendment_.Bind(1, static_cast<int64_t>(seq));
+  const bool amended = select_amendment_.Step(&st);
+  if (amended) first = ingest::SiteEventFromJson(select_amendment_.Text(0));
+  select_amendment_.Reset();
+  TP_RETURN_IF_ERROR(st);
+  bool in_log = false;
+  if (!amended && seq > sealed_seq_.load()) {
+    select_body_.Bind(1, static_cast<int64_t>(seq));
+    in_log = select_body_.Step(&st);
+    if (in_log) first = ingest::SiteEventFromJson(select_body_.Text(0));
+    select_body_.Reset();
+    TP_RETURN_IF_ERROR(st);
+  }
+  if (!amended && !in_log) {
+    auto row = SealedRow(seq);
+    if (!row.ok()) return row.status();
+    const auto* site = std::get_if<SiteEvent>(&(*row)->event);
+    if (!site) return Internal("merge: stored event " + std::to_string(seq) + " is an ad event");
+    first = *site;
+  }
+  if (!first.ok()) return first.status();
+  SiteEvent merged = *first;
+  MergeCopies(merged, later, how);
+  if (merged == *first) return OkStatus();
+  std::string body;
+  ingest::AppendSiteEventJson(merged, 0, 0, body);
+  // A row the sealer may have read already must not change: the amendment overrides it.
+  if (in_log && seq > sealing_upto_.load()) {
+    update_body_.Bind(1, std::string_view(body))
+        .Bind(2, merged.event_time_ms)
+        .Bind(3, static_cast<int64_t>(seq));
+    return update_body_.Run();
+  }
+  upsert_amendment_.Bind(1, static_cast<int64_t>(seq)).Bind(2, std::string_view(body));
+  TP_RETURN_IF_ERROR(upsert_amendment_.Run());
+  std::lock_guard lock(mu_);
+  stats_.amendments++;
+  return OkStatus();
+}
+
+Status EventStore::WriteSegmentFile(const std::string& path, const std::string& bytes) {
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal(tmp + ": cannot create: " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      (void)::unlink(tmp.c_str());
+      return Internal(tmp + ": cannot write: " + std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  // Durable before it has its name: a segment that exists is whole.
+  if (::fdatasync(fd) != 0) {
+    const int err = errno;
+    ::close(fd);
+    (void)::unlink(tmp.c_str());
+    return Internal(tmp + ": fdatasync: " + std::strerror(err));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0)
+    return Internal(tmp + ": cannot rename: " + std::strerror(errno));
+  return SyncDirectory(options_.data_dir + "/segments");
+}
+
+Status EventStore::DeleteSealedRows(Database& db, const SegmentFile& seg) {
+  // The manifest first, then the rows in chunks: each transaction holds the writer off, so
+  // short ones. A crash in between leaves rows that the next open deletes (ReconcileSegments),
+  // and readers never read log rows at or below the sealed seq.
+  TP_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto ins = db.Prepare(
+      "INSERT OR REPLACE INTO segments(first_seq, last_seq, file_bytes) "
+      "VALUES (?, ?, ?)");
+  Status st = ins.ok() ? OkStatus() : ins.status();
+  if (st.ok()) {
+    ins->Bind(1, static_cast<int64_t>(seg.first_seq))
+        .Bind(2, static_cast<int64_t>(seg.last_seq))
+        .Bind(3, static_cast<int64_t>(seg.file_bytes));
+    st = ins->Run();
+  }
+  if (st.ok()) st = db.Exec("COMMIT");
+  if (!st.ok()) {
+    (void)db.Exec("ROLLBACK");
+    return st;
+  }
+  auto del = db.Prepare("DELETE FROM events WHERE seq >= ? AND seq < ?");
+  if (!del.ok()) return del.status();
+  for (uint64_t from = seg.first_seq; from <= seg.last_seq; from += kDeleteChunk) {
+    const uint64_t to = std::min<uint64_t>(from + kDeleteChunk, seg.last_seq + 1);
+    del->Bind(1, static_cast<int64_t>(from)).Bind(2, static_cast<int64_t>(to));
+    TP_RETURN_IF_ERROR(del->Run());
+    YieldToWriter();
+  }
+  // Give the freed pages back to the file system, 256 pages (4 MiB) a transaction: each holds
+  // the writer off (measured: 2048 pages took up to 190 ms, 256 about 25 ms).
+  auto mode = db.Prepare("PRAGMA auto_vacuum");
+  if (!mode.ok()) return mode.status();
+  const int64_t auto_vacuum = mode->Step() ? mode->Int(0) : 0;
+  mode = Statement();
+  if (auto_vacuum == 0) {
+    // A database created before segments: switched once, by a VACUUM, now that the log holds
+    // only its tail (it holds the writer off while it copies that).
+    spdlog::info("{}/touchpoint.db: switching to incremental auto-vacuum (one VACUUM)",
+                 options_.data_dir);
+    TP_RETURN_IF_ERROR(db.Exec("PRAGMA auto_vacuum=INCREMENTAL"));
+    return db.Exec("VACUUM");
+  }
+  for (;;) {
+    auto free = db.Prepare("PRAGMA freelist_count");
+    if (!free.ok() || !free->Step() || free->Int(0) == 0) break;
+    free = Statement();
+    TP_RETURN_IF_ERROR(db.Exec("PRAGMA incremental_vacuum(256)"));
+    YieldToWriter();
+  }
+  return OkStatus();
+}
+
+StatusOr<bool> EventStore::SealOnce(bool only_full) {
+  std::lock_guard run(seal_run_mu_);
+  uint64_t durable;
+  {
+    std::lock_guard lock(marker_mu_);
+    durable = marker_record_.committed_seq;
+  }
+  // (Without a marker, as in tests that open no marker: what is committed.)
+  durable =
+      std::max(durable, options_.synchronous_full ? uint64_t{0}
+                                                  : committed_seq_.load(std::memory_order_acquire));
+  const uint64_t from = sealed_seq_.load() + 1;
+  if (durable < from) return false;
+  uint64_t upto = durable;
+  const uint64_t run_events = std::max<size_t>(options_.seal_events, 1);
+  if (upto - from + 1 >= run_events)
+    upto = from + run_events - 1;
+  else if (only_full)
+    return false;
+  if (only_full) {
+    // Not before the run's newest event is past the 5-minute merge window: the copies that merge
+    // (kMerged) then find their first copy in the log, not in a segment the writer would have to
+    // decode. (Seqs follow arrival, so the run's last row is its newest.)
+    auto newest = seal_db_.Prepare("SELECT received_ms FROM events WHERE seq = ?");
+    if (!newest.ok()) return newest.status();
+    newest->Bind(1, static_cast<int64_t>(upto));
+    if (newest->Step() && clock_->NowMs() - newest->Int(0) <= kMergeWindowMs) return false;
+  }
+  // From here on merges into seqs up to `upto` go to amendments. A group that was already being
+  // written may have decided otherwise: wait for it to end before reading the rows.
+  sealing_upto_.store(upto);
+  const uint64_t groups = groups_done_.load();
+  if (in_group_.load())
+    while (groups_done_.load() == groups)
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+
+  // The rows, in short read transactions of kDeleteChunk rows: a long one would hold off the
+  // checkpointer's WAL restarts, and with them the writer. (Past the barrier above, nothing
+  // changes these rows: merges into them go to amendments.)
+  std::vector<SegmentRow> rows;
+  {
+    auto q = seal_db_.Prepare(
+        "SELECT seq, kind, received_ms, body FROM events WHERE seq >= ? AND seq <= ? ORDER BY "
+        "seq LIMIT ?");
+    if (!q.ok()) return q.status();
+    struct Raw {
+      uint64_t seq;
+      int64_t kind, received_ms;
+      std::string body;
+    };
+    std::vector<Raw> chunk;
+    for (uint64_t next = from; next <= upto;) {
+      chunk.clear();
+      q->Bind(1, static_cast<int64_t>(next))
+          .Bind(2, static_cast<int64_t>(upto))
+          .Bind(3, kDeleteChunk);
+      Status st;
+      while (q->Step(&st))
+        chunk.push_back(
+            Raw{static_cast<uint64_t>(q->Int(0)), q->Int(1), q->Int(2), std::string(q->Text(3))});
+      q->Reset();  // ends the read transaction
+      TP_RETURN_IF_ERROR(st);
+      if (chunk.empty()) break;
+      for (auto& raw : chunk) {
+        auto ev = ParseStored(raw.seq, raw.kind, raw.body);
+        if (!ev.ok()) return ev.status();
+        rows.push_back(SegmentRow{raw.seq, raw.received_ms, std::move(*ev)});
+      }
+      next = chunk.back().seq + 1;
+    }
+  }
+  if (rows.empty()) return false;
+  const std::string dir = options_.data_dir + "/segments";
+  if (!std::filesystem::is_directory(dir)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Internal(dir + ": cannot create: " + ec.message());
+    if (::chmod(dir.c_str(), 0700) != 0)  // the owner's alone, like the data directory
+      return Internal(dir + ": cannot chmod: " + std::strerror(errno));
+    TP_RETURN_IF_ERROR(SyncDirectory(options_.data_dir));
+  }
+  SegmentFile seg;
+  seg.first_seq = rows.front().seq;
+  seg.last_seq = rows.back().seq;
+  seg.path = dir + "/" + SegmentFileName(seg.first_seq, seg.last_seq);
+  for (const auto& r : rows) seg.max_received_ms = std::max(seg.max_received_ms, r.received_ms);
+  const std::string bytes = EncodeSegment(rows, options_.seal_zstd_level);
+  seg.file_bytes = bytes.size();
+  rows.clear();
+  TP_RETURN_IF_ERROR(WriteSegmentFile(seg.path, bytes));
+  {
+    std::lock_guard lock(seg_mu_);
+    segments_.push_back(seg);
+    sealed_seq_.store(seg.last_seq);
+  }
+  TP_RETURN_IF_ERROR(DeleteSealedRows(seal_db_, seg));
+  return true;
+}
+
+Status EventStore::SealNow() {
+  for (;;) {
+    auto sealed = SealOnce(/*only_full=*/false);
+    if (!sealed.ok()) return sealed.status();
+    if (!*sealed) return OkStatus();
+  }
+}
+
+void EventStore::SealLoop() {
+  for (;;) {
+    bool closing;
+    {
+      std::unique_lock lock(seal_mu_);
+      seal_cv_.wait(lock, [&] { return seal_wanted_ || seal_closing_; });
+      seal_wanted_ = false;
+      closing = seal_closing_;
+    }
+    for (;;) {
+      auto sealed = SealOnce(/*only_full=*/true);
+      if (!sealed.ok()) {
+        // The events stay in the log, and the next run tries again.
+        spdlog::error("sealing a segment failed: {}", sealed.status().message());
+        break;
+      }
+      if (!*sealed) break;
+    }
+    if (closing) return;
+  }
+}
+
+StatusOr<EventStore::ReadView> EventStore::BeginRead() const {
+  ReadView view;
+  auto db = Database::Open(options_.data_dir + "/touchpoint.db", options_.synchronous_full);
+  if (!db.ok()) return db.status();
+  view.db = std::move(*db);
+  // One read transaction for the log and the amendments, its snapshot taken (by the first
+  // read) before the segment list is: a segment published after it still has its rows in the
+  // snapshot, one published before is in the list, and log rows at or below the list's sealed
+  // seq are skipped. So no event is read twice or missed.
+  TP_RETURN_IF_ERROR(view.db.Exec("BEGIN"));
+  auto q = view.db.Prepare("SELECT seq, body FROM amendments");
+  if (!q.ok()) return q.status();
+  Status st;
+  while (q->Step(&st)) view.amendments.emplace(static_cast<uint64_t>(q->Int(0)), q->Text(1));
+  TP_RETURN_IF_ERROR(st);
+  std::lock_guard lock(seg_mu_);
+  view.segments = segments_;
+  view.sealed_seq = sealed_seq_.load();
+  return view;
+}
+
+Status EventStore::Export(const ExportQuery& query,
+                          const std::function<bool(std::string_view)>& line) const {
+  // A connection of its own: exports may be long and must not block management calls.
+  auto view = BeginRead();
+  if (!view.ok()) return view.status();
+  const bool by_pixel = !query.ads && !query.pixel_id.empty();  // ad events have no pixel
+  std::string out;
+  auto emit = [&](uint64_t seq, int64_t received_ms, std::string_view body) {
+    out.clear();
+    out += "{\"seq\":";
+    out += std::to_string(seq);
+    out += ",\"received_at_ms\":";
+    out += std::to_string(received_ms);
+    out += ',';
+    out.append(body.substr(1));
+    return line(out);
+  };
+  std::string body;
+  for (const auto& seg : view->segments) {
+    auto bytes = ReadWholeFile(seg.path);
+    if (!bytes.ok()) return bytes.status();
+    auto rows = DecodeSegment(*bytes, seg.path);
+    if (!rows.ok()) return rows.status();
+    for (const auto& r : *rows) {
+      const auto* site = std::get_if<SiteEvent>(&r.event);
+      if ((site != nullptr) == query.ads) continue;
+      body.clear();
+      int64_t time;
+      std::string_view pixel;
+      std::optional<SiteEvent> amended;
+      if (auto a = view->amendments.find(r.seq); site && a != view->amendments.end()) {
+        auto parsed = ingest::SiteEventFromJson(a->second);
+        if (!parsed.ok())
+          return Internal("amendment " + std::to_string(r.seq) + ": " + parsed.status().message());
+        amended = std::move(*parsed);
+        site = &*amended;
+        body = a->second;
+      }
+      if (site) {
+        time = site->event_time_ms;
+        pixel = site->pixel_id;
+        if (body.empty()) ingest::AppendSiteEventJson(*site, 0, 0, body);
+      } else {
+        const auto& ad = std::get<AdEvent>(r.event);
+        time = ad.event_time_ms;
+        ingest::AppendAdEventJson(ad, 0, 0, body);
+      }
+      if (time < query.from_ms || time >= query.to_ms) continue;
+      if (by_pixel && pixel != query.pixel_id) continue;
+      if (!emit(r.seq, r.received_ms, body)) return OkStatus();
+    }
+  }
+  std::string sql =
+      "SELECT seq, received_ms, body FROM events WHERE seq > ? AND kind = ? AND event_time_ms >= "
+      "? AND event_time_ms < ?";
+  if (by_pixel) sql += " AND pixel_id = ?";
+  sql += " ORDER BY seq";
+  auto q = view->db.Prepare(sql);
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(view->sealed_seq));
+  q->Bind(2, static_cast<int64_t>(query.ads ? kKindAd : kKindSite));
+  q->Bind(3, query.from_ms).Bind(4, query.to_ms);
+  if (by_pixel) q->Bind(5, query.pixel_id);
+  Status st;
+  while (q->Step(&st)) {
+    const auto seq = static_cast<uint64_t>(q->Int(0));
+    auto a = view->amendments.find(seq);
+    if (!emit(seq, q->Int(1), a != view->amendments.end() ? a->second : q->Text(2))) break;
+  }
+  return st;
+}
+
+Status EventStore::ScanAll(
+    const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
+  auto view = BeginRead();
+  if (!view.ok()) return view.status();
+  auto amended = [&](uint64_t seq) -> StatusOr<std::optional<StoredEvent>> {
+    auto a = view->amendments.find(seq);
+    if (a == view->amendments.end()) return std::optional<StoredEvent>();
+    auto ev = ingest::SiteEventFromJson(a->second);
+    if (!ev.ok())
+      return Internal("amendment " + std::to_string(seq) + ": " + ev.status().message());
+    return std::optional<StoredEvent>(std::move(*ev));
+  };
+  for (const auto& seg : view->segments) {
+    auto bytes = ReadWholeFile(seg.path);
+    if (!bytes.ok()) return bytes.status();
+    auto rows = DecodeSegment(*bytes, seg.path);
+    if (!rows.ok()) return rows.status();
+    bytes->clear();
+    for (auto& r : *rows) {
+      if (!view->amendments.empty()) {
+        auto a = amended(r.seq);
+        if (!a.ok()) return a.status();
+        if (*a) r.event = std::move(**a);
+      }
+      visit(r.seq, r.received_ms, r.event);
+    }
+  }
+  auto q = view->db.Prepare(
+      "SELECT seq, received_ms, kind, body FROM events WHERE seq > ? ORDER BY seq");
+  if (!q.ok()) return q.status();
+  q->Bind(1, static_cast<int64_t>(view->sealed_seq));
+  Status st;
+  while (q->Step(&st)) {
+    const auto seq = static_cast<uint64_t>(q->Int(0));
+    auto a = amended(seq);
+    if (!a.ok()) return a.status();
+    if (*a) {
+      visit(seq, q->Int(1), **a);
+    } else {
+      auto ev = ParseStored(seq, q->Int(2), q->Text(3));
+      if (!ev.ok()) return ev.status();
+      visit(seq, q->Int(1), *ev);
+    }
+  }
+  return st;
 }
 
 }  // namespace touchpoint::store

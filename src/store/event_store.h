@@ -13,6 +13,13 @@
 //
 // De-duplication happens in the writer, in commit order, so concurrent copies of one event can
 // never both be stored.
+//
+// Committed events do not stay in the log: once StoreOptions::seal_events durable events are in
+// it past the last segment, the sealer thread (tp-seal) writes them as one sealed segment
+// (store/segment.h, DATA/segments/) and deletes them from the log, so the log holds only the
+// unsealed tail. A late duplicate merging into a sealed event writes the merged event to the
+// `amendments` table, which overrides the sealed copy on every read. Reads (Export, ScanAll)
+// see segments, amendments and tail as one consistent sequence in seq order.
 
 #include <array>
 #include <atomic>
@@ -36,6 +43,7 @@
 #include "core/time.h"
 #include "store/commit_marker.h"
 #include "store/dedup_index.h"
+#include "store/segment.h"
 #include "store/sqlite_db.h"
 #include "store/tokens.h"
 
@@ -61,6 +69,14 @@ struct StoreOptions {
   // events lost (as a warning), and records the database as it is, so that the next open is
   // clean.
   bool recover = false;
+  // Sealing (docs/formats.md#segments): the sealer seals runs of exactly this many durable
+  // events, as soon as the log holds one past the last segment whose newest event arrived more
+  // than 5 minutes ago (kMergeWindowMs); Close() seals the complete runs left that are as old.
+  // A tail shorter than this stays in the log (so segments stay big enough to compress).
+  size_t seal_events = 262144;
+  int seal_zstd_level = 9;
+  // Open() checks every segment file (checksums, sizes) and the seq ranges they cover against
+  // the manifest in the database; damage refuses the start like a damaged log does.
 };
 
 struct Pixel {
@@ -157,6 +173,10 @@ struct StoreStats {
   uint64_t checkpoint_restarts = 0;        // passes that held commits off to start the WAL over
   double checkpoint_restart_ms_sum = 0;    // how long those held commits off
   uint64_t wal_full_waits = 0;             // commits after which the writer waited for a restart
+  uint64_t segments = 0;                   // sealed segment files
+  uint64_t sealed_seq = 0;                 // every event up to this seq is in a segment
+  uint64_t segment_bytes = 0;              // their size on disk
+  uint64_t amendments = 0;                 // merges into sealed events since the store opened
 };
 
 class EventStore {
@@ -220,12 +240,13 @@ class EventStore {
   // Visits every stored event, parsed, in commit order (for rebuilding in-memory state).
   Status ScanAll(const std::function<void(uint64_t seq, int64_t received_ms, const StoredEvent&)>&
                      visit) const;
-  // Visits, parsed and in seq order, the stored events with `after_seq` < seq <= `last_seq`, at
-  // most `max_events` of them. They are read in one short read transaction on a connection of
+  // Visits, in seq order, the next stored events with `after_seq` < seq <= `last_seq`: the
+  // whole of the next sealed segment (decoded outside any read transaction), else at most
+  // `max_events` rows of the log's tail, read in one short read transaction on a connection of
   // its own and parsed after it ended: a load in chunks never holds a snapshot for long (a long
   // one keeps the WAL from starting over, and a checkpoint restart waiting for it holds the
-  // writer off). Returns the last seq visited (`after_seq` when none). Any thread, concurrently
-  // with writes.
+  // writer off). Amendments apply. Returns how far it got: the segment's end, or the last seq
+  // visited (`after_seq` when none). Any thread, concurrently with writes.
   StatusOr<uint64_t> ScanChunk(uint64_t after_seq, uint64_t last_seq, size_t max_events,
                                const std::function<void(uint64_t seq, int64_t received_ms,
                                                         const StoredEvent&)>& visit) const;
@@ -242,6 +263,10 @@ class EventStore {
   Status SetMeta(std::string_view key, std::string_view value);
 
   StoreStats Stats() const;
+
+  // Seals every durable event of the log's tail now, whatever its length (tests, benchmarks,
+  // tools); the sealer thread does the same for complete runs of seal_events. Thread-safe.
+  Status SealNow();
 
   // Background WAL checkpoints (16 KiB pages): the checkpointer wakes once the WAL holds
   // kCheckpointPages pages (8 MiB), then each time it has grown by kCheckpointStepPages more, and
@@ -307,8 +332,46 @@ class EventStore {
   Status SyncWal();
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int wal_pages);
-  // Merges a later copy into the stored event `seq` (rules in MergeCopies).
+  // Merges a later copy into the stored event `seq` (rules in MergeCopies): in its log row, or,
+  // when it is sealed or being sealed, as an amendment.
   Status MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome how);
+  // The stored copy of `key` within the window: the in-memory index, else the dedup tables of
+  // the segments found at open (a hit there is checked against the real event, then indexed).
+  std::optional<DedupIndex::Entry> FindDuplicate(const std::string& key, int64_t now);
+
+  // Segments.
+  struct SegmentFile {
+    uint64_t first_seq = 0;
+    uint64_t last_seq = 0;
+    int64_t max_received_ms = 0;
+    uint64_t file_bytes = 0;
+    std::string path;
+  };
+  // Part of CheckStorage: the segment files against the manifest; raises max_seq to the end of
+  // what they cover. Refuses, or with options_.recover moves damaged files aside and records
+  // the seq ranges lost.
+  using SeqRanges = std::vector<std::pair<uint64_t, uint64_t>>;
+  Status CheckSegments(const SeqRanges& manifest, SeqRanges lost, uint64_t& max_seq);
+  // After the writer's connection is open: the manifest follows the files, and log rows that a
+  // crash left behind after their segment was written are deleted.
+  Status ReconcileSegments();
+  Status LoadSealedDedup();
+  // The decoded rows of the segment holding `seq` (the writer's one-segment cache).
+  StatusOr<const SegmentRow*> SealedRow(uint64_t seq);
+  void SealLoop();
+  // Seals the next run: of seal_events events, or (only_full=false) whatever is durable.
+  // False when there was nothing to seal.
+  StatusOr<bool> SealOnce(bool only_full);
+  Status WriteSegmentFile(const std::string& path, const std::string& bytes);
+  Status DeleteSealedRows(Database& db, const SegmentFile& seg);
+  // Which segments and amendments a read sees (see Export).
+  struct ReadView {
+    Database db;
+    std::vector<SegmentFile> segments;
+    uint64_t sealed_seq = 0;
+    std::unordered_map<uint64_t, std::string> amendments;  // seq -> body
+  };
+  StatusOr<ReadView> BeginRead() const;
   Status LoadPixels();
 
   StoreOptions options_;
@@ -327,6 +390,36 @@ class EventStore {
   // every commit up to it durable).
   std::atomic<uint64_t> committed_seq_{0};
   DedupIndex dedup_;
+  Statement select_amendment_;
+  Statement upsert_amendment_;
+
+  // Sealed segments in seq order, and the end of what they cover (lost ranges included).
+  mutable std::mutex seg_mu_;
+  std::vector<SegmentFile> segments_;                       // guarded by seg_mu_
+  std::atomic<uint64_t> sealed_seq_{0};                     // written under seg_mu_
+  std::vector<std::pair<uint64_t, uint64_t>> lost_ranges_;  // accepted with --recover
+  bool lost_ranges_changed_ = false;
+  // The sealer is reading the log up to this seq: a merge into a seq at or below it is written
+  // as an amendment, never into the row the sealer may already have read.
+  std::atomic<uint64_t> sealing_upto_{0};
+  std::atomic<bool> in_group_{false};  // the writer is inside CommitGroup
+  std::atomic<uint64_t> groups_done_{0};
+  std::mutex seal_run_mu_;  // one seal at a time (the sealer, SealNow)
+  std::mutex seal_mu_;
+  std::condition_variable seal_cv_;
+  bool seal_wanted_ = false;   // guarded by seal_mu_
+  bool seal_closing_ = false;  // guarded by seal_mu_
+  std::thread sealer_;
+  Database seal_db_;  // the sealer's connection, used under seal_run_mu_
+  // The dedup tables of segments found at open whose events arrived within the window (writer).
+  struct SealedDedup {
+    std::string path;
+    int64_t max_received_ms = 0;
+    SegmentDedupTable table;
+  };
+  std::vector<SealedDedup> sealed_dedup_;
+  std::string cached_segment_path_;  // writer
+  std::vector<SegmentRow> cached_rows_;
 
   // The commit marker and what it last recorded. Written by whoever made commits durable: the
   // syncer or the writer (SyncWal, or every commit with --no-fsync) and the checkpointer.

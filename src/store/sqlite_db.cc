@@ -101,6 +101,17 @@ StatusOr<Database> Database::Open(const std::string& path, bool synchronous_full
   // 16 KiB measured best with bench/http_bench.sh (4 KiB: 175k events/s; 16 KiB: 199k; 64 KiB:
   // no better for batches and slower for single-event commits).
   TP_RETURN_IF_ERROR(d.Exec("PRAGMA page_size=16384"));  // EventStore::kPageBytes
+  // A new database gives the pages of deleted rows back to the file system on request (the
+  // store deletes sealed rows, then runs incremental_vacuum); before the WAL mode is set, which
+  // writes the first page and fixes the mode. Only for a new (empty) file: on an existing one
+  // the pragma writes a transaction, which a read-only look at a damaged log must not do.
+  {
+    auto pages = d.Prepare("PRAGMA page_count");
+    if (!pages.ok()) return pages.status();
+    const bool empty = pages->Step() && pages->Int(0) == 0;
+    pages = Statement();
+    if (empty) TP_RETURN_IF_ERROR(d.Exec("PRAGMA auto_vacuum=INCREMENTAL"));
+  }
   TP_RETURN_IF_ERROR(d.Exec("PRAGMA journal_mode=WAL"));
   TP_RETURN_IF_ERROR(
       d.Exec(synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));

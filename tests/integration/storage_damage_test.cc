@@ -27,6 +27,7 @@
 
 #include "store/commit_marker.h"
 #include "store/event_store.h"
+#include "store/segment.h"
 
 extern char** environ;
 
@@ -394,6 +395,174 @@ TEST_F(StorageDamageTest, NoFsyncModeOpensCleanlyAndStillNoticesALostWal) {
                 "the last commits in a power loss; start with --recover to accept the loss");
   fs::remove_all(live);
   fs::remove_all(no_wal);
+}
+
+// Segments: a directory whose events 1-8000 are sealed in two segments (seq 1-4000 and
+// 4001-8000, their rows gone from the log) and 8001-10000 are in the log's tail, its WAL only.
+// Each segment file kind of damage refuses the start naming the file and the seq range; recover
+// opens without that range, logs it, and the next start is clean.
+class SegmentDamageTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    root_ = fs::temp_directory_path() / ("tp_seg_damage_" + std::to_string(std::random_device{}()));
+    const fs::path live = root_ / "live";
+    ManualClock clock(1700000000000);
+    StoreOptions options = Options(live);
+    options.seal_events = 4000;
+    {
+      auto store = EventStore::Open(options, &clock);
+      ASSERT_TRUE(store.ok()) << store.status().message();
+      WriteEvents(**store, 1, 8000);
+      clock.Advance(kMergeWindowMs + 1);  // past the merge window: sealable
+    }                                     // Close seals the two complete runs
+    auto store = EventStore::Open(options, &clock);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    ASSERT_EQ((*store)->Stats().sealed_seq, 8000u);
+    WriteEvents(**store, 8001, 10000);
+    fs::copy(live, root_ / "killed", fs::copy_options::recursive);  // as a kill leaves it
+    fs::remove(root_ / "killed" / "touchpoint.db-shm");
+  }
+  static void TearDownTestSuite() { fs::remove_all(root_); }
+
+  void SetUp() override {
+    dir_ = root_ / ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    fs::remove_all(dir_);
+    fs::copy(root_ / "killed", dir_, fs::copy_options::recursive);
+  }
+  StatusOr<std::unique_ptr<EventStore>> Open(bool recover) {
+    StoreOptions options = Options(dir_, /*synchronous_full=*/true, recover);
+    options.seal_events = 4000;
+    return EventStore::Open(options, &clock_);
+  }
+  std::string File(const char* name) const { return (dir_ / name).string(); }
+  std::string Segment(uint64_t first, uint64_t last) const {
+    return (dir_ / "segments" / SegmentFileName(first, last)).string();
+  }
+  // The seqs of the stored events.
+  static std::vector<uint64_t> Seqs(const EventStore& store) {
+    std::vector<uint64_t> seqs;
+    Status st =
+        store.ScanAll([&](uint64_t seq, int64_t, const StoredEvent&) { seqs.push_back(seq); });
+    EXPECT_TRUE(st.ok()) << st.message();
+    return seqs;
+  }
+  static std::vector<uint64_t> Range(uint64_t first, uint64_t last) {
+    std::vector<uint64_t> v;
+    for (uint64_t s = first; s <= last; ++s) v.push_back(s);
+    return v;
+  }
+  // Refused twice with `refusal`; recover keeps `kept` and logs `logged`; then clean, and new
+  // events continue after the highest seq ever given.
+  void ExpectRefusedThenRecovered(const std::string& refusal, const std::vector<uint64_t>& kept,
+                                  const std::string& logged) {
+    for (int i = 0; i < 2; ++i) {
+      auto store = Open(/*recover=*/false);
+      ASSERT_FALSE(store.ok()) << "opened a damaged directory without complaint";
+      EXPECT_EQ(store.status().message(), refusal);
+    }
+    {
+      LogCapture log;
+      auto store = Open(/*recover=*/true);
+      ASSERT_TRUE(store.ok()) << store.status().message();
+      EXPECT_EQ(Seqs(**store), kept);
+      EXPECT_NE(log.text().find(logged), std::string::npos) << log.text();
+    }
+    LogCapture log;
+    auto store = Open(/*recover=*/false);
+    ASSERT_TRUE(store.ok()) << store.status().message();
+    EXPECT_EQ(Seqs(**store), kept);
+    WriteResult r = (*store)->Write({Purchase(20000)});
+    ASSERT_TRUE(r.status.ok());
+    EXPECT_EQ(r.seqs[0], 10001u);
+    EXPECT_EQ(log.text().find("warn"), std::string::npos) << log.text();
+  }
+
+  static fs::path root_;
+  fs::path dir_;
+  ManualClock clock_{1700000000000};
+};
+
+fs::path SegmentDamageTest::root_;
+
+TEST_F(SegmentDamageTest, KilledProcessWithSegmentsOpensWithoutAlarm) {
+  LogCapture log;
+  auto store = Open(/*recover=*/false);
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  EXPECT_EQ(Seqs(**store), Range(1, 10000));
+  EXPECT_EQ(log.text().find("warn"), std::string::npos) << log.text();
+}
+
+TEST_F(SegmentDamageTest, FlippedByteInASegmentIsRefusedNamingTheFileAndRange) {
+  FlipByte(Segment(4001, 8000), fs::file_size(Segment(4001, 8000)) / 2);
+  std::vector<uint64_t> kept = Range(1, 4000);
+  for (uint64_t s = 8001; s <= 10000; ++s) kept.push_back(s);
+  const std::string problem_start = Segment(4001, 8000) + ": damaged: checksum mismatch";
+  auto store = Open(/*recover=*/false);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().message().rfind(problem_start, 0), 0u) << store.status().message();
+  EXPECT_NE(store.status().message().find(
+                "(seq 4001..8000 unreadable); start with --recover to accept the loss"),
+            std::string::npos)
+      << store.status().message();
+  ExpectRefusedThenRecovered(store.status().message(), kept,
+                             "--recover: accepting the loss of seq 4001..8000 (4000 "
+                             "acknowledged events): " +
+                                 problem_start);
+  EXPECT_TRUE(fs::exists(Segment(4001, 8000) + ".damaged"));  // kept aside for inspection
+}
+
+TEST_F(SegmentDamageTest, TruncatedSegmentIsRefusedNamingTheFileAndRange) {
+  const auto size = fs::file_size(Segment(1, 4000));
+  fs::resize_file(Segment(1, 4000), size - 100);
+  ExpectRefusedThenRecovered(Segment(1, 4000) + ": truncated: " + std::to_string(size - 100) +
+                                 " of " + std::to_string(size) +
+                                 " bytes (seq 1..4000 unreadable); start with --recover to "
+                                 "accept the loss",
+                             Range(4001, 10000),
+                             "--recover: accepting the loss of seq 1..4000 (4000 acknowledged "
+                             "events)");
+}
+
+TEST_F(SegmentDamageTest, DeletedSegmentIsRefusedNamingTheFileAndRange) {
+  fs::remove(Segment(4001, 8000));
+  std::vector<uint64_t> kept = Range(1, 4000);
+  for (uint64_t s = 8001; s <= 10000; ++s) kept.push_back(s);
+  ExpectRefusedThenRecovered(Segment(4001, 8000) +
+                                 ": missing (seq 4001..8000); start with --recover to accept "
+                                 "the loss",
+                             kept,
+                             "--recover: accepting the loss of seq 4001..8000 (4000 acknowledged "
+                             "events): " +
+                                 Segment(4001, 8000) + ": missing");
+}
+
+TEST_F(SegmentDamageTest, SegmentsWithoutTheirManifestStillShowAGap) {
+  // The database replaced by one that knows no segments (and its WAL gone): the first segment
+  // deleted too. The gap below the second segment is named.
+  fs::remove(Segment(1, 4000));
+  fs::remove(dir_ / "touchpoint.db-wal");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "touchpoint.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM segments", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = Open(/*recover=*/false);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().message(), (dir_ / "segments").string() +
+                                          ": no segment holds seq 1..4000; start with --recover "
+                                          "to accept the loss");
+}
+
+TEST_F(SegmentDamageTest, TruncatedLogAfterTheSegmentsIsRefusedNamingTheMissingRange) {
+  // The tail (8001-10000) lives only in the WAL: without it the log is shorter than the marker.
+  fs::remove(dir_ / "touchpoint.db-wal");
+  auto store = Open(/*recover=*/false);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().message(),
+            File("touchpoint.db-wal") +
+                ": missing: the database holds events up to seq 8000 but seq 10000 was committed "
+                "(2000 acknowledged events missing); start with --recover to accept the loss");
 }
 
 // The real binary: `touchpoint serve` refuses to start (exit status 1, the message in its log);

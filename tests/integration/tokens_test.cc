@@ -269,13 +269,15 @@ TEST(DataDirectoryTest, TheDirectoryAndItsFilesAreTheOwnersFromCreation) {
     e.event = "ViewContent";
     e.event_time_ms = clock.NowMs();
     ASSERT_TRUE((*s)->Write({e}).status.ok());
+    ASSERT_TRUE((*s)->SealNow().ok());  // a segment file too
     EXPECT_EQ(ModeOf(dir), 0700u);
     size_t files = 0;
-    for (const auto& f : fs::directory_iterator(dir)) {
-      EXPECT_EQ(ModeOf(f.path()), 0600u) << f.path();
-      ++files;
+    for (const auto& f : fs::recursive_directory_iterator(dir)) {
+      EXPECT_EQ(ModeOf(f.path()), f.is_directory() ? 0700u : 0600u) << f.path();
+      files += f.is_regular_file();
     }
-    EXPECT_GE(files, 3u);  // the database, its WAL and shared memory, the marker
+    EXPECT_GE(files, 4u);  // the database, its WAL and shared memory, the marker, a segment
+    EXPECT_TRUE(fs::is_directory(dir / "segments"));
   }
   // An older install's files, readable by others, are tightened at the next open.
   ::chmod(dir.c_str(), 0755);

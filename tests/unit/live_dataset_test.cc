@@ -251,6 +251,39 @@ TEST_F(LiveDatasetLoadTest, EveryEventIsCountedOnceWhateverSideOfTheScanItLandsO
   EXPECT_EQ(live_->Read([](const Dataset& d) { return d.ads().size(); }), 24u);
 }
 
+// The load reads sealed segments, a server copy amended into a sealed event, and the log's
+// tail, in chunks that cross from one to the other: each event once, the amendment applied.
+TEST_F(LiveDatasetLoadTest, ChunksReadSegmentsAmendmentsAndTheTailEachEventOnce) {
+  WriteImpressions(1, 10);
+  SiteEvent browser = Purchase(10.0);
+  browser.source = "pixel";
+  ASSERT_EQ(store_->Write({browser}).outcomes.at(0), store::WriteOutcome::kAccepted);
+  ASSERT_TRUE(store_->SealNow().ok());  // seq 1..11 in a segment
+  ASSERT_GE(store_->Stats().segments, 1u);
+  SiteEvent server = Purchase(25.0);  // the server copy replaces the sealed browser copy
+  server.source = "web";
+  ASSERT_EQ(store_->Write({server}).outcomes.at(0), store::WriteOutcome::kReplaced);
+  WriteImpressions(11, 7);  // the log's tail: seq 12..18
+  LoadOptions options;
+  options.chunk_events = 3;
+  std::vector<uint64_t> chunk_starts;
+  options.before_chunk_for_testing = [&](uint64_t loaded, uint64_t total) {
+    chunk_starts.push_back(loaded);
+    EXPECT_EQ(total, 18u);
+  };
+  std::promise<Status> done;
+  options.done = [&](const Status& st) { done.set_value(st); };
+  live_->StartLoad(*store_, std::move(options));
+  ASSERT_TRUE(done.get_future().get().ok());
+  // One chunk for the segment (11 events), then the tail 3 at a time.
+  EXPECT_EQ(chunk_starts, (std::vector<uint64_t>{0, 11, 14, 17, 18}));
+  live_->Read([](const Dataset& d) {
+    EXPECT_EQ(d.ads().size(), 17u);
+    ASSERT_EQ(d.sites().size(), 1u);
+    EXPECT_EQ(d.sites().value[0], 25.0);  // the amendment, not the sealed browser copy
+  });
+}
+
 // LoadFrom (the CLI's) after commits were queued and stored: each is counted once.
 TEST_F(LiveDatasetLoadTest, CommitsQueuedBeforeASynchronousLoadAreCountedOnce) {
   Listen();

@@ -1,0 +1,163 @@
+#include "store/segment.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "ingest/event_json.h"
+#include "store/dedup_index.h"
+
+namespace touchpoint::store {
+namespace {
+
+const std::string kHash = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+// Site and ad events using every field, with values a dictionary must keep apart ("" vs absent,
+// hex that is not lowercase, odd-length hex, negative and huge numbers).
+std::vector<SegmentRow> VariedRows() {
+  std::vector<SegmentRow> rows;
+  uint64_t seq = 41;
+  for (int i = 0; i < 300; ++i) {
+    SegmentRow r;
+    r.seq = seq++;
+    if (i == 7) seq += 5;  // a gap (a seq range lost to --recover)
+    r.received_ms = 1700000000000 + i * 37 - (i % 3) * 1000;
+    if (i % 4 == 3) {
+      AdEvent a;
+      a.type = static_cast<AdEventType>(i % 3);
+      a.event_id = i % 8 == 3 ? "" : "ad-" + std::to_string(i);
+      a.ad_id = "ad" + std::to_string(i % 5);
+      a.event_time_ms = 1699990000000 + i * 1000;
+      a.user_key = "u" + std::to_string(i % 40);
+      if (a.type == AdEventType::kClick) a.click_id = "click-" + std::to_string(i);
+      if (a.type == AdEventType::kVideoPlay) {
+        a.watch_ms = i * 11;
+        a.video_ms = 15000;
+      }
+      if (i % 2) a.email_sha256 = {kHash};
+      if (i % 5 == 0) a.phone_sha256 = {kHash, std::string(64, 'A')};
+      a.age = "25-34";
+      a.gender = i % 2 ? "female" : "male";
+      a.country = "US";
+      a.region = i % 7 ? "CA" : "";
+      a.placement = "feed";
+      a.os = "ios";
+      a.device = "phone";
+      r.event = a;
+    } else {
+      SiteEvent e;
+      e.pixel_id = i % 2 ? "P1" : "P2";
+      e.source = i % 3 ? "pixel" : "web";
+      e.event = i % 5 ? "PageView" : "CompletePayment";
+      e.event_id = "e-" + std::to_string(i);
+      e.event_time_ms = i == 5 ? -5 : 1699990000000 - i * 777;
+      if (i % 11 == 0) e.test_event_code = "TEST1";
+      e.user.ttclid = i % 3 ? "" : "tc" + std::to_string(i);
+      e.user.ttp = "0123456789abcdef0" + std::to_string(i % 10);  // odd length: kept as text
+      if (i % 2) e.user.email_sha256 = {kHash};
+      if (i % 6 == 0) e.user.phone_sha256 = {kHash, "abc"};
+      if (i % 9 == 0) e.user.external_id_sha256 = {kHash};
+      e.user.ip = "203.0.113.0";
+      e.user.user_agent = "Mozilla/5.0 \"quoted\" \xc3\xa9";
+      e.user.locale = "en-US";
+      if (i % 5 == 0) e.value = i == 10 ? 1e300 : 46.5 + i;
+      if (i == 20) e.value = -0.0;
+      e.currency = e.value ? "USD" : "";
+      e.order_id = i % 5 ? "" : "o" + std::to_string(i);
+      e.content_type = "product";
+      e.query = i % 13 ? "" : "shoes";
+      e.description = i % 17 ? "" : "line\nbreak";
+      if (i % 5 == 0) {
+        e.contents.push_back(ContentItem{"sku1", "Shoe", "shoes", "product", "Acme", 19.99, 2});
+        e.contents.push_back(ContentItem{"sku2", "", "", "", "", std::nullopt, std::nullopt});
+      }
+      if (i % 10 == 0) e.contents.push_back(ContentItem{"", "", "", "", "", 0.0, -3});
+      e.page_url = "https://shop.example/p/" + std::to_string(i % 20);
+      e.page_referrer = i % 4 ? "" : "https://ads.example/";
+      r.event = e;
+    }
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+TEST(Segment, EveryFieldOfEveryEventComesBackEqual) {
+  const auto rows = VariedRows();
+  const std::string bytes = EncodeSegment(rows);
+  auto back = DecodeSegment(bytes, "s.tps");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  ASSERT_EQ(back->size(), rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    EXPECT_EQ((*back)[i].seq, rows[i].seq) << i;
+    EXPECT_EQ((*back)[i].received_ms, rows[i].received_ms) << i;
+    EXPECT_TRUE((*back)[i].event == rows[i].event) << i;
+  }
+  // -0.0 == 0.0 for operator==: its sign must survive too (export prints "-0").
+  ASSERT_TRUE(std::get<SiteEvent>(rows[20].event).value);
+  EXPECT_TRUE(std::signbit(*std::get<SiteEvent>((*back)[20].event).value));
+  std::string a, b;
+  ingest::AppendSiteEventJson(std::get<SiteEvent>(rows[20].event), 0, 0, a);
+  ingest::AppendSiteEventJson(std::get<SiteEvent>((*back)[20].event), 0, 0, b);
+  EXPECT_EQ(a, b);
+  auto info = VerifySegment(bytes, "s.tps");
+  ASSERT_TRUE(info.ok());
+  EXPECT_EQ(info->first_seq, 41u);
+  EXPECT_EQ(info->last_seq, rows.back().seq);
+  EXPECT_EQ(info->rows, rows.size());
+}
+
+TEST(Segment, AnySingleFlippedByteIsFound) {
+  const std::string bytes = EncodeSegment(VariedRows());
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::string damaged = bytes;
+    const size_t at = rng() % damaged.size();
+    damaged[at] = static_cast<char>(damaged[at] ^ (1 + rng() % 255));
+    auto info = VerifySegment(damaged, "s.tps");
+    EXPECT_FALSE(info.ok()) << "byte " << at;
+    EXPECT_FALSE(DecodeSegment(damaged, "s.tps").ok()) << "byte " << at;
+  }
+}
+
+TEST(Segment, TruncationIsNamedWithTheExpectedSize) {
+  const std::string bytes = EncodeSegment(VariedRows());
+  auto info = VerifySegment(std::string_view(bytes).substr(0, bytes.size() - 100), "s.tps");
+  ASSERT_FALSE(info.ok());
+  EXPECT_EQ(info.status().message(), "s.tps: truncated: " + std::to_string(bytes.size() - 100) +
+                                         " of " + std::to_string(bytes.size()) + " bytes");
+}
+
+TEST(Segment, DedupTableFindsEveryKeyedRow) {
+  const auto rows = VariedRows();
+  auto t = DecodeSegmentDedup(EncodeSegment(rows), "s.tps");
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  size_t keyed = 0;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto* s = std::get_if<SiteEvent>(&rows[i].event);
+    const std::string key = s ? SiteDedupKey(*s) : AdDedupKey(std::get<AdEvent>(rows[i].event));
+    if (key.empty()) continue;
+    ++keyed;
+    auto [lo, hi] = std::equal_range(t->hashes.begin(), t->hashes.end(), DedupKeyHash32(key));
+    bool found = false;
+    for (auto it = lo; it != hi; ++it) found |= t->rows[it - t->hashes.begin()] == i;
+    EXPECT_TRUE(found) << key;
+    EXPECT_EQ(t->received_ms[i], rows[i].received_ms);
+  }
+  EXPECT_EQ(t->hashes.size(), keyed);
+  EXPECT_GT(keyed, 100u);
+}
+
+TEST(Segment, FileNamesSortBySeqAndParseBack) {
+  EXPECT_EQ(SegmentFileName(1, 262144), "seg-00000000000000000001-00000000000000262144.tps");
+  uint64_t a = 0, b = 0;
+  EXPECT_TRUE(ParseSegmentFileName(SegmentFileName(17, 99), a, b));
+  EXPECT_EQ(a, 17u);
+  EXPECT_EQ(b, 99u);
+  EXPECT_FALSE(ParseSegmentFileName(SegmentFileName(17, 99) + ".tmp", a, b));
+  EXPECT_LT(SegmentFileName(9, 10), SegmentFileName(10, 11));
+}
+
+}  // namespace
+}  // namespace touchpoint::store
