@@ -822,7 +822,8 @@ TEST(ApiOverload, FullCommitQueueAnswers503WithRetryAfter) {
   // The pixel GET, refused the same way: its responder, moved into the store's callback, comes
   // back to answer (the callback is left with the caller when the store refuses).
   auto gif = srv.Client().Request(
-      "GET", "/api/v1/pixel.gif?pixel_id=" + pixel->pixel.pixel_id + "&event=PageView&event_id=g1", "");
+      "GET", "/api/v1/pixel.gif?pixel_id=" + pixel->pixel.pixel_id + "&event=PageView&event_id=g1",
+      "");
   ASSERT_TRUE(gif.ok());
   EXPECT_EQ(gif->status, 503);
   EXPECT_EQ(gif->Header("retry-after"), "1");
