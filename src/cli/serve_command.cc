@@ -1,5 +1,4 @@
 #include <fcntl.h>
-#include <openssl/rand.h>
 #include <signal.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>

@@ -213,14 +213,28 @@ HttpResponse TooManyRequests(HttpResponse r, int retry_after_s) {
   return r;
 }
 
+// The {id} of /api/v1/pixels/{id}<suffix> (the router checked the prefix and the suffix).
+std::string PixelIdInPath(std::string_view path, std::string_view suffix) {
+  constexpr std::string_view kPrefix = "/api/v1/pixels/";
+  return std::string(path.substr(kPrefix.size(), path.size() - kPrefix.size() - suffix.size()));
+}
+
+// A request body that must be one JSON object; `parser` owns what the object points into.
+StatusOr<simdjson::dom::object> BodyObject(simdjson::dom::parser& parser, std::string_view text) {
+  simdjson::dom::element root;
+  if (auto err = parser.parse(text).get(root)) return ingest::JsonSyntaxError(err);
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  return obj;
+}
+
 // "{"anonymous":{"per_s":N,"burst":M},"server":{...}}": either may be absent (kept), per_s 0
 // is no limit, a missing burst is ten seconds' worth.
 Status ParsePixelLimits(std::string_view json, PixelLimits& limits) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto err = parser.parse(json).get(root)) return ingest::JsonSyntaxError(err);
-  simdjson::dom::object obj;
-  if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  auto body = BodyObject(parser, json);
+  if (!body.ok()) return body.status();
+  simdjson::dom::object obj = *body;
   for (auto [key, value] : obj)
     if (key != "anonymous" && key != "server" && key != "max_value")
       return InvalidArgument(std::string(key), ": unknown field (anonymous, server or max_value)");
@@ -380,9 +394,7 @@ std::optional<std::string> Api::AdminPixel(const HttpRequest& req, Responder& re
     respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
     return std::nullopt;
   }
-  constexpr std::string_view kPrefix = "/api/v1/pixels/";
-  std::string pixel_id =
-      req.path.substr(kPrefix.size(), req.path.size() - kPrefix.size() - suffix.size());
+  std::string pixel_id = PixelIdInPath(req.path, suffix);
   if (!store_->FindPixel(pixel_id)) {
     respond(Error(NotFound("pixel " + pixel_id + ": unknown")));
     return std::nullopt;
@@ -418,10 +430,9 @@ constexpr std::string_view kConversionEventsKey = "pixel_conversion_events/";
 // (the purchase events). Names as sent by the pixel, case-sensitive.
 StatusOr<std::vector<std::string>> ParseConversionEvents(std::string_view json) {
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto err = parser.parse(json).get(root)) return ingest::JsonSyntaxError(err);
-  simdjson::dom::object obj;
-  if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  auto body = BodyObject(parser, json);
+  if (!body.ok()) return body.status();
+  simdjson::dom::object obj = *body;
   for (auto [key, value] : obj)
     if (key != "events") return InvalidArgument(std::string(key), ": unknown field (events)");
   simdjson::dom::element ev;
@@ -1109,12 +1120,9 @@ void Api::CreatePixel(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto err = parser.parse(req.body).get(root))
-    return respond(Error(ingest::JsonSyntaxError(err)));
-  simdjson::dom::object obj;
-  if (root.get_object().get(obj))
-    return respond(Error(InvalidArgument("body", ": must be a JSON object")));
+  auto body_object = BodyObject(parser, req.body);
+  if (!body_object.ok()) return respond(Error(body_object.status()));
+  simdjson::dom::object obj = *body_object;
   std::string name;
   if (Status st = ingest::ReadString(obj, "name", "", 200, name); !st.ok())
     return respond(Error(st));
@@ -1169,10 +1177,9 @@ void WriteTokenInfo(JsonWriter& w, const store::TokenInfo& t) {
 Status ParseIssueOptions(std::string_view text, store::IssueOptions& out) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) return OkStatus();
   simdjson::dom::parser parser;
-  simdjson::dom::element root;
-  if (auto err = parser.parse(text).get(root)) return ingest::JsonSyntaxError(err);
-  simdjson::dom::object obj;
-  if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
+  auto body = BodyObject(parser, text);
+  if (!body.ok()) return body.status();
+  simdjson::dom::object obj = *body;
   for (auto field : obj) {
     const std::string_view key = field.key;
     if (key == "keep_existing") {
@@ -1210,8 +1217,7 @@ void Api::IssueToken(HttpRequest& req, Responder& respond, bool admin) {
         return respond(Error(st));
     }
   } else {
-    constexpr std::string_view kPrefix = "/api/v1/pixels/", kSuffix = "/tokens";
-    pixel_id = req.path.substr(kPrefix.size(), req.path.size() - kPrefix.size() - kSuffix.size());
+    pixel_id = PixelIdInPath(req.path, "/tokens");
     issued = store_->IssuePixelToken(pixel_id, options);
   }
   if (!issued.ok()) return respond(Error(issued.status()));

@@ -1314,33 +1314,41 @@ StatusOr<std::vector<SpendRow>> EventStore::GetSpend() const {
   return out;
 }
 
+namespace {
+
+// A sealed segment's rows, decoded (the file's bytes are freed before returning).
+StatusOr<std::vector<SegmentRow>> ReadSegmentRows(const std::string& path) {
+  auto bytes = ReadWholeFile(path);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeSegment(*bytes, path);
+}
+
+}  // namespace
+
+StatusOr<std::optional<StoredEvent>> EventStore::ReadView::Amended(uint64_t seq) const {
+  auto a = amendments.find(seq);
+  if (a == amendments.end()) return std::optional<StoredEvent>();
+  auto ev = ingest::SiteEventFromJson(a->second);
+  if (!ev.ok()) return Internal("amendment " + std::to_string(seq) + ": " + ev.status().message());
+  return std::optional<StoredEvent>(std::move(*ev));
+}
+
 StatusOr<uint64_t> EventStore::ScanChunk(
     uint64_t after_seq, uint64_t last_seq, size_t max_events,
     const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
   auto view = BeginRead();
   if (!view.ok()) return view.status();
-  auto amended = [&](uint64_t seq) -> StatusOr<std::optional<StoredEvent>> {
-    auto a = view->amendments.find(seq);
-    if (a == view->amendments.end()) return std::optional<StoredEvent>();
-    auto ev = ingest::SiteEventFromJson(a->second);
-    if (!ev.ok())
-      return Internal("amendment " + std::to_string(seq) + ": " + ev.status().message());
-    return std::optional<StoredEvent>(std::move(*ev));
-  };
   // The next segment after `after_seq`, whole (a chunk is then one segment, whatever
   // max_events): it is decoded outside any read transaction, its file being immutable.
   for (const auto& seg : view->segments) {
     if (seg.last_seq <= after_seq) continue;
     if (seg.first_seq > last_seq) break;
     TP_RETURN_IF_ERROR(view->db.Exec("COMMIT"));  // the amendments are read: end the snapshot
-    auto bytes = ReadWholeFile(seg.path);
-    if (!bytes.ok()) return bytes.status();
-    auto rows = DecodeSegment(*bytes, seg.path);
+    auto rows = ReadSegmentRows(seg.path);
     if (!rows.ok()) return rows.status();
-    bytes->clear();
     for (auto& r : *rows) {
       if (r.seq <= after_seq || r.seq > last_seq) continue;
-      auto a = amended(r.seq);
+      auto a = view->Amended(r.seq);
       if (!a.ok()) return a.status();
       if (*a) r.event = std::move(**a);
       visit(r.seq, r.received_ms, r.event);
@@ -1371,7 +1379,7 @@ StatusOr<uint64_t> EventStore::ScanChunk(
   }
   TP_RETURN_IF_ERROR(view->db.Exec("COMMIT"));  // the parsing below holds no snapshot
   for (const Row& row : rows) {
-    auto a = amended(row.seq);
+    auto a = view->Amended(row.seq);
     if (!a.ok()) return a.status();
     if (*a) {
       visit(row.seq, row.received_ms, **a);
@@ -1972,9 +1980,7 @@ Status EventStore::Export(const ExportQuery& query,
   };
   std::string body;
   for (const auto& seg : view->segments) {
-    auto bytes = ReadWholeFile(seg.path);
-    if (!bytes.ok()) return bytes.status();
-    auto rows = DecodeSegment(*bytes, seg.path);
+    auto rows = ReadSegmentRows(seg.path);
     if (!rows.ok()) return rows.status();
     for (const auto& r : *rows) {
       const auto* site = std::get_if<SiteEvent>(&r.event);
@@ -2029,23 +2035,12 @@ Status EventStore::ScanAll(
     const std::function<void(uint64_t, int64_t, const StoredEvent&)>& visit) const {
   auto view = BeginRead();
   if (!view.ok()) return view.status();
-  auto amended = [&](uint64_t seq) -> StatusOr<std::optional<StoredEvent>> {
-    auto a = view->amendments.find(seq);
-    if (a == view->amendments.end()) return std::optional<StoredEvent>();
-    auto ev = ingest::SiteEventFromJson(a->second);
-    if (!ev.ok())
-      return Internal("amendment " + std::to_string(seq) + ": " + ev.status().message());
-    return std::optional<StoredEvent>(std::move(*ev));
-  };
   for (const auto& seg : view->segments) {
-    auto bytes = ReadWholeFile(seg.path);
-    if (!bytes.ok()) return bytes.status();
-    auto rows = DecodeSegment(*bytes, seg.path);
+    auto rows = ReadSegmentRows(seg.path);
     if (!rows.ok()) return rows.status();
-    bytes->clear();
     for (auto& r : *rows) {
       if (!view->amendments.empty()) {
-        auto a = amended(r.seq);
+        auto a = view->Amended(r.seq);
         if (!a.ok()) return a.status();
         if (*a) r.event = std::move(**a);
       }
@@ -2059,7 +2054,7 @@ Status EventStore::ScanAll(
   Status st;
   while (q->Step(&st)) {
     const auto seq = static_cast<uint64_t>(q->Int(0));
-    auto a = amended(seq);
+    auto a = view->Amended(seq);
     if (!a.ok()) return a.status();
     if (*a) {
       visit(seq, q->Int(1), **a);

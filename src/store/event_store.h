@@ -370,6 +370,8 @@ class EventStore {
     std::vector<SegmentFile> segments;
     uint64_t sealed_seq = 0;
     std::unordered_map<uint64_t, std::string> amendments;  // seq -> body
+    // The amended event stored as `seq`, parsed; nullopt when it has no amendment.
+    StatusOr<std::optional<StoredEvent>> Amended(uint64_t seq) const;
   };
   StatusOr<ReadView> BeginRead() const;
   Status LoadPixels();

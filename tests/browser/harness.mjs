@@ -116,17 +116,8 @@ export async function stopTouchpoint(proc) {
 // Ends the run with a clear message when one is missing.
 export function preconditions(root, usage) {
   const binary = process.argv.slice(2).find((a) => !a.startsWith('--'));
-  if (!binary) fatal(`usage: ${usage}`);
-  const bin = path.resolve(binary);
-  if (!fs.existsSync(bin)) fatal(`touchpoint binary not found at ${bin} (build it first)`);
-  let chromium;
-  try {
-    ({ chromium } = createRequire(path.join(root, 'web', 'package.json'))('playwright-core'));
-  } catch (e) {
-    fatal(`playwright-core is not installed in web/node_modules: run scripts/bootstrap.sh ` +
-          `(or: cd web && npm ci)\n  (${e.message.split('\n')[0]})`);
-  }
+  const bin = binary && path.resolve(binary);
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  if (!fs.existsSync(executablePath)) fatal(`${executablePath} not found: apt-get install -y chromium (or set CHROMIUM)`);
+  const chromium = requireBrowserTest({ root, binary: bin, usage: `usage: ${usage}`, chromiumPath: executablePath });
   return { bin, chromium, executablePath };
 }
