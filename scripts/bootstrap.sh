@@ -12,7 +12,7 @@ packages=(
   libzstd-dev libxxhash-dev     # sealed segments: compression, checksums
   clang libclang-rt-14-dev      # libFuzzer + sanitizers for the fuzz targets
   chromium                      # browser tests (driven by playwright-core from npm)
-  curl ca-certificates
+  curl ca-certificates openssl  # openssl: test certificates (tls_test)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light clickhouse-server sqlite3)

@@ -25,6 +25,7 @@ struct Source {
   std::string data_dir = "./touchpoint-data";
   std::string server;       // http://host:port: ask a running server instead
   std::string admin_token;  // for --server
+  std::string ca_file;      // for an https:// --server
   bool json = false;
 };
 
@@ -35,6 +36,7 @@ void AddSourceOptions(CLI::App* cmd, Source& src) {
                   "Ask a running server instead, e.g. http://127.0.0.1:8080");
   cmd->add_option("--admin-token", src.admin_token,
                   "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
+  cmd->add_option("--ca-file", src.ca_file, kCaFileHelp);
   cmd->add_flag("--json", src.json, "JSON (the API's answer) instead of readable text");
 }
 
@@ -43,7 +45,7 @@ int AskServer(const Source& src, const std::string& path, const Params& params,
               const char* text_format) {
   std::string target = path + "?format=" + (src.json ? "json" : text_format);
   for (const auto& [k, v] : params) target += "&" + k + "=" + ingest::PercentEncode(v);
-  server::HttpClient client(src.server);
+  server::HttpClient client(src.server, {.ca_file = CaFile(src.ca_file)});
   auto res = client.Request("GET", target, "", {{"Authorization", "Bearer " + src.admin_token}});
   if (!res.ok()) {
     std::cerr << "error: " << res.status().message() << "\n";

@@ -11,6 +11,13 @@ class App;
 
 namespace touchpoint::cli {
 
+// --ca-file, on the commands that talk to a server.
+inline constexpr const char* kCaFileHelp =
+    "For an https:// server: a PEM certificate to trust besides the system's authorities (a "
+    "self-signed or private-CA certificate; env TOUCHPOINT_CA_FILE)";
+// The --ca-file given, else $TOUCHPOINT_CA_FILE, else "".
+std::string CaFile(const std::string& flag);
+
 struct ServeFlags {
   std::string data_dir = "./touchpoint-data";
   std::string listen = "127.0.0.1:8080";
@@ -28,6 +35,7 @@ struct ServeFlags {
   std::string rate_limit_client, rate_limit_pixel, rate_limit_server;
   size_t max_request_memory_mb = 256;  // request bodies in flight, over all connections
   size_t min_request_rate = 4096;      // bytes/s a request must arrive at (0: no minimum)
+  std::string tls_cert, tls_key;       // HTTPS (both): PEM files, read again on SIGHUP
   // Tests only (hidden from --help): the start-up load of stored events stops halfway (in
   // chunks of a few events) until this file exists, so a test can see the "loading" state.
   std::string testing_hold_load_until;
@@ -40,6 +48,7 @@ struct ImportFlags {
   std::string data_dir = "./touchpoint-data";
   std::string server;       // http://host:port: send through a running server instead
   std::string admin_token;  // for --server
+  std::string ca_file;      // for an https:// --server (env TOUCHPOINT_CA_FILE)
 };
 int Import(const ImportFlags& flags);
 
@@ -54,6 +63,7 @@ struct SimulateFlags {
   std::string data_dir;       // --to-data: bulk-load into this data directory
   std::string server;         // --to-server: http://host:port
   std::string admin_token;    // for --to-server
+  std::string ca_file;        // for an https:// --to-server (env TOUCHPOINT_CA_FILE)
   std::string pixel_name = "demo";
   std::string pixel_id;            // --out alone: the event_source_id to write; --to-server: use it
   std::string pixel_via = "auto";  // --to-server: auto, events-api or beacon
@@ -65,6 +75,7 @@ struct ReportFlags {
   std::string data_dir = "./touchpoint-data";
   std::string server;       // http://host:port: ask a running server instead of reading DATA
   std::string admin_token;  // for --server
+  std::string ca_file;      // for an https:// --server (env TOUCHPOINT_CA_FILE)
   std::vector<std::pair<std::string, std::string>> params;  // report query parameters
   std::string format = "table";                             // table | csv | json
 };

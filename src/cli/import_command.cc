@@ -25,7 +25,7 @@ int Import(const ImportFlags& flags) {
       std::cerr << "error: --admin-token (or TOUCHPOINT_ADMIN_TOKEN) is required with --server\n";
       return 2;
     }
-    server::HttpClient client(flags.server);
+    server::HttpClient client(flags.server, {.ca_file = CaFile(flags.ca_file)});
     auto res = client.Request("PUT", catalog ? "/api/v1/catalog" : "/api/v1/spend", text,
                               {{"Authorization", "Bearer " + flags.admin_token},
                                {"Content-Type", "application/octet-stream"}});

@@ -4,6 +4,12 @@
 
 #include "cli/commands.h"
 
+std::string touchpoint::cli::CaFile(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  const char* env = std::getenv("TOUCHPOINT_CA_FILE");
+  return env ? env : "";
+}
+
 int main(int argc, char** argv) {
   using namespace touchpoint::cli;
   CLI::App app{
@@ -66,6 +72,12 @@ int main(int argc, char** argv) {
                 "Bytes a second a request must arrive at (over 5 s windows), else its "
                 "connection is closed; 0: no minimum")
       ->capture_default_str();
+  s->add_option("--tls-cert", serve.tls_cert,
+                "HTTPS: the certificate chain (PEM); with --tls-key the listener speaks TLS "
+                "only. SIGHUP reads both files again")
+      ->check(CLI::ExistingFile);
+  s->add_option("--tls-key", serve.tls_key, "HTTPS: the private key (PEM) of --tls-cert")
+      ->check(CLI::ExistingFile);
   s->add_option("--log-format", serve.log_format, "text or json")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
@@ -93,6 +105,7 @@ int main(int argc, char** argv) {
                     "Send to a running server instead, e.g. http://127.0.0.1:8080");
     sub->add_option("--admin-token", import.admin_token,
                     "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
+    sub->add_option("--ca-file", import.ca_file, kCaFileHelp);
     sub->callback([&import, what] {
       import.what = what;
       std::exit(Import(import));
@@ -129,6 +142,7 @@ int main(int argc, char** argv) {
                   "Send through a running server's endpoints, e.g. http://127.0.0.1:8080");
   sim->add_option("--admin-token", simulate.admin_token,
                   "Admin token for --to-server (env TOUCHPOINT_ADMIN_TOKEN)");
+  sim->add_option("--ca-file", simulate.ca_file, kCaFileHelp);
   sim->add_option("--pixel-name", simulate.pixel_name, "Pixel to use or create (by name)")
       ->capture_default_str();
   sim->add_option("--pixel-id", simulate.pixel_id,
@@ -161,6 +175,7 @@ int main(int argc, char** argv) {
                   "Ask a running server instead, e.g. http://127.0.0.1:8080");
   rep->add_option("--admin-token", report.admin_token,
                   "Admin token for --server (env TOUCHPOINT_ADMIN_TOKEN)");
+  rep->add_option("--ca-file", report.ca_file, kCaFileHelp);
   rep->add_option("--from", ro.from,
                   "First day (YYYY-MM-DD), ISO 8601 time or Unix seconds (default: 30 days ago)");
   rep->add_option("--to", ro.to,

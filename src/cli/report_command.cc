@@ -63,7 +63,7 @@ int Report(const ReportFlags& flags) {
     std::string target =
         "/api/v1/report?format=" + std::string(flags.format == "json" ? "json" : "csv");
     for (const auto& [k, v] : flags.params) target += "&" + k + "=" + ingest::PercentEncode(v);
-    server::HttpClient client(flags.server);
+    server::HttpClient client(flags.server, {.ca_file = CaFile(flags.ca_file)});
     auto res =
         client.Request("GET", target, "", {{"Authorization", "Bearer " + flags.admin_token}});
     if (!res.ok()) {

@@ -135,6 +135,11 @@ int Serve(const ServeFlags& flags) {
     spdlog::error("--listen: must be HOST:PORT, got '{}'", flags.listen);
     return 2;
   }
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    spdlog::error("{}: HTTPS needs both --tls-cert and --tls-key",
+                  flags.tls_cert.empty() ? "--tls-cert" : "--tls-key");
+    return 2;
+  }
   auto trusted = TrustedProxies(flags);
   if (!trusted.ok()) {
     spdlog::error("--trusted-proxy {}", trusted.status().message());
@@ -145,6 +150,7 @@ int Serve(const ServeFlags& flags) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);  // reload the TLS certificate and key
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -215,6 +221,8 @@ int Serve(const ServeFlags& flags) {
   hopts.max_body_bytes = aopts.limits.max_body_bytes;
   hopts.max_inflight_body_bytes = flags.max_request_memory_mb << 20;
   hopts.min_request_bytes_per_s = flags.min_request_rate;
+  hopts.tls_cert_file = flags.tls_cert;
+  hopts.tls_key_file = flags.tls_key;
   server::HttpServer http(hopts, &api);
   api.SetListenerStats([&http] { return http.Stats(); });
   if (Status st = http.Start(); !st.ok()) {
@@ -242,8 +250,9 @@ int Serve(const ServeFlags& flags) {
     };
   }
   live.StartLoad(**store, std::move(lopts));
-  std::string url = "http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-                    ":" + std::to_string(http.port());
+  std::string url = std::string(http.tls() ? "https://" : "http://") +
+                    (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                    std::to_string(http.port());
   spdlog::info("listening on {} (data: {}, {} pixels, {} ads in catalog)", url,
                std::filesystem::absolute(flags.data_dir).string(), (*store)->ListPixels().size(),
                (*store)->GetCatalog()->AdCount());
@@ -257,7 +266,17 @@ int Serve(const ServeFlags& flags) {
     std::filesystem::rename(tmp, flags.port_file);
   }
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    if (!http.tls()) {
+      spdlog::info("received SIGHUP: nothing to reload (no --tls-cert)");
+      continue;
+    }
+    if (Status st = http.ReloadTls(); st.ok())
+      spdlog::info("received SIGHUP: reloaded the TLS certificate {} and key {}", flags.tls_cert,
+                   flags.tls_key);
+    else
+      spdlog::error("received SIGHUP: kept the current TLS certificate: {}", st.message());
+  }
   if (!load_failed)
     spdlog::info("received {}, draining", sig == SIGINT ? "SIGINT" : "SIGTERM");
   else

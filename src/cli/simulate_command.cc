@@ -79,6 +79,7 @@ int Simulate(const SimulateFlags& flags) {
     sim::HttpSenderOptions hopts;
     hopts.url = flags.server;
     hopts.admin_token = flags.admin_token;
+    hopts.ca_file = CaFile(flags.ca_file);
     hopts.pixel_name = flags.pixel_name;
     hopts.pixel_id = flags.pixel_id;
     hopts.pixel_route = flags.pixel_via == "beacon"       ? sim::PixelRoute::kBeacon

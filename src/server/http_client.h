@@ -17,10 +17,17 @@ struct ClientResponse {
   std::string Header(std::string_view name) const;
 };
 
+struct HttpClientOptions {
+  // https://: a PEM file of authorities trusted besides the system's (a self-signed server's
+  // certificate, a private CA). The server's certificate and host name are always verified.
+  std::string ca_file;
+};
+
 class HttpClient {
  public:
-  // base_url: "http://host:port"
-  explicit HttpClient(std::string base_url);
+  // base_url: "http://host:port" or "https://host:port". A malformed URL or an unreadable
+  // ca_file makes every Request answer that error.
+  explicit HttpClient(std::string base_url, HttpClientOptions options = {});
   ~HttpClient();
   HttpClient(HttpClient&&) noexcept;
 
@@ -33,7 +40,8 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// Splits "http://host:port" into host and port; false when malformed.
-bool SplitHttpUrl(std::string_view url, std::string& host, std::string& port);
+// Splits "http://host:port" or "https://host:port" into host and port (80 or 443 by default);
+// false when malformed. `tls` (when given) says whether it is https.
+bool SplitHttpUrl(std::string_view url, std::string& host, std::string& port, bool* tls = nullptr);
 
 }  // namespace touchpoint::server

@@ -14,6 +14,7 @@
 
 #include "server/asio.h"
 #include "server/request_parser.h"
+#include "server/tls.h"
 
 namespace touchpoint::server {
 
@@ -21,6 +22,7 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
+namespace ssl = net::ssl;
 
 std::string_view HttpRequest::Header(std::string_view name) const {
   for (const auto& [k, v] : headers)
@@ -122,6 +124,17 @@ struct Shared {
   BodyBudget budget;
   std::atomic<uint64_t> bodies_refused{0}, slow_dropped{0};
   std::atomic<bool> stopping{false};
+  // The TLS context new connections take (null: plain HTTP). Replaced by ReloadTls().
+  std::shared_ptr<ssl::context> Tls() const {
+    std::lock_guard lock(tls_mu);
+    return tls;
+  }
+  void SetTls(std::shared_ptr<ssl::context> c) {
+    std::lock_guard lock(tls_mu);
+    tls = std::move(c);
+  }
+  mutable std::mutex tls_mu;
+  std::shared_ptr<ssl::context> tls;  // guarded by tls_mu
   // Called on a connection's thread when a connection taken through the reserve has closed.
   std::function<void()> on_reserve_closed;
 };
@@ -165,8 +178,10 @@ struct Context {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<Context> ctx, Handler* handler,
-          const HttpServerOptions& options, Shared* shared, bool from_reserve)
+          const HttpServerOptions& options, Shared* shared, bool from_reserve,
+          std::shared_ptr<ssl::context> tls)
       : socket_(std::move(socket)),
+        tls_ctx_(std::move(tls)),
         ctx_(std::move(ctx)),
         handler_(handler),
         options_(options),
@@ -178,7 +193,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (from_reserve_) {
       // Its descriptor must be free before the listener takes the reserve back.
       beast::error_code ec;
-      socket_.close(ec);
+      Sock().close(ec);
       if (!shared_->stopping && shared_->on_reserve_closed) shared_->on_reserve_closed();
     }
   }
@@ -189,7 +204,20 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     auto ep = socket_.remote_endpoint(ec);  // once per connection, not per request
     if (!ec) remote_ip_ = ep.address().to_string();
-    Read();
+    if (!tls_ctx_) return Read();
+    // TLS: the handshake first, within its own deadline (the sweep closes a stalled one).
+    tls_.emplace(std::move(socket_), *tls_ctx_);
+    deadline_ = NowSteadyMs() + int64_t{options_.tls_handshake_timeout_s} * 1000;
+    tls_->async_handshake(ssl::stream_base::server,
+                          [self = shared_from_this()](beast::error_code ec) {
+                            self->deadline_ = kNoDeadline;
+                            if (ec) {  // not TLS, or no common protocol: nothing to answer
+                              beast::error_code ignored;
+                              self->Sock().close(ignored);
+                              return;
+                            }
+                            self->Read();
+                          });
   }
 
   // The sweep: close when past the deadline (the pending operation ends with operation_aborted),
@@ -198,7 +226,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (now < deadline_) return CheckRate(now);
     deadline_ = kNoDeadline;
     beast::error_code ec;
-    socket_.close(ec);
+    Sock().close(ec);
     if (stream_) stream_->Cancel();  // (at Stop) a producer must not wait for this reader
   }
 
@@ -258,11 +286,13 @@ class Session : public std::enable_shared_from_this<Session> {
     if (body_view_.empty()) body_view_ = body_;
     deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
     std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::buffer(body_view_)};
-    net::async_write(socket_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
-      self->deadline_ = kNoDeadline;
-      if (self->stream_) return ec ? self->EndStream(false) : self->PumpStream();
-      if (ec || self->close_after_) return self->Close();
-      self->Read();
+    WithStream([&](auto& stream) {
+      net::async_write(stream, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->deadline_ = kNoDeadline;
+        if (self->stream_) return ec ? self->EndStream(false) : self->PumpStream();
+        if (ec || self->close_after_) return self->Close();
+        self->Read();
+      });
     });
   }
 
@@ -285,16 +315,29 @@ class Session : public std::enable_shared_from_this<Session> {
     if (done && ok) body_ += "0\r\n\r\n";
     if (body_.empty()) return EndStream(ok);  // done, not ok, nothing left: end it here
     deadline_ = NowSteadyMs() + int64_t{kWriteTimeoutS} * 1000;
-    net::async_write(socket_, net::buffer(body_),
-                     [self = shared_from_this(), done, ok](beast::error_code ec, size_t) {
-                       self->deadline_ = kNoDeadline;
-                       if (ec) return self->EndStream(false);
-                       if (!done) return self->PumpStream();
-                       self->EndStream(ok);
-                     });
+    WithStream([&](auto& stream) {
+      net::async_write(stream, net::buffer(body_),
+                       [self = shared_from_this(), done, ok](beast::error_code ec, size_t) {
+                         self->deadline_ = kNoDeadline;
+                         if (ec) return self->EndStream(false);
+                         if (!done) return self->PumpStream();
+                         self->EndStream(ok);
+                       });
+    });
   }
 
  private:
+  // The socket under the connection (plain or under TLS).
+  tcp::socket& Sock() { return tls_ ? tls_->next_layer() : socket_; }
+  // Calls f with the stream to read and write: the TLS stream or the plain socket.
+  template <class F>
+  void WithStream(F&& f) {
+    if (tls_)
+      f(*tls_);
+    else
+      f(socket_);
+  }
+
   static void AppendChunk(std::string& out, std::string_view piece) {
     if (piece.empty()) return;  // an empty chunk would end the body
     char size[20];
@@ -327,11 +370,13 @@ class Session : public std::enable_shared_from_this<Session> {
     // else from the first sweep that sees some.
     rate_window_start_ms_ = buffer_.size() > 0 ? now : 0;
     rate_window_bytes_ = 0;
-    http::async_read(socket_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->deadline_ = kNoDeadline;
-                       self->OnRead(ec);
-                     });
+    WithStream([&](auto& stream) {
+      http::async_read(stream, buffer_, *parser_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         self->deadline_ = kNoDeadline;
+                         self->OnRead(ec);
+                       });
+    });
   }
 
   void OnRead(beast::error_code ec) {
@@ -339,7 +384,8 @@ class Session : public std::enable_shared_from_this<Session> {
       HttpResponse refusal;
       const bool gone = ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
                         ec == net::error::connection_reset || ec == net::error::eof ||
-                        ec == net::error::bad_descriptor;
+                        ec == net::error::bad_descriptor || ec == ssl::error::stream_truncated ||
+                        ec.category() == net::error::get_ssl_category();
       if (!gone) refusal = Refusal(ec, *parser_);
       parser_.reset();  // gives its body's memory back to the budget now
       if (gone) return Close();
@@ -411,11 +457,21 @@ class Session : public std::enable_shared_from_this<Session> {
     shared_->slow_dropped.fetch_add(1, std::memory_order_relaxed);
     deadline_ = kNoDeadline;
     beast::error_code ec;
-    socket_.close(ec);
+    Sock().close(ec);
   }
 
   void Close() {
     beast::error_code ec;
+    if (tls_) {
+      // TLS: send close_notify, wait for the client's (or the linger deadline), then close.
+      deadline_ = NowSteadyMs() + kLingerMs;
+      tls_->async_shutdown([self = shared_from_this()](beast::error_code) {
+        beast::error_code ignored;
+        self->Sock().shutdown(tcp::socket::shutdown_both, ignored);
+        self->Sock().close(ignored);
+      });
+      return;
+    }
     socket_.shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return;
     deadline_ = NowSteadyMs() + kLingerMs;
@@ -435,7 +491,9 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  tcp::socket socket_;
+  tcp::socket socket_;                     // plain HTTP; with TLS, moved into tls_ at Start()
+  std::shared_ptr<ssl::context> tls_ctx_;  // null: plain HTTP
+  std::optional<beast::ssl_stream<tcp::socket>> tls_;
   std::shared_ptr<Context> ctx_;
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
@@ -523,8 +581,8 @@ struct HttpServer::Impl {
   void StartSession(tcp::socket s, std::shared_ptr<Context> ctx, bool from_reserve) {
     beast::error_code nd;
     s.set_option(tcp::no_delay(true), nd);
-    auto session =
-        std::make_shared<Session>(std::move(s), ctx, handler, options, shared.get(), from_reserve);
+    auto session = std::make_shared<Session>(std::move(s), ctx, handler, options, shared.get(),
+                                             from_reserve, shared->Tls());
     net::post(ctx->ioc, [session] { session->Start(); });
   }
 
@@ -626,7 +684,22 @@ HttpServer::~HttpServer() {
   if (impl_->reserve_fd >= 0) ::close(impl_->reserve_fd);
 }
 
+bool HttpServer::tls() const {
+  return !impl_->options.tls_cert_file.empty() || !impl_->options.tls_key_file.empty();
+}
+
+Status HttpServer::ReloadTls() {
+  if (!tls()) return InvalidArgument("--tls-cert", ": TLS is not configured");
+  auto ctx = MakeServerTlsContext(impl_->options.tls_cert_file, impl_->options.tls_key_file);
+  if (!ctx.ok()) return ctx.status();
+  impl_->shared->SetTls(std::move(*ctx));
+  return OkStatus();
+}
+
 Status HttpServer::Start() {
+  if (tls()) {
+    if (Status st = ReloadTls(); !st.ok()) return st;
+  }
   const int n = std::max(1, impl_->options.threads);
   for (int i = 0; i < n; ++i)
     impl_->contexts.push_back(std::make_shared<Context>(impl_->options.idle_timeout_s));

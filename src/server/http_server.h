@@ -106,6 +106,11 @@ struct HttpServerOptions {
   // late). Waiting for a next request is not measured (idle_timeout_s is). 0: no minimum.
   size_t min_request_bytes_per_s = 4096;
   int min_request_rate_window_s = 5;
+  // HTTPS: when both are set, every connection speaks TLS (1.2 or 1.3) with this certificate
+  // chain and private key (PEM files). HttpServer::ReloadTls() reads them again (on SIGHUP).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  int tls_handshake_timeout_s = 10;
 };
 
 // The listener's counters (HttpServer::Stats), rendered in /metrics.
@@ -126,8 +131,13 @@ class HttpServer {
   HttpServer(HttpServerOptions options, Handler* handler);
   ~HttpServer();
 
-  // Binds and starts serving on background threads.
+  // Binds and starts serving on background threads. With TLS, the certificate and key are read
+  // first; a file that cannot be read or a key that does not match is an error naming the file.
   Status Start();
+  // From any thread: reads the certificate and key files again. Connections accepted from now on
+  // use them; open connections keep theirs. On error the current ones stay in use.
+  Status ReloadTls();
+  bool tls() const;
   uint16_t port() const;
   // From any thread, at any time after construction.
   HttpServerStats Stats() const;

@@ -31,7 +31,7 @@ std::string ErrorOf(simdjson::dom::parser& parser, const std::string& body, int 
 
 HttpSender::HttpSender(HttpSenderOptions options)
     : options_(std::move(options)),
-      client_(options_.url),
+      client_(options_.url, {.ca_file = options_.ca_file}),
       parser_(std::make_unique<simdjson::dom::parser>()) {}
 
 HttpSender::~HttpSender() = default;
@@ -39,7 +39,7 @@ HttpSender::~HttpSender() = default;
 StatusOr<std::unique_ptr<HttpSender>> HttpSender::Connect(HttpSenderOptions options) {
   std::string host, port;
   if (!server::SplitHttpUrl(options.url, host, port))
-    return InvalidArgument("--to-server", ": must be http://HOST:PORT");
+    return InvalidArgument("--to-server", ": must be http://HOST:PORT or https://HOST:PORT");
   if (options.admin_token.empty())
     return InvalidArgument("--admin-token", ": required to send to a server");
   std::unique_ptr<HttpSender> s(new HttpSender(std::move(options)));

@@ -35,6 +35,7 @@ enum class PixelRoute {
 struct HttpSenderOptions {
   std::string url;  // http://host:port
   std::string admin_token;
+  std::string ca_file;              // https://: a certificate to trust besides the system's
   std::string pixel_name = "demo";  // used (or created) when pixel_id is empty
   std::string pixel_id;             // an existing pixel; its access token is looked up
   PixelRoute pixel_route = PixelRoute::kAuto;
