@@ -6,7 +6,7 @@ LISTEN       ?= 127.0.0.1:8080
 FUZZ_SECONDS ?= 60
 JOBS         ?= 2
 
-.PHONY: run test build bootstrap unit fuzz fuzz-smoke browser-test tsan asan bench bench-report bench-storage clean
+.PHONY: run test build bootstrap unit fuzz fuzz-smoke browser-test tsan asan bench bench-report bench-storage package package-test clean
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -20,13 +20,15 @@ run: build
 	@scripts/run.sh $(BUILD)/src/touchpoint $(DATA) $(LISTEN)
 
 # Build and run every test: unit + integration (ctest), the same under ThreadSanitizer and under
-# AddressSanitizer + UndefinedBehaviorSanitizer, fuzz smoke runs, browser tests.
+# AddressSanitizer + UndefinedBehaviorSanitizer, fuzz smoke runs, browser tests, and the Debian
+# package installed and started (as root).
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
 	@$(MAKE) --no-print-directory tsan
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory browser-test
+	@$(MAKE) --no-print-directory package-test
 
 # The tests again, built with ThreadSanitizer (a data race fails them): the store's writer,
 # syncer and acker, the HTTP threads, the live dataset's applier and the report workers all
@@ -68,6 +70,16 @@ browser-test: build
 	  node tests/browser/dashboard.mjs $(BUILD)/src/touchpoint || st=1; \
 	  node tests/browser/insights.mjs $(BUILD)/src/touchpoint || st=1; \
 	  node tests/browser/loading.mjs $(BUILD)/src/touchpoint || st=1; exit $$st
+
+# The Debian package (binary, systemd unit, /etc/touchpoint, the touchpoint user made at install).
+package: build
+	@scripts/package.sh $(BUILD)/src/touchpoint $(BUILD)/package
+
+# Installs the package on this machine, starts the service, reads /healthz, purges it (root only:
+# it installs a package; skipped with a message otherwise).
+package-test: package
+	@if [ "$$(id -u)" = 0 ]; then tests/package/package_test.sh $(BUILD)/package/touchpoint_*.deb; \
+	  else echo "package-test: skipped, it installs a package and needs root"; fi
 
 bench:
 	@scripts/bootstrap.sh --bench
