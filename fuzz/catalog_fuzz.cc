@@ -5,15 +5,15 @@
 #include <cstdint>
 #include <string_view>
 
+#include "format/catalog_file.h"
 #include "fuzz_checks.h"
-#include "ingest/catalog_file.h"
 
 namespace touchpoint::fuzz {
 namespace {
 
 void CheckCatalog(const StatusOr<Catalog>& cat) {
   if (!cat.ok()) return;
-  TP_FUZZ_CHECK(ingest::ValidateCatalog(cat.value()).ok());
+  TP_FUZZ_CHECK(format::ValidateCatalog(cat.value()).ok());
   CheckCatalogRoundTrip(cat.value());
 }
 
@@ -32,13 +32,13 @@ void CheckSpend(const StatusOr<std::vector<SpendRow>>& rows) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace touchpoint;
   std::string_view body(reinterpret_cast<const char*>(data), size);
-  fuzz::CheckCatalog(ingest::ParseCatalogJson(body));
-  fuzz::CheckCatalog(ingest::ParseCatalogCsv(body));
-  fuzz::CheckCatalog(ingest::ParseCatalog(body));
-  fuzz::CheckSpend(ingest::ParseSpendCsv(body));
-  fuzz::CheckSpend(ingest::ParseSpendJson(body));
-  fuzz::CheckSpend(ingest::ParseSpend(body));
-  if (auto rows = ingest::ParseCsv(body); rows.ok()) {
+  fuzz::CheckCatalog(format::ParseCatalogJson(body));
+  fuzz::CheckCatalog(format::ParseCatalogCsv(body));
+  fuzz::CheckCatalog(format::ParseCatalog(body));
+  fuzz::CheckSpend(format::ParseSpendCsv(body));
+  fuzz::CheckSpend(format::ParseSpendJson(body));
+  fuzz::CheckSpend(format::ParseSpend(body));
+  if (auto rows = format::ParseCsv(body); rows.ok()) {
     size_t bytes = 0;
     for (const auto& row : *rows) {
       TP_FUZZ_CHECK(!row.empty());

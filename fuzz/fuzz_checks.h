@@ -12,8 +12,8 @@
 
 #include "core/catalog.h"
 #include "core/event.h"
-#include "ingest/catalog_file.h"
-#include "ingest/event_json.h"
+#include "format/catalog_file.h"
+#include "format/event_json.h"
 #include "ingest/limits.h"
 
 namespace touchpoint::fuzz {
@@ -58,36 +58,36 @@ inline void CheckHashed(const std::vector<std::string>& ids) {
 // Stored form written, read back, and compared; seq and received_ms exercise the extra keys.
 inline void CheckSiteEventRoundTrip(const SiteEvent& ev) {
   std::string json;
-  ingest::AppendSiteEventJson(ev, 42, kNowMs, json);
-  auto back = ingest::SiteEventFromJson(json);
+  format::AppendSiteEventJson(ev, 42, kNowMs, json);
+  auto back = format::SiteEventFromJson(json);
   if (!back.ok()) Fail("stored site event unreadable", back.status().message() + "\n" + json);
   if (!(*back == ev)) {
     std::string again;
-    ingest::AppendSiteEventJson(*back, 42, kNowMs, again);
+    format::AppendSiteEventJson(*back, 42, kNowMs, again);
     Fail("site event changed in the stored form", "wrote: " + json + "\nread:  " + again);
   }
 }
 
 inline void CheckAdEventRoundTrip(const AdEvent& ev) {
   std::string json;
-  ingest::AppendAdEventJson(ev, 42, kNowMs, json);
-  auto back = ingest::AdEventFromJson(json);
+  format::AppendAdEventJson(ev, 42, kNowMs, json);
+  auto back = format::AdEventFromJson(json);
   if (!back.ok()) Fail("stored ad event unreadable", back.status().message() + "\n" + json);
   if (!(*back == ev)) {
     std::string again;
-    ingest::AppendAdEventJson(*back, 42, kNowMs, again);
+    format::AppendAdEventJson(*back, 42, kNowMs, again);
     Fail("ad event changed in the stored form", "wrote: " + json + "\nread:  " + again);
   }
 }
 
 // PutCatalog stores CatalogToJson(); Open() reads it back with ParseCatalogJson().
 inline void CheckCatalogRoundTrip(const Catalog& cat) {
-  std::string json = ingest::CatalogToJson(cat);
-  auto back = ingest::ParseCatalogJson(json);
+  std::string json = format::CatalogToJson(cat);
+  auto back = format::ParseCatalogJson(json);
   if (!back.ok()) Fail("stored catalog unreadable", back.status().message() + "\n" + json);
   if (!(*back == cat))
     Fail("catalog changed in the stored form",
-         "wrote: " + json + "\nread:  " + ingest::CatalogToJson(*back));
+         "wrote: " + json + "\nread:  " + format::CatalogToJson(*back));
 }
 
 }  // namespace touchpoint::fuzz

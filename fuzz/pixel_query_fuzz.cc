@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "format/url.h"
 #include "fuzz_checks.h"
 #include "ingest/events_api.h"
-#include "ingest/url.h"
 
 namespace touchpoint::fuzz {
 namespace {
@@ -30,27 +30,27 @@ void CheckPixelQuery(std::string_view query, const ingest::ParseContext& ctx) {
 }
 
 void CheckUrlHelpers(std::string_view input) {
-  if (auto decoded = ingest::PercentDecode(input)) {
+  if (auto decoded = format::PercentDecode(input)) {
     TP_FUZZ_CHECK(decoded->size() <= input.size());
     // Encoding then decoding gives back any byte string.
-    auto again = ingest::PercentDecode(ingest::PercentEncode(*decoded));
+    auto again = format::PercentDecode(format::PercentEncode(*decoded));
     TP_FUZZ_CHECK(again && *again == *decoded);
   }
-  (void)ingest::ParseQuery(input);
+  (void)format::ParseQuery(input);
 
   size_t nl = input.find('\n');
   std::string_view url = input.substr(0, nl);
   std::string_view click_id = nl == std::string_view::npos ? input : input.substr(nl + 1);
-  (void)ingest::IsHttpUrl(url);
-  std::string redirect = ingest::AddQueryParam(url, "ttclid", click_id);
+  (void)format::IsHttpUrl(url);
+  std::string redirect = format::AddQueryParam(url, "ttclid", click_id);
   // The click redirect must carry the click id to the landing page. Checked where the landing
   // URL's own query decodes and holds no ttclid of its own (the first one wins), and for click
   // ids that are text (QueryParamOf ignores values that decode to invalid UTF-8; minted click
   // ids are ASCII).
   if (url.find('%') == std::string_view::npos && url.find('#') == std::string_view::npos &&
       simdjson::validate_utf8(click_id.data(), click_id.size()) &&
-      !ingest::QueryParamOf(url, "ttclid")) {
-    auto carried = ingest::QueryParamOf(redirect, "ttclid");
+      !format::QueryParamOf(url, "ttclid")) {
+    auto carried = format::QueryParamOf(redirect, "ttclid");
     TP_FUZZ_CHECK(carried && *carried == click_id);
   }
 }

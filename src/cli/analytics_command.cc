@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
-#include "ingest/url.h"
+#include "format/url.h"
 #include "query/dataset.h"
 #include "query/funnel.h"
 #include "query/insights.h"
@@ -44,7 +44,7 @@ void AddSourceOptions(CLI::App* cmd, Source& src) {
 int AskServer(const Source& src, const std::string& path, const Params& params,
               const char* text_format) {
   std::string target = path + "?format=" + (src.json ? "json" : text_format);
-  for (const auto& [k, v] : params) target += "&" + k + "=" + ingest::PercentEncode(v);
+  for (const auto& [k, v] : params) target += "&" + k + "=" + format::PercentEncode(v);
   server::HttpClient client(src.server, {.ca_file = CaFile(src.ca_file)});
   auto res = client.Request("GET", target, "", {{"Authorization", "Bearer " + src.admin_token}});
   if (!res.ok()) {

@@ -3,7 +3,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
-#include "ingest/catalog_file.h"
+#include "format/catalog_file.h"
 #include "server/http_client.h"
 #include "store/event_store.h"
 
@@ -50,7 +50,7 @@ int Import(const ImportFlags& flags) {
     return 1;
   }
   if (catalog) {
-    auto cat = ingest::ParseCatalog(text);
+    auto cat = format::ParseCatalog(text);
     if (!cat.ok()) {
       std::cerr << "error: " << flags.file << ": " << cat.status().message() << "\n";
       return 1;
@@ -64,7 +64,7 @@ int Import(const ImportFlags& flags) {
               << "(a running server picks the catalog up at its next start; use --server to "
                  "update it live)\n";
   } else {
-    auto rows = ingest::ParseSpend(text);
+    auto rows = format::ParseSpend(text);
     if (!rows.ok()) {
       std::cerr << "error: " << flags.file << ": " << rows.status().message() << "\n";
       return 1;

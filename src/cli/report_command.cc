@@ -4,7 +4,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
-#include "ingest/url.h"
+#include "format/url.h"
 #include "query/dataset.h"
 #include "query/report_format.h"
 #include "server/http_client.h"
@@ -62,7 +62,7 @@ int Report(const ReportFlags& flags) {
   if (!flags.server.empty()) {
     std::string target =
         "/api/v1/report?format=" + std::string(flags.format == "json" ? "json" : "csv");
-    for (const auto& [k, v] : flags.params) target += "&" + k + "=" + ingest::PercentEncode(v);
+    for (const auto& [k, v] : flags.params) target += "&" + k + "=" + format::PercentEncode(v);
     server::HttpClient client(flags.server, {.ca_file = CaFile(flags.ca_file)});
     auto res =
         client.Request("GET", target, "", {{"Authorization", "Bearer " + flags.admin_token}});

@@ -4,10 +4,12 @@
 
 #include <cmath>
 
+#include "format/json_fields.h"
 #include "ingest/hashing.h"
-#include "ingest/json_fields.h"
 
 namespace touchpoint::ingest {
+
+using namespace format;  // JSON field access and URLs (src/format/)
 
 bool IsAgeBucket(std::string_view age) {
   return age == "13-17" || age == "18-24" || age == "25-34" || age == "35-44" || age == "45-54" ||

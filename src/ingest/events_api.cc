@@ -5,13 +5,15 @@
 #include <charconv>
 #include <cmath>
 
+#include "format/json_fields.h"
+#include "format/url.h"
 #include "ingest/hashing.h"
 #include "ingest/ip.h"
-#include "ingest/json_fields.h"
 #include "ingest/scrub.h"
-#include "ingest/url.h"
 
 namespace touchpoint::ingest {
+
+using namespace format;  // JSON field access and URLs (src/format/)
 
 size_t ParsedEventBatch::RejectedCount() const {
   size_t n = 0;

@@ -3,9 +3,11 @@
 #include <algorithm>
 
 #include "core/ascii.h"
-#include "ingest/url.h"
+#include "format/url.h"
 
 namespace touchpoint::ingest {
+
+using namespace format;  // JSON field access and URLs (src/format/)
 
 namespace {
 

@@ -20,7 +20,7 @@ Dataset::Dataset(uint32_t max_cluster_size)
 
 namespace {
 
-uint16_t Code16(store::Dictionary& d, std::string_view s) {
+uint16_t Code16(Dictionary& d, std::string_view s) {
   uint32_t c = d.Intern(s);
   return c > 0xffff ? 0 : static_cast<uint16_t>(c);  // past 65k distinct values: "unknown"
 }
@@ -28,11 +28,11 @@ uint16_t Code16(store::Dictionary& d, std::string_view s) {
 }  // namespace
 
 uint32_t Dataset::NodeOf(const SiteEvent& ev, bool link) {
-  uint32_t first = store::kNoNode;
+  uint32_t first = kNoNode;
   auto add = [&](IdType type, std::string_view value) {
     if (value.empty()) return;
     uint32_t n = graph_.Intern(IdentifierHash(type, value));
-    if (first == store::kNoNode)
+    if (first == kNoNode)
       first = n;
     else if (link)
       graph_.Union(first, n);
@@ -66,19 +66,19 @@ void Dataset::Append(uint64_t seq, const store::StoredEvent& event) {
   uint32_t ad_code = ad_ids_.Intern(ad.ad_id);
   if (ad_code >= ad_places_.size()) RebuildAdPlaces();
   ads_.type.push_back(static_cast<uint8_t>(ad.type));
-  ads_.age.push_back(store::AgeCode(ad.age));
-  ads_.gender.push_back(store::GenderCode(ad.gender));
+  ads_.age.push_back(AgeCode(ad.age));
+  ads_.gender.push_back(GenderCode(ad.gender));
   uint32_t placement = placements_.Intern(ad.placement);
   ads_.placement.push_back(placement > 255 ? 0 : static_cast<uint8_t>(placement));
   ads_.ad.push_back(ad_code);
   ads_.time_ms.push_back(ad.event_time_ms);
   // The person: the platform's user key, joined with the click id (the landing page's ttclid)
   // and with hashed email/phone when the platform shares them (view-through matching).
-  uint32_t node = store::kNoNode;
+  uint32_t node = kNoNode;
   auto add = [&](IdType type, std::string_view value) {
     if (value.empty()) return;
     uint32_t n = graph_.Intern(IdentifierHash(type, value));
-    if (node == store::kNoNode)
+    if (node == kNoNode)
       node = n;
     else
       graph_.Union(node, n);
@@ -101,9 +101,9 @@ void Dataset::LinkMerged(uint64_t first_seq, const SiteEvent& later) {
   if (it == sites_.seq.end() || *it != first_seq) return;
   size_t row = static_cast<size_t>(it - sites_.seq.begin());
   uint32_t node = NodeOf(later, true);
-  if (node == store::kNoNode) return;
+  if (node == kNoNode) return;
   clustered_ = false;
-  if (sites_.node[row] == store::kNoNode)
+  if (sites_.node[row] == kNoNode)
     sites_.node[row] = node;
   else
     graph_.Union(sites_.node[row], node);
@@ -121,8 +121,8 @@ void Dataset::ReplaceWithServerCopy(uint64_t first_seq, const SiteEvent& server)
   sites_.time_ms[row] = server.event_time_ms;
   clustered_ = false;  // (the cluster order sorts a cluster's rows by time)
   uint32_t node = NodeOf(server, true);
-  if (node == store::kNoNode) return;
-  if (sites_.node[row] == store::kNoNode)
+  if (node == kNoNode) return;
+  if (sites_.node[row] == kNoNode)
     sites_.node[row] = node;
   else
     graph_.Union(sites_.node[row], node);
@@ -176,7 +176,7 @@ void Dataset::Cluster() {
   std::vector<uint32_t> cluster_of_root(n_nodes, UINT32_MAX);
   uint32_t n_clusters = 0;
   auto cluster_of = [&](uint32_t node) -> uint32_t {
-    if (node == store::kNoNode) return UINT32_MAX;
+    if (node == kNoNode) return UINT32_MAX;
     uint32_t r = graph_.Find(node);
     if (cluster_of_root[r] == UINT32_MAX) cluster_of_root[r] = n_clusters++;
     return cluster_of_root[r];

@@ -22,7 +22,7 @@
 #include "core/catalog.h"
 #include "core/event.h"
 #include "identity/identity_graph.h"
-#include "store/column_store.h"
+#include "query/column_store.h"
 #include "store/event_store.h"
 
 namespace touchpoint::query {
@@ -62,17 +62,17 @@ class Dataset {
   const std::vector<uint32_t>& site_order() const { return site_order_; }
   size_t anonymous_cluster() const { return cluster_count() - 1; }
 
-  const store::AdColumns& ads() const { return ads_; }
-  const store::SiteColumns& sites() const { return sites_; }
-  const store::Dictionary& ad_ids() const { return ad_ids_; }
-  const store::Dictionary& pixels() const { return pixels_; }
-  const store::Dictionary& event_names() const { return event_names_; }
-  const store::Dictionary& currencies() const { return currencies_; }
-  const store::Dictionary& countries() const { return countries_; }
-  const store::Dictionary& regions() const { return regions_; }
-  const store::Dictionary& placements() const { return placements_; }
-  const store::Dictionary& oses() const { return oses_; }
-  const store::Dictionary& devices() const { return devices_; }
+  const AdColumns& ads() const { return ads_; }
+  const SiteColumns& sites() const { return sites_; }
+  const Dictionary& ad_ids() const { return ad_ids_; }
+  const Dictionary& pixels() const { return pixels_; }
+  const Dictionary& event_names() const { return event_names_; }
+  const Dictionary& currencies() const { return currencies_; }
+  const Dictionary& countries() const { return countries_; }
+  const Dictionary& regions() const { return regions_; }
+  const Dictionary& placements() const { return placements_; }
+  const Dictionary& oses() const { return oses_; }
+  const Dictionary& devices() const { return devices_; }
   const Catalog& catalog() const { return *catalog_; }
   const std::vector<SpendRow>& spend() const { return spend_; }
 
@@ -92,10 +92,10 @@ class Dataset {
   uint32_t NodeOf(const SiteEvent& ev, bool link);
   void RebuildAdPlaces();
 
-  store::AdColumns ads_;
-  store::SiteColumns sites_;
-  store::Dictionary ad_ids_, pixels_, event_names_, currencies_, countries_, regions_, placements_,
-      oses_, devices_;
+  AdColumns ads_;
+  SiteColumns sites_;
+  Dictionary ad_ids_, pixels_, event_names_, currencies_, countries_, regions_, placements_, oses_,
+      devices_;
   identity::IdentityGraph graph_;
   std::shared_ptr<const Catalog> catalog_;
   std::vector<SpendRow> spend_;

@@ -38,9 +38,9 @@ std::string RowLevelValue(const Dataset& d, size_t r, Dim dim) {
   const auto& a = d.ads();
   switch (dim) {
     case Dim::kAge:
-      return std::string(store::kAgeNames[a.age[r]]);
+      return std::string(kAgeNames[a.age[r]]);
     case Dim::kGender:
-      return std::string(store::kGenderNames[a.gender[r]]);
+      return std::string(kGenderNames[a.gender[r]]);
     case Dim::kCountry:
       return std::string(d.countries().Get(a.country[r]));
     case Dim::kRegion:
@@ -56,7 +56,7 @@ std::string RowLevelValue(const Dataset& d, size_t r, Dim dim) {
   }
 }
 
-bool AdRowMatches(const store::AdColumns& a, size_t r, StepKind kind) {
+bool AdRowMatches(const AdColumns& a, size_t r, StepKind kind) {
   const uint8_t type = a.type[r];
   switch (kind) {
     case StepKind::kImpression:

@@ -105,7 +105,7 @@ struct Plan {
   uint64_t time_card = 1;
 };
 
-uint32_t RowCode(const store::AdColumns& a, size_t r, Dim d) {
+uint32_t RowCode(const AdColumns& a, size_t r, Dim d) {
   switch (d) {
     case Dim::kAge:
       return a.age[r];
@@ -150,9 +150,9 @@ uint32_t RowCard(const Dataset& d, Dim dim) {
 std::string RowValue(const Dataset& d, Dim dim, uint32_t code) {
   switch (dim) {
     case Dim::kAge:
-      return std::string(store::kAgeNames[code]);
+      return std::string(kAgeNames[code]);
     case Dim::kGender:
-      return std::string(store::kGenderNames[code]);
+      return std::string(kGenderNames[code]);
     case Dim::kCountry:
       return std::string(d.countries().Get(code));
     case Dim::kRegion:

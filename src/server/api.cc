@@ -13,12 +13,12 @@
 #include "core/ascii.h"
 #include "core/json_writer.h"
 #include "core/utf8.h"
+#include "format/catalog_file.h"
+#include "format/json_fields.h"
+#include "format/url.h"
 #include "ingest/ad_events.h"
-#include "ingest/catalog_file.h"
 #include "ingest/events_api.h"
 #include "ingest/hashing.h"
-#include "ingest/json_fields.h"
-#include "ingest/url.h"
 #include "query/funnel.h"
 #include "query/insights.h"
 #include "query/report_format.h"
@@ -222,7 +222,7 @@ std::string PixelIdInPath(std::string_view path, std::string_view suffix) {
 // A request body that must be one JSON object; `parser` owns what the object points into.
 StatusOr<simdjson::dom::object> BodyObject(simdjson::dom::parser& parser, std::string_view text) {
   simdjson::dom::element root;
-  if (auto err = parser.parse(text).get(root)) return ingest::JsonSyntaxError(err);
+  if (auto err = parser.parse(text).get(root)) return format::JsonSyntaxError(err);
   simdjson::dom::object obj;
   if (root.get_object().get(obj)) return InvalidArgument("body", ": must be a JSON object");
   return obj;
@@ -239,7 +239,7 @@ Status ParsePixelLimits(std::string_view json, PixelLimits& limits) {
     if (key != "anonymous" && key != "server" && key != "max_value")
       return InvalidArgument(std::string(key), ": unknown field (anonymous, server or max_value)");
   std::optional<double> max_value;
-  TP_RETURN_IF_ERROR(ingest::ReadNumber(obj, "max_value", "", max_value));
+  TP_RETURN_IF_ERROR(format::ReadNumber(obj, "max_value", "", max_value));
   if (max_value) {
     if (!(*max_value > 0 && *max_value <= 1e15))
       return InvalidArgument("max_value", ": must be more than 0 and at most 1000000000000000");
@@ -248,12 +248,12 @@ Status ParsePixelLimits(std::string_view json, PixelLimits& limits) {
   for (auto [name, limit] : {std::pair<const char*, RateLimit*>{"anonymous", &limits.anonymous},
                              {"server", &limits.server}}) {
     std::optional<simdjson::dom::object> o;
-    TP_RETURN_IF_ERROR(ingest::ReadObject(obj, name, "", o));
+    TP_RETURN_IF_ERROR(format::ReadObject(obj, name, "", o));
     if (!o) continue;
-    const ingest::JsonPath path(name);
+    const format::JsonPath path(name);
     std::optional<double> per_s, burst;
-    TP_RETURN_IF_ERROR(ingest::ReadNumber(*o, "per_s", path, per_s));
-    TP_RETURN_IF_ERROR(ingest::ReadNumber(*o, "burst", path, burst));
+    TP_RETURN_IF_ERROR(format::ReadNumber(*o, "per_s", path, per_s));
+    TP_RETURN_IF_ERROR(format::ReadNumber(*o, "burst", path, burst));
     if (!per_s) return InvalidArgument(path.Key("per_s").str(), ": required");
     if (!(*per_s >= 0 && *per_s <= 1e7))
       return InvalidArgument(path.Key("per_s").str(), ": must be from 0 (no limit) to 10000000");
@@ -1031,7 +1031,7 @@ void Api::AdEvents(HttpRequest& req, Responder& respond) {
 }
 
 void Api::Click(HttpRequest& req, Responder& respond) {
-  auto ad_id = ingest::PercentDecode(std::string_view(req.path).substr(3));
+  auto ad_id = format::PercentDecode(std::string_view(req.path).substr(3));
   auto catalog = store_->GetCatalog();
   auto ref = ad_id ? catalog->FindAd(*ad_id) : std::nullopt;
   if (!ref) {
@@ -1053,7 +1053,7 @@ void Api::Click(HttpRequest& req, Responder& respond) {
   ev.ad_id = ref->ad->ad_id;
   ev.click_id = click_id;
   ev.event_time_ms = clock_->NowMs();
-  if (auto q = ingest::ParseQuery(req.query)) {
+  if (auto q = format::ParseQuery(req.query)) {
     for (auto& [k, v] : *q) {
       if (v.size() > 128) continue;
       if (k == "user_key")
@@ -1074,7 +1074,7 @@ void Api::Click(HttpRequest& req, Responder& respond) {
         ev.device = v;
     }
   }
-  std::string location = ingest::AddQueryParam(ref->ad->landing_url, "ttclid", click_id);
+  std::string location = format::AddQueryParam(ref->ad->landing_url, "ttclid", click_id);
   auto redirect = [location] {
     HttpResponse r;
     r.status = 302;
@@ -1124,21 +1124,21 @@ void Api::CreatePixel(HttpRequest& req, Responder& respond) {
   if (!body_object.ok()) return respond(Error(body_object.status()));
   simdjson::dom::object obj = *body_object;
   std::string name;
-  if (Status st = ingest::ReadString(obj, "name", "", 200, name); !st.ok())
+  if (Status st = format::ReadString(obj, "name", "", 200, name); !st.ok())
     return respond(Error(st));
   if (name.empty()) return respond(Error(InvalidArgument("name", ": required")));
   std::vector<std::string> origins;
-  if (Status st = ingest::ReadStringList(obj, "allowed_origins", "", 200, origins); !st.ok())
+  if (Status st = format::ReadStringList(obj, "allowed_origins", "", 200, origins); !st.ok())
     return respond(Error(st));
   for (const auto& o : origins)
-    if (!ingest::IsHttpUrl(o) || o.find('/', o.find("://") + 3) != std::string::npos)
+    if (!format::IsHttpUrl(o) || o.find('/', o.find("://") + 3) != std::string::npos)
       return respond(Error(InvalidArgument("allowed_origins",
                                            ": each must be an origin like https://shop.example")));
   // An existing pixel's ids (TikTok's pixel code and Events API token) may be kept.
   std::string pixel_id, access_token;
-  if (Status st = ingest::ReadString(obj, "pixel_id", "", 64, pixel_id); !st.ok())
+  if (Status st = format::ReadString(obj, "pixel_id", "", 64, pixel_id); !st.ok())
     return respond(Error(st));
-  if (Status st = ingest::ReadString(obj, "access_token", "", 256, access_token); !st.ok())
+  if (Status st = format::ReadString(obj, "access_token", "", 256, access_token); !st.ok())
     return respond(Error(st));
   auto all_of = [](std::string_view s, auto pred) { return std::all_of(s.begin(), s.end(), pred); };
   if (!pixel_id.empty() &&
@@ -1269,7 +1269,7 @@ void Api::ListPixels(HttpRequest& req, Responder& respond) {
 void Api::PutCatalog(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
-  auto cat = ingest::ParseCatalog(req.body);
+  auto cat = format::ParseCatalog(req.body);
   if (!cat.ok()) return respond(Error(cat.status()));
   if (Status st = store_->PutCatalog(*cat); !st.ok()) return respond(Error(st));
   if (live_) live_->SetCatalog(store_->GetCatalog());
@@ -1284,13 +1284,13 @@ void Api::PutCatalog(HttpRequest& req, Responder& respond) {
 void Api::GetCatalog(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
-  respond(Json(200, ingest::CatalogToJson(*store_->GetCatalog())));
+  respond(Json(200, format::CatalogToJson(*store_->GetCatalog())));
 }
 
 void Api::PutSpend(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
-  auto rows = ingest::ParseSpend(req.body);
+  auto rows = format::ParseSpend(req.body);
   if (!rows.ok()) return respond(Error(rows.status()));
   if (Status st = store_->PutSpend(*rows); !st.ok()) return respond(Error(st));
   if (live_) {
@@ -1303,7 +1303,7 @@ void Api::PutSpend(HttpRequest& req, Responder& respond) {
 void Api::Export(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
-  auto q = ingest::ParseQuery(req.query);
+  auto q = format::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   store::ExportQuery eq;
   for (auto& [k, v] : *q) {
@@ -1419,7 +1419,7 @@ void Api::Report(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
-  auto q = ingest::ParseQuery(req.query);
+  auto q = format::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseReportParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
@@ -1454,7 +1454,7 @@ void Api::Funnel(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
-  auto q = ingest::ParseQuery(req.query);
+  auto q = format::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseFunnelParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));
@@ -1479,7 +1479,7 @@ void Api::Insights(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
   if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
-  auto q = ingest::ParseQuery(req.query);
+  auto q = format::ParseQuery(req.query);
   if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
   auto parsed = query::ParseInsightsParams(*q, clock_->NowMs());
   if (!parsed.ok()) return respond(Error(parsed.status()));

@@ -7,8 +7,8 @@
 #include <variant>
 
 #include "core/json_writer.h"
-#include "ingest/event_json.h"
-#include "ingest/url.h"
+#include "format/event_json.h"
+#include "format/url.h"
 #include "server/metrics.h"
 
 namespace touchpoint::server {
@@ -328,7 +328,7 @@ std::vector<DebugEntry> EventDebugger::Recent(const DebugQuery& q) const {
 }
 
 StatusOr<std::string> EventDebugger::QueryJson(std::string_view query_string) const {
-  auto params = ingest::ParseQuery(query_string);
+  auto params = format::ParseQuery(query_string);
   if (!params) return InvalidArgument("query", ": malformed percent-encoding");
   DebugQuery q;
   for (const auto& [k, v] : *params) {

@@ -6,7 +6,7 @@
 
 #include "core/json_writer.h"
 #include "core/time.h"
-#include "ingest/catalog_file.h"
+#include "format/catalog_file.h"
 
 namespace touchpoint::sim {
 
@@ -58,7 +58,7 @@ Status FileWriter::Write(std::FILE* f, std::string_view data, const char* name) 
 Status FileWriter::Begin(const Simulator& sim) {
   auto catalog = Create("catalog.json");
   if (!catalog.ok()) return catalog.status();
-  std::string json = ingest::CatalogToJson(sim.catalog()) + "\n";
+  std::string json = format::CatalogToJson(sim.catalog()) + "\n";
   Status st = Write(*catalog, json, "catalog.json");
   if (std::fclose(*catalog) != 0 && st.ok()) st = Internal("close " + dir_ + "/catalog.json");
   TP_RETURN_IF_ERROR(st);

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "core/json_writer.h"
-#include "ingest/catalog_file.h"
+#include "format/catalog_file.h"
 #include "sim/file_writer.h"
 
 namespace touchpoint::sim {
@@ -156,7 +156,7 @@ Status HttpSender::TallyPerEvent(const server::ClientResponse& res, size_t n) {
 }
 
 Status HttpSender::Begin(const Simulator& sim) {
-  auto res = Send("PUT", "/api/v1/catalog", ingest::CatalogToJson(sim.catalog()), true,
+  auto res = Send("PUT", "/api/v1/catalog", format::CatalogToJson(sim.catalog()), true,
                   "application/json");
   if (!res.ok()) return res.status();
   if (res->status != 200)

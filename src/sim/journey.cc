@@ -7,7 +7,7 @@
 
 #include "core/json_writer.h"
 #include "core/time.h"
-#include "ingest/url.h"
+#include "format/url.h"
 
 namespace touchpoint::sim {
 
@@ -272,7 +272,7 @@ class Journey {
     Browser& b = user_.devices[task.device].browsers[task.browser];
     b.click_id = task.click_id;
     b.click_id_expiry_ms = task.time_ms + 7 * kDayMs;
-    std::string url = ingest::AddQueryParam(ad.landing_url, "ttclid", task.click_id);
+    std::string url = format::AddQueryParam(ad.landing_url, "ttclid", task.click_id);
     Cause cause{task.ad, "click", task.click_id};
     bool converts = rng_.Bernoulli(ConversionProbability(task.ad));
     if (!converts) {

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "ingest/json_fields.h"
+#include "format/json_fields.h"
 
 namespace touchpoint::sim {
 
@@ -212,7 +212,7 @@ StatusOr<Scenario> ParseScenario(std::string_view json) {
   simdjson::dom::parser parser;
   element root;
   if (auto err = parser.parse(json.data(), json.size()).get(root))
-    return ingest::JsonSyntaxError(err);
+    return format::JsonSyntaxError(err);
   object top;
   TP_RETURN_IF_ERROR(AsObject(root, "scenario", top));
   Scenario s;
@@ -249,7 +249,7 @@ StatusOr<Scenario> ParseScenario(std::string_view json) {
       if (value.get_array().get(arr)) return InvalidArgument(p, ": must be an array");
       size_t i = 0;
       for (element e : arr) {
-        std::string ep = ingest::IndexPath(p, i++);
+        std::string ep = format::IndexPath(p, i++);
         object o;
         TP_RETURN_IF_ERROR(AsObject(e, ep, o));
         Effect effect;

@@ -16,8 +16,8 @@
 #include <future>
 #include <thread>
 
-#include "ingest/catalog_file.h"
-#include "ingest/event_json.h"
+#include "format/catalog_file.h"
+#include "format/event_json.h"
 #include "store/segment.h"
 
 namespace touchpoint::store {
@@ -330,11 +330,11 @@ void YieldToWriter() { std::this_thread::sleep_for(std::chrono::milliseconds(15)
 // A log row's body, parsed.
 StatusOr<StoredEvent> ParseStored(uint64_t seq, int64_t kind, std::string_view body) {
   if (kind == kKindSite) {
-    auto ev = ingest::SiteEventFromJson(body);
+    auto ev = format::SiteEventFromJson(body);
     if (!ev.ok()) return Internal("event " + std::to_string(seq) + ": " + ev.status().message());
     return StoredEvent(std::move(*ev));
   }
-  auto ev = ingest::AdEventFromJson(body);
+  auto ev = format::AdEventFromJson(body);
   if (!ev.ok()) return Internal("event " + std::to_string(seq) + ": " + ev.status().message());
   return StoredEvent(std::move(*ev));
 }
@@ -601,7 +601,7 @@ Status EventStore::Init() {
   auto cat = db_.Prepare("SELECT json FROM catalog WHERE id = 1");
   if (!cat.ok()) return cat.status();
   if (cat->Step()) {
-    auto parsed = ingest::ParseCatalogJson(cat->Text(0));
+    auto parsed = format::ParseCatalogJson(cat->Text(0));
     if (!parsed.ok()) return Internal("stored catalog unreadable: " + parsed.status().message());
     catalog_ = std::make_shared<Catalog>(std::move(*parsed));
   }
@@ -817,9 +817,9 @@ Status EventStore::Submit(std::vector<StoredEvent> events, WriteCallback&& done)
   for (size_t i = 0; i < events.size(); ++i) {
     bodies[i].reserve(512);  // most events fit: one allocation
     if (const auto* site = std::get_if<SiteEvent>(&events[i]))
-      ingest::AppendSiteEventJson(*site, 0, 0, bodies[i]);
+      format::AppendSiteEventJson(*site, 0, 0, bodies[i]);
     else
-      ingest::AppendAdEventJson(std::get<AdEvent>(events[i]), 0, 0, bodies[i]);
+      format::AppendAdEventJson(std::get<AdEvent>(events[i]), 0, 0, bodies[i]);
   }
   {
     std::lock_guard lock(mu_);
@@ -1262,8 +1262,8 @@ StatusOr<IssuedToken> EventStore::RotateAdminToken(const IssueOptions& options) 
 }
 
 Status EventStore::PutCatalog(const Catalog& catalog) {
-  TP_RETURN_IF_ERROR(ingest::ValidateCatalog(catalog));
-  std::string json = ingest::CatalogToJson(catalog);
+  TP_RETURN_IF_ERROR(format::ValidateCatalog(catalog));
+  std::string json = format::CatalogToJson(catalog);
   {
     std::lock_guard lock(mu_db_);
     auto q = db_.Prepare("INSERT OR REPLACE INTO catalog(id, json) VALUES (1, ?)");
@@ -1328,7 +1328,7 @@ StatusOr<std::vector<SegmentRow>> ReadSegmentRows(const std::string& path) {
 StatusOr<std::optional<StoredEvent>> EventStore::ReadView::Amended(uint64_t seq) const {
   auto a = amendments.find(seq);
   if (a == amendments.end()) return std::optional<StoredEvent>();
-  auto ev = ingest::SiteEventFromJson(a->second);
+  auto ev = format::SiteEventFromJson(a->second);
   if (!ev.ok()) return Internal("amendment " + std::to_string(seq) + ": " + ev.status().message());
   return std::optional<StoredEvent>(std::move(*ev));
 }
@@ -1674,7 +1674,7 @@ std::optional<DedupIndex::Entry> EventStore::FindDuplicate(const std::string& ke
         browser = IsBrowserCopy(*site);
         select_amendment_.Bind(1, static_cast<int64_t>(r.seq));
         if (select_amendment_.Step()) {
-          auto amended = ingest::SiteEventFromJson(select_amendment_.Text(0));
+          auto amended = format::SiteEventFromJson(select_amendment_.Text(0));
           if (amended.ok()) browser = IsBrowserCopy(*amended);
         }
         select_amendment_.Reset();
@@ -1692,14 +1692,14 @@ Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome 
   Status st;
   select_amendment_.Bind(1, static_cast<int64_t>(seq));
   const bool amended = select_amendment_.Step(&st);
-  if (amended) first = ingest::SiteEventFromJson(select_amendment_.Text(0));
+  if (amended) first = format::SiteEventFromJson(select_amendment_.Text(0));
   select_amendment_.Reset();
   TP_RETURN_IF_ERROR(st);
   bool in_log = false;
   if (!amended && seq > sealed_seq_.load()) {
     select_body_.Bind(1, static_cast<int64_t>(seq));
     in_log = select_body_.Step(&st);
-    if (in_log) first = ingest::SiteEventFromJson(select_body_.Text(0));
+    if (in_log) first = format::SiteEventFromJson(select_body_.Text(0));
     select_body_.Reset();
     TP_RETURN_IF_ERROR(st);
   }
@@ -1715,7 +1715,7 @@ Status EventStore::MergeInto(uint64_t seq, const SiteEvent& later, WriteOutcome 
   MergeCopies(merged, later, how);
   if (merged == *first) return OkStatus();
   std::string body;
-  ingest::AppendSiteEventJson(merged, 0, 0, body);
+  format::AppendSiteEventJson(merged, 0, 0, body);
   // A row the sealer may have read already must not change: the amendment overrides it.
   if (in_log && seq > sealing_upto_.load()) {
     update_body_.Bind(1, std::string_view(body))
@@ -1990,7 +1990,7 @@ Status EventStore::Export(const ExportQuery& query,
       std::string_view pixel;
       std::optional<SiteEvent> amended;
       if (auto a = view->amendments.find(r.seq); site && a != view->amendments.end()) {
-        auto parsed = ingest::SiteEventFromJson(a->second);
+        auto parsed = format::SiteEventFromJson(a->second);
         if (!parsed.ok())
           return Internal("amendment " + std::to_string(r.seq) + ": " + parsed.status().message());
         amended = std::move(*parsed);
@@ -2000,11 +2000,11 @@ Status EventStore::Export(const ExportQuery& query,
       if (site) {
         time = site->event_time_ms;
         pixel = site->pixel_id;
-        if (body.empty()) ingest::AppendSiteEventJson(*site, 0, 0, body);
+        if (body.empty()) format::AppendSiteEventJson(*site, 0, 0, body);
       } else {
         const auto& ad = std::get<AdEvent>(r.event);
         time = ad.event_time_ms;
-        ingest::AppendAdEventJson(ad, 0, 0, body);
+        format::AppendAdEventJson(ad, 0, 0, body);
       }
       if (time < query.from_ms || time >= query.to_ms) continue;
       if (by_pixel && pixel != query.pixel_id) continue;

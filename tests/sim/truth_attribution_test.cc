@@ -10,8 +10,8 @@
 #include <unordered_map>
 
 #include "child_process.h"
+#include "format/catalog_file.h"
 #include "ingest/ad_events.h"
-#include "ingest/catalog_file.h"
 #include "ingest/events_api.h"
 #include "server/http_client.h"
 #include "sim/simulator.h"
@@ -138,7 +138,7 @@ TEST(SimulatedTruth, LastTouchCreditsTheTrueAdWhenTheCauseIsUnambiguous) {
   std::string pixel_id(pj["pixel_id"].get_string().value());
   std::string token(pj["access_token"].get_string().value());
   auto cat =
-      http.Request("PUT", "/api/v1/catalog", ingest::CatalogToJson((*simulator)->catalog()), admin);
+      http.Request("PUT", "/api/v1/catalog", format::CatalogToJson((*simulator)->catalog()), admin);
   ASSERT_EQ(cat->status, 200) << cat->body;
   size_t kept_conversions = 0;
   for (const auto& batch : rec.batches) {

@@ -1,8 +1,8 @@
-#include "ingest/catalog_file.h"
+#include "format/catalog_file.h"
 
 #include <gtest/gtest.h>
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 namespace {
 
 TEST(CatalogFile, CsvAndJsonGiveTheSameCatalog) {
@@ -60,4 +60,4 @@ TEST(SpendFile, CsvAndJson) {
 }
 
 }  // namespace
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "format/json_fields.h"
 #include "ingest/hashing.h"
-#include "ingest/json_fields.h"
 
 namespace touchpoint::ingest {
 namespace {
+
+using namespace format;  // JsonPath (src/format/)
 
 constexpr int64_t kNowS = 1700000000;
 

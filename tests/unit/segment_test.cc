@@ -6,7 +6,7 @@
 #include <cmath>
 #include <random>
 
-#include "ingest/event_json.h"
+#include "format/event_json.h"
 #include "store/dedup_index.h"
 
 namespace touchpoint::store {
@@ -98,8 +98,8 @@ TEST(Segment, EveryFieldOfEveryEventComesBackEqual) {
   ASSERT_TRUE(std::get<SiteEvent>(rows[20].event).value);
   EXPECT_TRUE(std::signbit(*std::get<SiteEvent>((*back)[20].event).value));
   std::string a, b;
-  ingest::AppendSiteEventJson(std::get<SiteEvent>(rows[20].event), 0, 0, a);
-  ingest::AppendSiteEventJson(std::get<SiteEvent>((*back)[20].event), 0, 0, b);
+  format::AppendSiteEventJson(std::get<SiteEvent>(rows[20].event), 0, 0, a);
+  format::AppendSiteEventJson(std::get<SiteEvent>((*back)[20].event), 0, 0, b);
   EXPECT_EQ(a, b);
   auto info = VerifySegment(bytes, "s.tps");
   ASSERT_TRUE(info.ok());

@@ -1,8 +1,8 @@
-#include "ingest/url.h"
+#include "format/url.h"
 
 #include <gtest/gtest.h>
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 namespace {
 
 TEST(Url, AddsClickIdBeforeFragment) {
@@ -51,4 +51,4 @@ TEST(Url, OnlyAbsoluteHttpUrls) {
 }
 
 }  // namespace
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

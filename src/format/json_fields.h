@@ -11,7 +11,7 @@
 
 #include "core/status.h"
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 using simdjson::dom::element;
 using simdjson::dom::object;
@@ -69,4 +69,4 @@ Status ReadObject(object obj, std::string_view key, const JsonPath& path,
 // Maps a simdjson parse error to a client-facing message.
 Status JsonSyntaxError(simdjson::error_code error);
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

@@ -1,11 +1,11 @@
-#include "ingest/event_json.h"
+#include "format/event_json.h"
 
 #include <simdjson.h>
 
 #include "core/json_writer.h"
-#include "ingest/json_fields.h"
+#include "format/json_fields.h"
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 namespace {
 
@@ -198,4 +198,4 @@ StatusOr<AdEvent> AdEventFromJson(std::string_view json) {
   return ev;
 }
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

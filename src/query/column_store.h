@@ -11,7 +11,7 @@
 
 #include "core/event.h"
 
-namespace touchpoint::store {
+namespace touchpoint::query {
 
 class Dictionary {
  public:
@@ -73,4 +73,4 @@ struct SiteColumns {
   size_t MemoryBytes() const;
 };
 
-}  // namespace touchpoint::store
+}  // namespace touchpoint::query

@@ -17,7 +17,7 @@
 #include "core/catalog.h"
 #include "core/status.h"
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 StatusOr<Catalog> ParseCatalogJson(std::string_view body);
 StatusOr<Catalog> ParseCatalogCsv(std::string_view body);
@@ -37,4 +37,4 @@ StatusOr<std::vector<std::vector<std::string>>> ParseCsv(std::string_view text);
 // Writes the catalog back as the JSON form above.
 std::string CatalogToJson(const Catalog& catalog);
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

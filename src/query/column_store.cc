@@ -1,6 +1,6 @@
-#include "store/column_store.h"
+#include "query/column_store.h"
 
-namespace touchpoint::store {
+namespace touchpoint::query {
 
 uint32_t Dictionary::Intern(std::string_view s) {
   auto it = index_.find(s);
@@ -108,4 +108,4 @@ size_t SiteColumns::MemoryBytes() const {
          Bytes(value);
 }
 
-}  // namespace touchpoint::store
+}  // namespace touchpoint::query

@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 // Decodes %XX and '+' (as space). Returns nullopt on a malformed escape.
 std::optional<std::string> PercentDecode(std::string_view s);
@@ -24,4 +24,4 @@ bool IsHttpUrl(std::string_view url);
 // The first query value of `name` in `url` that decodes to valid UTF-8, if any.
 std::optional<std::string> QueryParamOf(std::string_view url, std::string_view name);
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

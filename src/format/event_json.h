@@ -13,7 +13,7 @@
 #include "core/event.h"
 #include "core/status.h"
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 // `seq` and `received_ms` are written when non-zero.
 void AppendSiteEventJson(const SiteEvent& ev, uint64_t seq, int64_t received_ms, std::string& out);
@@ -23,4 +23,4 @@ void AppendAdEventJson(const AdEvent& ev, uint64_t seq, int64_t received_ms, std
 StatusOr<SiteEvent> SiteEventFromJson(std::string_view json);
 StatusOr<AdEvent> AdEventFromJson(std::string_view json);
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

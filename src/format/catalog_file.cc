@@ -1,4 +1,4 @@
-#include "ingest/catalog_file.h"
+#include "format/catalog_file.h"
 
 #include <simdjson.h>
 
@@ -9,10 +9,10 @@
 
 #include "core/json_writer.h"
 #include "core/time.h"
-#include "ingest/json_fields.h"
-#include "ingest/url.h"
+#include "format/json_fields.h"
+#include "format/url.h"
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 namespace {
 
@@ -459,4 +459,4 @@ std::string CatalogToJson(const Catalog& cat) {
   return out;
 }
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

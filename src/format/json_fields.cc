@@ -1,6 +1,6 @@
-#include "ingest/json_fields.h"
+#include "format/json_fields.h"
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 void JsonPath::AppendTo(std::string& out) const {
   if (parent_) parent_->AppendTo(out);
@@ -126,4 +126,4 @@ Status JsonSyntaxError(simdjson::error_code error) {
                 std::string("body: malformed JSON (") + simdjson::error_message(error) + ")");
 }
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format

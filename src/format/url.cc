@@ -1,4 +1,4 @@
-#include "ingest/url.h"
+#include "format/url.h"
 
 #include <simdjson.h>
 
@@ -6,7 +6,7 @@
 
 #include "core/ascii.h"
 
-namespace touchpoint::ingest {
+namespace touchpoint::format {
 
 std::optional<std::string> PercentDecode(std::string_view s) {
   std::string out;
@@ -113,4 +113,4 @@ std::optional<std::string> QueryParamOf(std::string_view url, std::string_view n
   return std::nullopt;
 }
 
-}  // namespace touchpoint::ingest
+}  // namespace touchpoint::format
