@@ -82,6 +82,11 @@ struct AdEvent {
   std::string placement;
   std::string os;
   std::string device;
+  // A lift study (query/lift.h): the person's cell, "test" or "control", and for control people
+  // the impressions they would have seen (ghost: never shown, never a touchpoint).
+  std::string study_id;
+  std::string cell;
+  bool ghost = false;
 
   bool operator==(const AdEvent&) const = default;
 };

@@ -82,6 +82,8 @@ void AppendAdEventJson(const AdEvent& ev, uint64_t seq, int64_t received_ms, std
   w.StringIf("age", ev.age).StringIf("gender", ev.gender).StringIf("country", ev.country);
   w.StringIf("region", ev.region).StringIf("placement", ev.placement).StringIf("os", ev.os);
   w.StringIf("device", ev.device);
+  w.StringIf("study_id", ev.study_id).StringIf("cell", ev.cell);
+  if (ev.ghost) w.Key("ghost").Bool(true);
   w.EndObject();
 }
 
@@ -195,6 +197,10 @@ StatusOr<AdEvent> AdEventFromJson(std::string_view json) {
   TP_RETURN_IF_ERROR(ReadString(o, "placement", "", kNoLimit, ev.placement));
   TP_RETURN_IF_ERROR(ReadString(o, "os", "", kNoLimit, ev.os));
   TP_RETURN_IF_ERROR(ReadString(o, "device", "", kNoLimit, ev.device));
+  TP_RETURN_IF_ERROR(ReadString(o, "study_id", "", kNoLimit, ev.study_id));
+  TP_RETURN_IF_ERROR(ReadString(o, "cell", "", kNoLimit, ev.cell));
+  bool ghost = false;
+  if (o["ghost"].get_bool().get(ghost) == simdjson::SUCCESS) ev.ghost = ghost;
   return ev;
 }
 

@@ -20,6 +20,33 @@ bool IsGender(std::string_view g) { return g == "female" || g == "male" || g == 
 
 namespace {
 
+// A lift study's fields: study_id and cell go together; ghost impressions are the control
+// cell's (the ads those people would have seen, not shown).
+Status ParseStudy(object obj, const JsonPath& path, const IngestLimits& lim, AdEvent& ev) {
+  TP_RETURN_IF_ERROR(ReadString(obj, "study_id", path, lim.max_name_bytes, ev.study_id));
+  TP_RETURN_IF_ERROR(ReadString(obj, "cell", path, 16, ev.cell));
+  if (!ev.cell.empty() && ev.cell != "test" && ev.cell != "control")
+    return InvalidArgument(FieldPath(path, "cell"), ": must be test or control");
+  if (!ev.study_id.empty() && ev.cell.empty())
+    return InvalidArgument(FieldPath(path, "cell"), ": required with study_id (test or control)");
+  if (ev.study_id.empty() && !ev.cell.empty())
+    return InvalidArgument(FieldPath(path, "study_id"), ": required with cell");
+  simdjson::dom::element ghost;
+  if (obj["ghost"].get(ghost) == simdjson::SUCCESS && !ghost.is_null()) {
+    bool g = false;
+    if (ghost.get_bool().get(g))
+      return InvalidArgument(FieldPath(path, "ghost"), ": must be true or false");
+    if (g && ev.cell != "control")
+      return InvalidArgument(FieldPath(path, "ghost"),
+                             ": only the control cell of a study (cell: control) has ghost "
+                             "impressions");
+    if (g && ev.type != AdEventType::kImpression)
+      return InvalidArgument(FieldPath(path, "ghost"), ": only impressions can be ghosts");
+    ev.ghost = g;
+  }
+  return OkStatus();
+}
+
 Status ParseOne(element el, const JsonPath& path, const ParseContext& ctx, AdEvent& ev) {
   object obj;
   if (el.get_object().get(obj)) return InvalidArgument(path.str(), ": must be an object");
@@ -87,7 +114,7 @@ Status ParseOne(element el, const JsonPath& path, const ParseContext& ctx, AdEve
   TP_RETURN_IF_ERROR(ReadString(obj, "placement", path, lim.max_name_bytes, ev.placement));
   TP_RETURN_IF_ERROR(ReadString(obj, "os", path, lim.max_name_bytes, ev.os));
   TP_RETURN_IF_ERROR(ReadString(obj, "device", path, lim.max_name_bytes, ev.device));
-  return OkStatus();
+  return ParseStudy(obj, path, lim, ev);
 }
 
 void Add(std::vector<ParsedAdEvent>& out, Status st, AdEvent&& ev) {

@@ -3,7 +3,8 @@
 //   {"type": "impression" | "video_play" | "click", "ad_id": "...", "event_time": <Unix s>,
 //    "event_id"?, "user_key"?, "click_id" (clicks), "watch_ms"/"video_ms" (plays),
 //    "email"?, "phone"? (clear or SHA-256), "age"?, "gender"?, "country"?, "region"?,
-//    "placement"?, "os"?, "device"?}
+//    "placement"?, "os"?, "device"?,
+//    "study_id"?, "cell"? ("test" | "control"), "ghost"? (control impressions not shown)}
 
 #include <optional>
 #include <string_view>

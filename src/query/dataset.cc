@@ -27,11 +27,13 @@ uint16_t Code16(Dictionary& d, std::string_view s) {
 
 }  // namespace
 
-uint32_t Dataset::NodeOf(const SiteEvent& ev, bool link) {
+uint32_t Dataset::NodeOf(const SiteEvent& ev, bool link, uint32_t match_row) {
   uint32_t first = kNoNode;
   auto add = [&](IdType type, std::string_view value) {
     if (value.empty()) return;
     uint32_t n = graph_.Intern(IdentifierHash(type, value));
+    if (match_row != kNoNode && type != IdType::kCookie && type != IdType::kClickId)
+      site_match_keys_.emplace_back(match_row, n);
     if (first == kNoNode)
       first = n;
     else if (link)
@@ -58,13 +60,15 @@ void Dataset::Append(uint64_t seq, const store::StoredEvent& event) {
     sites_.event.push_back(Code16(event_names_, site->event));
     sites_.currency.push_back(Code16(currencies_, site->currency));
     sites_.time_ms.push_back(site->event_time_ms);
-    sites_.node.push_back(NodeOf(*site, true));
+    sites_.node.push_back(NodeOf(*site, true, static_cast<uint32_t>(sites_.seq.size() - 1)));
     sites_.value.push_back(site->value ? *site->value : std::numeric_limits<double>::quiet_NaN());
     return;
   }
   const auto& ad = std::get<AdEvent>(event);
   uint32_t ad_code = ad_ids_.Intern(ad.ad_id);
   if (ad_code >= ad_places_.size()) RebuildAdPlaces();
+  if (!ad.study_id.empty()) AppendStudy(ad, ad_code);
+  if (ad.ghost) return;  // not shown: only the study knows it
   ads_.type.push_back(static_cast<uint8_t>(ad.type));
   ads_.age.push_back(AgeCode(ad.age));
   ads_.gender.push_back(GenderCode(ad.gender));
@@ -96,11 +100,32 @@ void Dataset::Append(uint64_t seq, const store::StoredEvent& event) {
   ads_.device.push_back(Code16(devices_, ad.device));
 }
 
+void Dataset::AppendStudy(const AdEvent& ad, uint32_t ad_code) {
+  StudyRow row;
+  row.study = studies_.Intern(ad.study_id);
+  row.test = ad.cell == "test";
+  row.ghost = ad.ghost;
+  row.time_ms = ad.event_time_ms;
+  row.ad = ad_code;
+  // Identifier nodes only (no links: a ghost joins nothing; a shown impression links its
+  // identifiers in Append as any other).
+  if (!ad.user_key.empty())
+    row.person = graph_.Intern(IdentifierHash(IdType::kUserKey, ad.user_key));
+  auto key = [&](IdType type, const std::string& v) {
+    uint32_t n = graph_.Intern(IdentifierHash(type, v));
+    if (row.person == kNoNode) row.person = n;
+    study_match_keys_.emplace_back(row.person, n);
+  };
+  for (const auto& e : ad.email_sha256) key(IdType::kEmail, e);
+  for (const auto& p : ad.phone_sha256) key(IdType::kPhone, p);
+  study_rows_.push_back(row);
+}
+
 void Dataset::LinkMerged(uint64_t first_seq, const SiteEvent& later) {
   auto it = std::lower_bound(sites_.seq.begin(), sites_.seq.end(), first_seq);
   if (it == sites_.seq.end() || *it != first_seq) return;
   size_t row = static_cast<size_t>(it - sites_.seq.begin());
-  uint32_t node = NodeOf(later, true);
+  uint32_t node = NodeOf(later, true, static_cast<uint32_t>(row));
   if (node == kNoNode) return;
   clustered_ = false;
   if (sites_.node[row] == kNoNode)
@@ -120,7 +145,7 @@ void Dataset::ReplaceWithServerCopy(uint64_t first_seq, const SiteEvent& server)
   sites_.currency[row] = Code16(currencies_, server.currency);
   sites_.time_ms[row] = server.event_time_ms;
   clustered_ = false;  // (the cluster order sorts a cluster's rows by time)
-  uint32_t node = NodeOf(server, true);
+  uint32_t node = NodeOf(server, true, static_cast<uint32_t>(row));
   if (node == kNoNode) return;
   if (sites_.node[row] == kNoNode)
     sites_.node[row] = node;
@@ -236,6 +261,9 @@ void Dataset::ShrinkToFit() {
   shrink(sites_.time_ms);
   shrink(sites_.node);
   shrink(sites_.value);
+  shrink(study_rows_);
+  shrink(study_match_keys_);
+  shrink(site_match_keys_);
 }
 
 DatasetStats Dataset::Stats() const {
@@ -249,7 +277,8 @@ DatasetStats Dataset::Stats() const {
   s.memory_bytes = ads_.MemoryBytes() + sites_.MemoryBytes() + graph_.MemoryBytes() +
                    cluster_ad_begin_.capacity() * 4 + cluster_site_begin_.capacity() * 4 +
                    site_order_.capacity() * 4 + ad_ids_.MemoryBytes() + pixels_.MemoryBytes() +
-                   event_names_.MemoryBytes();
+                   event_names_.MemoryBytes() + study_rows_.capacity() * sizeof(StudyRow) +
+                   study_match_keys_.capacity() * 8 + site_match_keys_.capacity() * 8;
   return s;
 }
 

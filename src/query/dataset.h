@@ -88,8 +88,34 @@ class Dataset {
   DatasetStats Stats() const;
   uint32_t max_cluster_size() const { return graph_.max_cluster_size(); }
 
+  // Lift studies (query/lift_query.h). Every ad event with a study_id, ghosts included (a ghost
+  // is nowhere else: never a touchpoint, an impression or part of reach).
+  struct StudyRow {
+    uint32_t study = 0;  // studies() code
+    bool test = false;   // cell
+    bool ghost = false;
+    uint32_t person = kNoNode;  // the user key's identifier node, else the first match key's
+    int64_t time_ms = 0;
+    uint32_t ad = 0;  // ad_ids() code
+  };
+  const std::vector<StudyRow>& study_rows() const { return study_rows_; }
+  const Dictionary& studies() const { return studies_; }
+  // (person, identifier node) for each hashed email / phone on a study row: the keys lift
+  // matches conversions by.
+  const std::vector<std::pair<uint32_t, uint32_t>>& study_match_keys() const {
+    return study_match_keys_;
+  }
+  // (site row, identifier node) for each hashed email / phone / external id of a site event
+  // (merged copies included), in no particular order.
+  const std::vector<std::pair<uint32_t, uint32_t>>& site_match_keys() const {
+    return site_match_keys_;
+  }
+
  private:
-  uint32_t NodeOf(const SiteEvent& ev, bool link);
+  // The event's identity node; `match_row` (when not kNoNode): its email / phone / external id
+  // nodes are recorded as that site row's match keys.
+  uint32_t NodeOf(const SiteEvent& ev, bool link, uint32_t match_row = kNoNode);
+  void AppendStudy(const AdEvent& ad, uint32_t ad_code);
   void RebuildAdPlaces();
 
   AdColumns ads_;
@@ -100,6 +126,10 @@ class Dataset {
   std::shared_ptr<const Catalog> catalog_;
   std::vector<SpendRow> spend_;
   std::vector<AdPlace> ad_places_;
+  Dictionary studies_;
+  std::vector<StudyRow> study_rows_;
+  std::vector<std::pair<uint32_t, uint32_t>> study_match_keys_;
+  std::vector<std::pair<uint32_t, uint32_t>> site_match_keys_;
 
   bool clustered_ = false;
   std::vector<uint32_t> cluster_ad_begin_{0, 0};

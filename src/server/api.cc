@@ -21,6 +21,7 @@
 #include "ingest/hashing.h"
 #include "query/funnel.h"
 #include "query/insights.h"
+#include "query/lift_query.h"
 #include "query/report_format.h"
 #include "server/assets.h"
 #include "server/http_status.h"
@@ -532,6 +533,9 @@ void Api::Handle(HttpRequest request, Responder respond) {
                                   "/api/v1/report",
                                   "/api/v1/funnel",
                                   "/api/v1/insights",
+                                  "/api/v1/lift",
+                                  "/api/v1/lift/plan",
+                                  "/api/v1/lift/geo",
                                   "/api/v1/debug/events",
                                   "/healthz",
                                   "/metrics",
@@ -605,6 +609,8 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("GET", "/api/v1/report")) return Report(req, respond);
   if (is("GET", "/api/v1/funnel")) return Funnel(req, respond);
   if (is("GET", "/api/v1/insights")) return Insights(req, respond);
+  if (is("GET", "/api/v1/lift") || is("GET", "/api/v1/lift/plan") || is("POST", "/api/v1/lift/geo"))
+    return Lift(req, respond);
   if (is("GET", "/api/v1/debug/events")) return DebugEvents(req, respond);
   if (is("GET", "/healthz")) return Healthz(req, respond);
   if (is("GET", "/metrics")) return MetricsPage(req, respond);
@@ -1497,6 +1503,42 @@ void Api::Insights(HttpRequest& req, Responder& respond) {
       r.body = query::InsightsToJson(request.query, *result);
     }
     respond(std::move(r));
+  });
+}
+
+void Api::Lift(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  if (req.path == "/api/v1/lift/geo") {  // the regions' totals come in the body
+    auto json = query::GeoLiftJson(req.body);
+    return respond(json.ok() ? Json(200, std::move(*json)) : Error(json.status()));
+  }
+  auto q = format::ParseQuery(req.query);
+  if (!q) return respond(Error(InvalidArgument("query", ": malformed percent-encoding")));
+  if (req.path == "/api/v1/lift/plan") {
+    auto json = query::PlanLiftJson(*q);
+    return respond(json.ok() ? Json(200, std::move(*json)) : Error(json.status()));
+  }
+  if (!live_) return respond(Error(Unavailable("reports are not enabled on this server")));
+  auto parsed = query::ParseLiftParams(*q, clock_->NowMs());
+  if (!parsed.ok()) return respond(Error(parsed.status()));
+  if (AnswerIfLoading(respond)) return;
+  if (parsed->query.events.empty()) {  // the pixel's conversion events, else purchases
+    auto all = ConversionEventsByPixel();
+    auto it = all.find(parsed->query.pixel_id);
+    parsed->query.events = it != all.end() && !it->second.empty()
+                               ? it->second
+                               : std::vector<std::string>{"CompletePayment"};
+  }
+  workers_.Post([this, request = std::move(*parsed), respond] {
+    if (request.list) {
+      auto studies = live_->Read([](const query::Dataset& d) { return query::ListStudies(d); });
+      return respond(Json(200, query::StudiesToJson(studies)));
+    }
+    auto answer =
+        live_->Read([&](const query::Dataset& d) { return query::RunLift(d, request.query); });
+    if (!answer.ok()) return respond(Error(answer.status()));
+    respond(Json(200, query::LiftToJson(request.query, *answer)));
   });
 }
 

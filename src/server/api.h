@@ -101,6 +101,8 @@ class Api final : public Handler {
   void Report(HttpRequest& req, Responder& respond);
   void Funnel(HttpRequest& req, Responder& respond);    // GET /api/v1/funnel
   void Insights(HttpRequest& req, Responder& respond);  // GET /api/v1/insights
+  // GET /api/v1/lift, GET /api/v1/lift/plan, POST /api/v1/lift/geo
+  void Lift(HttpRequest& req, Responder& respond);
   void MetricsPage(HttpRequest& req, Responder& respond);
   void Healthz(HttpRequest& req, Responder& respond);  // "ok", or "loading" with the progress
   // While the stored events are being loaded (LiveDataset::loaded()), answers 503 with

@@ -80,6 +80,9 @@ enum Column : uint32_t {
   kPlacement = 63,
   kOs = 64,
   kDevice = 65,
+  kStudyId = 70,
+  kCell = 71,
+  kGhost = 72,  // "1" for a ghost impression
   kDedup = 90,
 };
 
@@ -649,6 +652,12 @@ std::string EncodeSegment(std::span<const SegmentRow> rows, int zstd_level) {
       kOs, [](const A& e) -> std::string_view { return e.os; }, ads);
   strings(
       kDevice, [](const A& e) -> std::string_view { return e.device; }, ads);
+  strings(
+      kStudyId, [](const A& e) -> std::string_view { return e.study_id; }, ads);
+  strings(
+      kCell, [](const A& e) -> std::string_view { return e.cell; }, ads);
+  strings(
+      kGhost, [](const A& e) -> std::string_view { return e.ghost ? "1" : ""; }, ads);
   // The dedup table: (hash, row) sorted by hash; hashes as deltas, rows as varints.
   {
     std::vector<std::pair<uint32_t, uint32_t>> keyed;
@@ -842,7 +851,8 @@ StatusOr<std::vector<SegmentRow>> DecodeSegment(std::string_view bytes, const st
          age = strings(kAge, n_ad), gender = strings(kGender, n_ad),
          country = strings(kCountry, n_ad), region = strings(kRegion, n_ad),
          placement = strings(kPlacement, n_ad), os = strings(kOs, n_ad),
-         device = strings(kDevice, n_ad);
+         device = strings(kDevice, n_ad), study_id = strings(kStudyId, n_ad),
+         cell = strings(kCell, n_ad), ghost = strings(kGhost, n_ad);
     auto email = lists(kAdEmail, n_ad), phone = lists(kAdPhone, n_ad);
     if (!ok) return Corrupt(path, "bad ad columns");
     for (size_t i = 0, play = 0; i < n_ad; ++i) {
@@ -866,6 +876,9 @@ StatusOr<std::vector<SegmentRow>> DecodeSegment(std::string_view bytes, const st
       e.placement = std::move(placement[i]);
       e.os = std::move(os[i]);
       e.device = std::move(device[i]);
+      e.study_id = std::move(study_id[i]);
+      e.cell = std::move(cell[i]);
+      e.ghost = ghost[i] == "1";
     }
   }
   for (size_t i = 0, s = 0, a = 0; i < n; ++i) {

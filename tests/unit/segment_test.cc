@@ -45,6 +45,11 @@ std::vector<SegmentRow> VariedRows() {
       a.placement = "feed";
       a.os = "ios";
       a.device = "phone";
+      if (i % 6 == 3) {  // a lift study's events: test impressions, control ghosts
+        a.study_id = "study-" + std::to_string(i % 2);
+        a.cell = i % 12 == 3 ? "test" : "control";
+        a.ghost = a.cell == "control" && a.type == AdEventType::kImpression;
+      }
       r.event = a;
     } else {
       SiteEvent e;
