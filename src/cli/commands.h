@@ -83,5 +83,6 @@ int Report(const ReportFlags& flags);
 
 // `funnel` and `insights` (analytics_command.cc): adds both subcommands to the app.
 void AddAnalyticsCommands(CLI::App& app);
+void AddLiftCommands(CLI::App& app);  // lift, lift plan, lift geo
 
 }  // namespace touchpoint::cli

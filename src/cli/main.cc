@@ -230,6 +230,7 @@ int main(int argc, char** argv) {
   });
 
   AddAnalyticsCommands(app);
+  AddLiftCommands(app);
 
   CLI11_PARSE(app, argc, argv);
   return 0;

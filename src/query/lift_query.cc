@@ -228,6 +228,9 @@ StatusOr<LiftRequest> ParseLiftParams(
       if (req.query.events.empty()) return InvalidArgument(k, ": must name at least one event");
     } else if (k == "pixel_id") {
       req.query.pixel_id = v;
+    } else if (k == "format") {
+      if (v != "json" && v != "text") return InvalidArgument("format", ": must be json or text");
+      req.format = v;
     } else {
       return InvalidArgument(k, ": unknown parameter");
     }
@@ -299,6 +302,89 @@ std::string StudiesToJson(const std::vector<StudySummary>& studies) {
     w.EndObject();
   }
   w.EndArray().EndObject();
+  return out;
+}
+
+namespace {
+
+std::string Pct(double v) {
+  if (!std::isfinite(v)) return v > 0 ? "+inf" : "-inf";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", v * 100);
+  return buf;
+}
+
+std::string Fixed(double v, int digits) {
+  if (!std::isfinite(v)) return v > 0 ? "inf" : "-inf";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+}  // namespace
+
+std::string LiftToText(const LiftQuery& q, const LiftAnswer& a) {
+  const auto& r = a.result;
+  std::string out = "Study " + a.study + " (" + FormatIso8601Ms(a.first_ms) + " to " +
+                    FormatIso8601Ms(a.last_ms) + "), conversions: ";
+  for (size_t i = 0; i < q.events.size(); ++i) out += (i ? "," : "") + q.events[i];
+  out += "\n\n  cell      people  converters  rate      95% interval\n";
+  auto row = [&](const char* name, const LiftCellInfo& c, double rate, const stats::Interval& ci) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  %-8s %7lld  %10lld  %-8s  %s .. %s\n", name,
+                  static_cast<long long>(c.totals.people),
+                  static_cast<long long>(c.totals.converters), Pct(rate).c_str() + 1,
+                  Pct(ci.low).c_str() + 1, Pct(ci.high).c_str() + 1);
+    out += buf;
+  };
+  row("test", a.test, r.test_rate, r.test_rate_ci95);
+  row("control", a.control, r.control_rate, r.control_rate_ci95);
+  out += "\n";
+  if (r.lift)
+    out += "  lift " + Pct(r.lift->value) + " (95% interval " + Pct(r.lift->ci95.low) + " .. " +
+           Pct(r.lift->ci95.high) + "), p = " + Fixed(r.p_value, 4) + "\n";
+  else
+    out += "  lift: " + r.note + "\n";
+  out += "  incremental conversions " + Fixed(r.incremental_converters.value, 1) + " (" +
+         Fixed(r.incremental_converters.ci95.low, 1) + " .. " +
+         Fixed(r.incremental_converters.ci95.high, 1) + ")\n";
+  out += "  incremental value " + Fixed(r.incremental_value.value, 2) + " (" +
+         Fixed(r.incremental_value.ci95.low, 2) + " .. " + Fixed(r.incremental_value.ci95.high, 2) +
+         ")\n";
+  if (r.iroas)
+    out += "  iROAS " + Fixed(r.iroas->value, 2) + " (" + Fixed(r.iroas->ci95.low, 2) + " .. " +
+           Fixed(r.iroas->ci95.high, 2) + ") on spend " + Fixed(a.spend, 2) + "\n";
+  out += "\n  ";
+  if (!r.lift)
+    out += "No verdict yet.";
+  else if (r.p_value < 0.05 && r.lift->value > 0)
+    out +=
+        "The ads caused conversions: the test cell converts more than the control cell, "
+        "beyond chance (p < 0.05).";
+  else if (r.p_value < 0.05)
+    out += "The test cell converts LESS than the control cell, beyond chance (p < 0.05).";
+  else
+    out +=
+        "No difference beyond chance yet: the interval still includes no effect. A larger or "
+        "longer study narrows it (touchpoint lift plan).";
+  out += "\n";
+  if (a.people_in_both_cells > 0 || a.test.unmatchable_people + a.control.unmatchable_people > 0)
+    out += "  Left out: " + std::to_string(a.people_in_both_cells) + " people in both cells, " +
+           std::to_string(a.test.unmatchable_people + a.control.unmatchable_people) +
+           " without an email or phone to match conversions by.\n";
+  return out;
+}
+
+std::string StudiesToText(const std::vector<StudySummary>& studies) {
+  if (studies.empty()) return "No lift study: ad events carry study_id and cell to make one.\n";
+  std::string out = "  study                 test events  control events  ghost impressions\n";
+  for (const auto& s : studies) {
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "  %-20s  %11lld  %14lld  %17lld\n", s.study.c_str(),
+                  static_cast<long long>(s.test_events), static_cast<long long>(s.control_events),
+                  static_cast<long long>(s.ghost_events));
+    out += buf;
+  }
   return out;
 }
 

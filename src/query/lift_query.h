@@ -63,12 +63,16 @@ namespace touchpoint::query {
 // given (the caller fills in the pixel's conversion events).
 struct LiftRequest {
   LiftQuery query;
-  bool list = false;  // no study: list the studies
+  bool list = false;            // no study: list the studies
+  std::string format = "json";  // or "text"
 };
 StatusOr<LiftRequest> ParseLiftParams(
     const std::vector<std::pair<std::string, std::string>>& params, int64_t now_ms);
 std::string LiftToJson(const LiftQuery& q, const LiftAnswer& a);
 std::string StudiesToJson(const std::vector<StudySummary>& studies);
+// For people: the cells, the lift with its interval, the p-value and what to make of it.
+std::string LiftToText(const LiftQuery& q, const LiftAnswer& a);
+std::string StudiesToText(const std::vector<StudySummary>& studies);
 
 // GET /api/v1/lift/plan?baseline_rate=&min_lift=&alpha=&power=&control_share=&people_per_day=
 StatusOr<std::string> PlanLiftJson(const std::vector<std::pair<std::string, std::string>>& params);

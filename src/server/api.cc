@@ -1531,14 +1531,20 @@ void Api::Lift(HttpRequest& req, Responder& respond) {
                                : std::vector<std::string>{"CompletePayment"};
   }
   workers_.Post([this, request = std::move(*parsed), respond] {
+    const bool text = request.format == "text";
+    HttpResponse r;
+    if (text) r.content_type = "text/plain; charset=utf-8";
     if (request.list) {
       auto studies = live_->Read([](const query::Dataset& d) { return query::ListStudies(d); });
-      return respond(Json(200, query::StudiesToJson(studies)));
+      r.body = text ? query::StudiesToText(studies) : query::StudiesToJson(studies);
+      return respond(std::move(r));
     }
     auto answer =
         live_->Read([&](const query::Dataset& d) { return query::RunLift(d, request.query); });
     if (!answer.ok()) return respond(Error(answer.status()));
-    respond(Json(200, query::LiftToJson(request.query, *answer)));
+    r.body = text ? query::LiftToText(request.query, *answer)
+                  : query::LiftToJson(request.query, *answer);
+    respond(std::move(r));
   });
 }
 

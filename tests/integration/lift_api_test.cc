@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
+#include "sim/child_process.h"
 #include "support/api_helpers.h"
 
 namespace touchpoint::testing {
@@ -227,6 +231,64 @@ TEST_F(LiftApiTest, PlannerAndGeoAnswer) {
   EXPECT_EQ(bad_geo->status, 400);
   EXPECT_NE(bad_geo->body.find("regions[0].cell: must be test or control"), std::string::npos)
       << bad_geo->body;
+}
+
+}  // namespace
+}  // namespace touchpoint::testing
+
+namespace touchpoint::testing {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The command line: `touchpoint lift` asks the server and prints the verdict; `lift plan` and
+// `lift geo` compute locally.
+TEST_F(LiftApiTest, CommandLineAsksTheServerAndPlans) {
+  const std::string bin = sim::testing::TouchpointBinary();
+  ASSERT_FALSE(bin.empty());
+  const std::string out = ::testing::TempDir() + "lift_cli.out";
+  std::remove(out.c_str());
+  ASSERT_EQ(sim::testing::Run({bin, "lift", "--server", srv_.url(), "--admin-token", kAdminToken,
+                               "--study", "st"},
+                              out),
+            0)
+      << ReadAll(out);
+  const std::string text = ReadAll(out);
+  EXPECT_NE(text.find("lift +100.0% (95% interval -74.4% .. +1462.3%), p = 0.4902"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("No difference beyond chance yet"), std::string::npos) << text;
+  EXPECT_NE(text.find("Left out: 1 people in both cells, 2 without an email or phone"),
+            std::string::npos)
+      << text;
+
+  std::remove(out.c_str());
+  ASSERT_EQ(
+      sim::testing::Run({bin, "lift", "plan", "--baseline-rate", "0.02", "--min-lift", "0.1"}, out),
+      0)
+      << ReadAll(out);
+  EXPECT_NE(ReadAll(out).find("\"test_people\":80682"), std::string::npos) << ReadAll(out);
+
+  const std::string regions = ::testing::TempDir() + "lift_regions.json";
+  {
+    std::ofstream f(regions);
+    f << R"({"regions":[{"name":"a","cell":"test","pre":10,"post":20},)"
+         R"({"name":"b","cell":"test","pre":10,"post":21},)"
+         R"({"name":"c","cell":"control","pre":10,"post":11},)"
+         R"({"name":"d","cell":"control","pre":10,"post":12}]})";
+  }
+  std::remove(out.c_str());
+  // Changes 10, 11 against 1, 2: DiD 9 per region, 18 over the two test regions; of the
+  // C(4,2) = 6 assignments two reach |9|: p = 1/3.
+  ASSERT_EQ(sim::testing::Run({bin, "lift", "geo", regions}, out), 0) << ReadAll(out);
+  const std::string geo = ReadAll(out);
+  EXPECT_NE(geo.find("\"incremental\":{\"value\":18"), std::string::npos) << geo;
+  EXPECT_NE(geo.find("\"permutations\":6"), std::string::npos) << geo;
 }
 
 }  // namespace
