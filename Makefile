@@ -69,7 +69,8 @@ browser-test: build
 	@st=0; node tests/browser/run.mjs $(BUILD)/src/touchpoint || st=1; \
 	  node tests/browser/dashboard.mjs $(BUILD)/src/touchpoint || st=1; \
 	  node tests/browser/insights.mjs $(BUILD)/src/touchpoint || st=1; \
-	  node tests/browser/loading.mjs $(BUILD)/src/touchpoint || st=1; exit $$st
+	  node tests/browser/loading.mjs $(BUILD)/src/touchpoint || st=1; \
+	  node tests/browser/lift.mjs $(BUILD)/src/touchpoint || st=1; exit $$st
 
 # The Debian package (binary, systemd unit, /etc/touchpoint, the touchpoint user made at install).
 package: build

@@ -342,7 +342,8 @@ std::string LiftToText(const LiftQuery& q, const LiftAnswer& a) {
   out += "\n";
   if (r.lift)
     out += "  lift " + Pct(r.lift->value) + " (95% interval " + Pct(r.lift->ci95.low) + " .. " +
-           Pct(r.lift->ci95.high) + "), p = " + Fixed(r.p_value, 4) + "\n";
+           Pct(r.lift->ci95.high) + "), p " +
+           (r.p_value < 1e-4 ? std::string("< 0.0001") : "= " + Fixed(r.p_value, 4)) + "\n";
   else
     out += "  lift: " + r.note + "\n";
   out += "  incremental conversions " + Fixed(r.incremental_converters.value, 1) + " (" +

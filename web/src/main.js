@@ -13,9 +13,10 @@ import compare from './pages/compare.js';
 import funnel from './pages/funnel.js';
 import events from './pages/events.js';
 import insights from './pages/insights.js';
+import lift from './pages/lift.js';
 
-const PAGES = { overview, insights, performance, audience, creatives, compare, funnel, events };
-const NAV = ['overview', 'insights', 'performance', 'audience', 'creatives', 'compare', 'funnel', 'events'];
+const PAGES = { overview, insights, performance, audience, creatives, compare, funnel, lift, events };
+const NAV = ['overview', 'insights', 'performance', 'audience', 'creatives', 'compare', 'funnel', 'lift', 'events'];
 
 let renderCount = 0;
 let cleanup = null;
