@@ -6,8 +6,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "attribution/data_driven.h"
 #include "attribution/journey.h"
 #include "core/time.h"
+#include "query/channels.h"
 #include "query/stats.h"
 
 namespace touchpoint::query {
@@ -474,8 +476,12 @@ struct Worker {
   std::vector<attribution::TouchWindow> win_judged;  // win, closed for campaigns not judged
   std::vector<uint8_t> is_click;
   std::vector<uint32_t> journey;
-  std::vector<double> weights;
+  std::vector<double> weights, value_weights;
   std::vector<int64_t> journey_ms;
+  // Data-driven models: the journeys collected by the fit pass, and scratch.
+  attribution::PathSet paths;
+  std::vector<uint32_t> channels;
+  std::vector<int64_t> conversion_ms;
   std::vector<int32_t> once_groups;
 
   Acc& At(uint64_t key) {
@@ -489,10 +495,49 @@ struct Worker {
 
 static Status AddEventColumns(const Dataset& d, const ReportQuery& q, ReportResult& out);
 
+// Fits a data-driven model on the collected journeys and records what it learnt in `out`.
+static Status FitDataDriven(attribution::DataDrivenModel& model, const ChannelMap& channels,
+                            const attribution::PathSet& paths, ReportResult& out) {
+  TP_RETURN_IF_ERROR(model.Fit(paths, static_cast<uint32_t>(channels.names.size())));
+  out.channel = channels.dim;
+  for (size_t i = 0; i < paths.size(); ++i)
+    ++(paths.Converted(i) ? out.journeys_converting : out.journeys_not_converting);
+  const auto* markov = dynamic_cast<const attribution::MarkovModel*>(&model);
+  if (markov) {
+    out.markov_states = markov->states();
+    out.markov_conversion_probability = markov->conversion_probability();
+  }
+  for (size_t c = 0; c < channels.names.size(); ++c) {
+    if (model.channel_conversions()[c] == 0 && (!markov || markov->removal_effects()[c] == 0))
+      continue;
+    out.channel_fit.push_back({channels.names[c], markov ? markov->removal_effects()[c] : 0,
+                               model.channel_conversions()[c], model.channel_value()[c]});
+  }
+  std::sort(out.channel_fit.begin(), out.channel_fit.end(),
+            [](const ChannelFit& a, const ChannelFit& b) { return a.channel < b.channel; });
+  return OkStatus();
+}
+
 StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   if (q.to_ms <= q.from_ms) return InvalidArgument("to", ": must be after from");
-  auto model = attribution::MakeModel(q.model, q.params);
-  if (!model.ok()) return model.status();
+  // A rule-based model weighs each journey alone; a data-driven one (markov, shapley) is fitted
+  // first on every journey, in a pass of its own (collect below).
+  std::unique_ptr<attribution::AttributionModel> rule_model;
+  std::unique_ptr<attribution::DataDrivenModel> fitted;
+  if (attribution::IsDataDriven(q.model)) {
+    auto m = attribution::MakeDataDrivenModel(q.model, q.params);
+    if (!m.ok()) return m.status();
+    fitted = std::move(*m);
+    if (q.channel && !IsChannelDim(*q.channel))
+      return InvalidArgument("channel",
+                             ": must be an ad-side dimension (campaign, adgroup, ad, "
+                             "format, length, cta, tag, placement)");
+  } else {
+    auto m = attribution::MakeModel(q.model, q.params);
+    if (!m.ok()) return m.status();
+    rule_model = std::move(*m);
+  }
+  const ChannelMap channels = fitted ? BuildChannelMap(d, ChannelDim(q)) : ChannelMap{};
   Plan p;
   TP_RETURN_IF_ERROR(BuildPlan(d, q, p));
   if (!q.sort.empty()) {
@@ -597,8 +642,10 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   constexpr uint8_t kClick = static_cast<uint8_t>(AdEventType::kClick);
   constexpr uint8_t kPlay = static_cast<uint8_t>(AdEventType::kVideoPlay);
 
-  auto run = [&](Worker& w, size_t cb, size_t ce) {
-    if (allocate) {
+  // collect: the data-driven fit pass. No delivery and no credit: each conversion's journey and
+  // each person's non-converting journey go to w.paths as channel codes.
+  auto run = [&](Worker& w, size_t cb, size_t ce, bool collect) {
+    if (allocate && !collect) {
       w.alloc_total.assign(n_ads * p.n_days, 0);
       w.alloc_split.assign(alloc_cells, 0);
     }
@@ -607,7 +654,7 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
       const uint32_t cluster_id = static_cast<uint32_t>(c);
       // Delivery.
       bool total_reached = false;
-      for (uint32_t r = delivery ? tb : te; r < te; ++r) {
+      for (uint32_t r = delivery && !collect ? tb : te; r < te; ++r) {
         const int64_t t = ads.time_ms[r];
         if (!in_range(t)) continue;
         const uint32_t ad = ads.ad[r];
@@ -660,12 +707,14 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
       const uint32_t sb = d.site_begin(c), se = d.site_begin(c + 1);
       bool prepared = false;
       w.once_groups.clear();
+      w.conversion_ms.clear();
       for (uint32_t i = sb; i < se; ++i) {
         const uint32_t row = d.site_order()[i];
         const uint64_t sets = rule.Sets(sites.pixel[row], sites.event[row]);
         if (!sets) continue;
         if (pixel_code != UINT32_MAX && sites.pixel[row] != pixel_code) continue;
         const int64_t conv_t = sites.time_ms[row];
+        if (collect) w.conversion_ms.push_back(conv_t);
         if (q.basis == Basis::kConversion ? !in_range(conv_t)
                                           : (conv_t < q.from_ms || conv_t >= q.to_ms + max_window))
           continue;
@@ -700,15 +749,28 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           if (in_range(conv_t)) w.unattributed += 1;
           continue;
         }
-        w.journey_ms.resize(w.journey.size());
-        for (size_t k = 0; k < w.journey.size(); ++k)
-          w.journey_ms[k] = ads.time_ms[tb + w.journey[k]];
-        w.weights.assign(w.journey.size(), 0);
-        (*model)->Credit(attribution::Journey{conv_t, w.journey_ms, clicks}, w.weights);
         const double value = std::isnan(sites.value[row]) ? 0 : sites.value[row];
+        w.weights.assign(w.journey.size(), 0);
+        w.value_weights.resize(w.journey.size());
+        if (fitted) {
+          w.channels.resize(w.journey.size());
+          for (size_t k = 0; k < w.journey.size(); ++k)
+            w.channels[k] = channels.Of(ads, tb + w.journey[k]);
+          if (collect) {
+            w.paths.Add(w.channels, true, value);
+            continue;
+          }
+          fitted->Credit(w.channels, w.weights, w.value_weights);
+        } else {
+          w.journey_ms.resize(w.journey.size());
+          for (size_t k = 0; k < w.journey.size(); ++k)
+            w.journey_ms[k] = ads.time_ms[tb + w.journey[k]];
+          rule_model->Credit(attribution::Journey{conv_t, w.journey_ms, clicks}, w.weights);
+          w.value_weights = w.weights;
+        }
         const size_t once_before = w.once_groups.size();
         for (size_t k = 0; k < w.journey.size(); ++k) {
-          const double wt = w.weights[k];
+          const double wt = w.weights[k], vw = w.value_weights[k];
           if (wt <= 0) continue;
           const uint32_t r = tb + w.journey[k];
           const uint32_t ad = ads.ad[r];
@@ -732,11 +794,35 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           auto credit = [&](Metrics& m) {
             (clicks ? m.conversions_click : m.conversions_view) += wt;
             if (engaged) m.conversions_engaged_view += wt;
-            m.value += wt * value;
+            m.value += vw * value;
           };
           const uint64_t rp = row_part(r), tp = time_part(basis_t);
           for (uint64_t part : parts) credit(w.At(key_of(part, rp, tp)).m);
           credit(w.total.m);
+        }
+      }
+      if (collect) {
+        // The person's touches in the range that no counted conversion of theirs followed
+        // within the touch's window: one non-converting journey, clicks beating views as for
+        // a conversion (the clicks if any, else the views).
+        w.journey.clear();
+        for (int pass = 0; pass < 2 && w.journey.empty(); ++pass)
+          for (uint32_t r = tb; r < te; ++r) {
+            const bool click = ads.type[r] == kClick;
+            if (click != (pass == 0) || !in_range(ads.time_ms[r])) continue;
+            const int64_t window =
+                click ? ad_window[ads.ad[r]].click_ms : ad_window[ads.ad[r]].view_ms;
+            if (!click && window <= 0) continue;  // views off
+            bool followed = false;
+            for (int64_t t : w.conversion_ms)
+              followed |= t >= ads.time_ms[r] && t - ads.time_ms[r] <= window;
+            if (!followed) w.journey.push_back(r);
+          }
+        if (!w.journey.empty()) {
+          w.channels.resize(w.journey.size());
+          for (size_t k = 0; k < w.journey.size(); ++k)
+            w.channels[k] = channels.Of(ads, w.journey[k]);
+          w.paths.Add(w.channels, false, 0);
         }
       }
     }
@@ -745,21 +831,31 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   // Two workers over halves of the clusters (the machine has 2 cores; reach stays exact since
   // a cluster belongs to one worker).
   const size_t n_workers = (n_clusters > 50000 && q.threads > 1) ? 2 : 1;
-  std::vector<Worker> workers;
-  for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);
-  if (n_workers == 1) {
-    run(workers[0], 0, n_clusters);
-  } else {
+  auto run_all = [&](std::vector<Worker>& workers, bool collect) {
+    if (n_workers == 1) {
+      run(workers[0], 0, n_clusters, collect);
+      return;
+    }
     // Split by touch count, not cluster count, so both halves carry similar work.
     const uint32_t half = d.ad_begin(n_clusters) / 2;
     size_t mid = static_cast<size_t>(
         std::lower_bound(d.cluster_ad_begins().begin(), d.cluster_ad_begins().end() - 1, half) -
         d.cluster_ad_begins().begin());
     mid = std::min(mid, n_clusters);
-    std::thread second([&] { run(workers[1], mid, n_clusters); });
-    run(workers[0], 0, mid);
+    std::thread second([&] { run(workers[1], mid, n_clusters, collect); });
+    run(workers[0], 0, mid, collect);
     second.join();
+  };
+  if (fitted) {
+    std::vector<Worker> fit_workers;
+    for (size_t i = 0; i < n_workers; ++i) fit_workers.emplace_back(1);
+    run_all(fit_workers, true);
+    for (size_t i = 1; i < n_workers; ++i) fit_workers[0].paths.Append(fit_workers[i].paths);
+    TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, fit_workers[0].paths, out));
   }
+  std::vector<Worker> workers;
+  for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);
+  run_all(workers, false);
   // Merge into the first worker.
   Worker& w0 = workers[0];
   GroupIndex& groups = w0.groups;

@@ -1,0 +1,105 @@
+#pragma once
+// Data-driven attribution models (docs/metrics.md#data-driven-models). Unlike the rule-based
+// models of model.h, which weigh one journey on its own, these learn from every journey first:
+//
+//   1. Fit(all journeys): the converting journeys (one per credited conversion) and the
+//      non-converting ones (a person's touches in the range that no conversion followed),
+//      each a sequence of channel codes (an ad-side dimension's values: ad, campaign, ...).
+//   2. Credit(one converting journey): weights per touch, for conversions and for value.
+//
+// Credit is a function of the journey's channels and the fitted state only, so the report can
+// split it by any dimension, day or audience like the rule-based models' weights.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "attribution/model.h"
+#include "core/status.h"
+
+namespace touchpoint::attribution {
+
+// Journeys over channel codes 0..n_channels-1, stored back to back.
+class PathSet {
+ public:
+  void Add(std::span<const uint32_t> channels, bool converted, double value);
+  void Append(const PathSet& other);
+  size_t size() const { return converted_.size(); }
+  std::span<const uint32_t> Channels(size_t i) const {
+    return {channels_.data() + begin_[i], begin_[i + 1] - begin_[i]};
+  }
+  bool Converted(size_t i) const { return converted_[i] != 0; }
+  double Value(size_t i) const { return value_[i]; }
+
+ private:
+  std::vector<uint32_t> channels_;
+  std::vector<uint32_t> begin_ = {0};
+  std::vector<uint8_t> converted_;
+  std::vector<double> value_;
+};
+
+class DataDrivenModel {
+ public:
+  virtual ~DataDrivenModel() = default;
+  virtual std::string_view Name() const = 0;
+  // Learns from every journey. Channel codes must be < n_channels.
+  virtual Status Fit(const PathSet& paths, uint32_t n_channels) = 0;
+  // One converting journey's channels, oldest first (size >= 1, every channel seen by Fit):
+  // writes the conversions credited to each touch and the share of the conversion's value.
+  virtual void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
+                      std::span<double> value_weights) const = 0;
+  // After Fit: each channel's credited conversions and value over the fitted converting
+  // journeys (what Credit hands out, summed).
+  const std::vector<double>& channel_conversions() const { return channel_conversions_; }
+  const std::vector<double>& channel_value() const { return channel_value_; }
+
+ protected:
+  std::vector<double> channel_conversions_, channel_value_;
+};
+
+// First-order (or order-k) absorbing Markov chain; credit = removal effect, normalised.
+class MarkovModel final : public DataDrivenModel {
+ public:
+  // Chains larger than this many states are refused (the solve is dense, O(states^3)).
+  static constexpr size_t kMaxStates = 2500;
+  explicit MarkovModel(int order) : order_(order) {}
+  std::string_view Name() const override { return "markov"; }
+  Status Fit(const PathSet& paths, uint32_t n_channels) override;
+  void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
+              std::span<double> value_weights) const override;
+
+  // After Fit: P(conversion) from the start state, with everything and with each channel
+  // removed; the removal effects 1 - P(without c) / P; the number of transient states.
+  double conversion_probability() const { return p_conversion_; }
+  const std::vector<double>& removal_effects() const { return removal_effect_; }
+  size_t states() const { return states_; }
+
+ private:
+  int order_;
+  double p_conversion_ = 0;
+  size_t states_ = 0;
+  std::vector<double> removal_effect_;
+  std::vector<double> per_conversion_, per_value_;  // a channel's credit per journey holding it
+};
+
+// Shapley values of the game v(S) = conversions (value) of the journeys whose channels all lie
+// in S, by the per-journey closed form: exact for any number of channels.
+class ShapleyModel final : public DataDrivenModel {
+ public:
+  std::string_view Name() const override { return "shapley"; }
+  Status Fit(const PathSet& paths, uint32_t n_channels) override;
+  void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
+              std::span<double> value_weights) const override;
+};
+
+bool IsDataDriven(std::string_view model);
+StatusOr<std::unique_ptr<DataDrivenModel>> MakeDataDrivenModel(std::string_view name,
+                                                               const ModelParams& params);
+
+// Consecutive repeats collapsed (A A B A -> A B A): the chain's steps and Shapley's sets are
+// unchanged by them for order 1; for higher orders this is the stated choice.
+void CollapseRepeats(std::span<const uint32_t> channels, std::vector<uint32_t>& out);
+
+}  // namespace touchpoint::attribution
