@@ -44,6 +44,8 @@ class DataDrivenModel {
  public:
   virtual ~DataDrivenModel() = default;
   virtual std::string_view Name() const = 0;
+  // Whether Fit uses the non-converting journeys (the caller may skip forming them if not).
+  virtual bool LearnsFromNonConverting() const = 0;
   // Learns from every journey. Channel codes must be < n_channels.
   virtual Status Fit(const PathSet& paths, uint32_t n_channels) = 0;
   // One converting journey's channels, oldest first (size >= 1, every channel seen by Fit):
@@ -66,6 +68,7 @@ class MarkovModel final : public DataDrivenModel {
   static constexpr size_t kMaxStates = 2500;
   explicit MarkovModel(int order) : order_(order) {}
   std::string_view Name() const override { return "markov"; }
+  bool LearnsFromNonConverting() const override { return true; }
   Status Fit(const PathSet& paths, uint32_t n_channels) override;
   void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
               std::span<double> value_weights) const override;
@@ -89,6 +92,7 @@ class MarkovModel final : public DataDrivenModel {
 class ShapleyModel final : public DataDrivenModel {
  public:
   std::string_view Name() const override { return "shapley"; }
+  bool LearnsFromNonConverting() const override { return false; }  // v(S) counts conversions
   Status Fit(const PathSet& paths, uint32_t n_channels) override;
   void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
               std::span<double> value_weights) const override;

@@ -46,16 +46,34 @@ bool LuDecompose(std::vector<double>& a, std::vector<size_t>& perm, size_t n) {
   return true;
 }
 
-// Solves (LU) x = P b for one right-hand side, in place.
-void LuSolve(const std::vector<double>& lu, const std::vector<size_t>& perm, size_t n,
+// Solves (LU) X = P B for the m right-hand sides in the columns of B (row-major n x m), in
+// place. Row operations (axpy over the m columns) rather than dot products, so the inner loops
+// vectorise.
+void LuSolve(const std::vector<double>& lu, const std::vector<size_t>& perm, size_t n, size_t m,
              std::vector<double>& b) {
-  std::vector<double> y(n);
-  for (size_t i = 0; i < n; ++i) y[i] = b[perm[i]];
+  std::vector<double> y(n * m);
   for (size_t i = 0; i < n; ++i)
-    for (size_t j = 0; j < i; ++j) y[i] -= lu[i * n + j] * y[j];
+    std::copy_n(b.begin() + static_cast<std::ptrdiff_t>(perm[i] * m), m,
+                y.begin() + static_cast<std::ptrdiff_t>(i * m));
+  for (size_t i = 0; i < n; ++i) {
+    double* yi = y.data() + i * m;
+    for (size_t j = 0; j < i; ++j) {
+      const double f = lu[i * n + j];
+      if (f == 0) continue;
+      const double* yj = y.data() + j * m;
+      for (size_t c = 0; c < m; ++c) yi[c] -= f * yj[c];
+    }
+  }
   for (size_t i = n; i-- > 0;) {
-    for (size_t j = i + 1; j < n; ++j) y[i] -= lu[i * n + j] * y[j];
-    y[i] /= lu[i * n + i];
+    double* yi = y.data() + i * m;
+    for (size_t j = i + 1; j < n; ++j) {
+      const double f = lu[i * n + j];
+      if (f == 0) continue;
+      const double* yj = y.data() + j * m;
+      for (size_t c = 0; c < m; ++c) yi[c] -= f * yj[c];
+    }
+    const double d = lu[i * n + i];
+    for (size_t c = 0; c < m; ++c) yi[c] /= d;
   }
   b.swap(y);
 }
@@ -70,7 +88,18 @@ Status MarkovModel::Fit(const PathSet& paths, uint32_t n_channels) {
   constexpr uint32_t kConv = UINT32_MAX - 1, kNull = UINT32_MAX;
   std::map<std::vector<uint32_t>, uint32_t> tuple_state;
   std::vector<uint32_t> last_channel = {UINT32_MAX};  // per state
-  std::unordered_map<uint64_t, double> count;         // (from << 32 | to) -> journeys
+  // Journeys per (from, to): a dense table for first-order chains of up to 1024 channels (to:
+  // a state, or the two last columns for conversion and null), else a hash map.
+  const bool dense = k_order == 1 && n_channels < 1024;
+  const size_t width = n_channels + 3;
+  std::vector<double> dense_count(dense ? (n_channels + 1) * width : 0, 0);
+  std::unordered_map<uint64_t, double> count;  // (from << 32 | to) -> journeys
+  auto add = [&](uint32_t from, uint32_t to) {
+    if (dense)
+      dense_count[from * width + (to == kConv ? width - 2 : to == kNull ? width - 1 : to)] += 1;
+    else
+      count[uint64_t{from} << 32 | to] += 1;
+  };
   std::vector<double> out_total = {0};
   std::vector<uint32_t> steps, tuple;
   std::vector<double> holders(n_channels, 0), holders_value(n_channels, 0);
@@ -100,7 +129,7 @@ Status MarkovModel::Fit(const PathSet& paths, uint32_t n_channels) {
         if (inserted) last_channel.push_back(c), out_total.push_back(0);
         state = it->second;
       }
-      count[uint64_t{prev} << 32 | state] += 1;
+      add(prev, state);
       out_total[prev] += 1;
       prev = state;
       if (conv && seen[c] != i) {
@@ -109,7 +138,7 @@ Status MarkovModel::Fit(const PathSet& paths, uint32_t n_channels) {
         holders_value[c] += paths.Value(i);
       }
     }
-    count[uint64_t{prev} << 32 | (conv ? kConv : kNull)] += 1;
+    add(prev, conv ? kConv : kNull);
     out_total[prev] += 1;
     if (conv) conversions += 1, value += paths.Value(i);
   }
@@ -122,25 +151,30 @@ Status MarkovModel::Fit(const PathSet& paths, uint32_t n_channels) {
   // A = I - Q and b = P(-> conversion). States never left (channels never seen) keep A = I.
   std::vector<double> a(n * n, 0), b(n, 0);
   for (size_t i = 0; i < n; ++i) a[i * n + i] = 1;
-  for (const auto& [key, cnt] : count) {
-    const uint32_t from = static_cast<uint32_t>(key >> 32), to = static_cast<uint32_t>(key);
+  auto enter = [&](uint32_t from, uint32_t to, double cnt) {
     const double p = cnt / out_total[from];
     if (to == kConv)
       b[from] += p;
     else if (to != kNull)
       a[from * n + to] -= p;
-  }
+  };
+  for (const auto& [key, cnt] : count)
+    enter(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key), cnt);
+  for (uint32_t from = 0; dense && from < n; ++from)
+    for (size_t to = 0; to < width; ++to)
+      if (const double cnt = dense_count[from * width + to]; cnt != 0)
+        enter(from,
+              to == width - 2   ? kConv
+              : to == width - 1 ? kNull
+                                : static_cast<uint32_t>(to),
+              cnt);
   std::vector<size_t> perm;
   if (!LuDecompose(a, perm, n))
     return InvalidArgument("model", ": markov: the chain has no absorbing exit");  // unreachable
-  // The fundamental matrix, column by column.
-  std::vector<double> inv(n * n), col(n);
-  for (size_t j = 0; j < n; ++j) {
-    std::fill(col.begin(), col.end(), 0);
-    col[j] = 1;
-    LuSolve(a, perm, n, col);
-    for (size_t i = 0; i < n; ++i) inv[i * n + j] = col[i];
-  }
+  // The fundamental matrix: A^-1 = solve(A, I).
+  std::vector<double> inv(n * n, 0);
+  for (size_t i = 0; i < n; ++i) inv[i * n + i] = 1;
+  LuSolve(a, perm, n, n, inv);
   std::vector<double> x(n, 0);
   for (size_t i = 0; i < n; ++i)
     for (size_t j = 0; j < n; ++j) x[i] += inv[i * n + j] * b[j];
@@ -161,7 +195,7 @@ Status MarkovModel::Fit(const PathSet& paths, uint32_t n_channels) {
     }
     std::vector<size_t> bperm;
     if (!LuDecompose(block, bperm, m)) continue;
-    LuSolve(block, bperm, m, z);
+    LuSolve(block, bperm, m, 1, z);
     double p_without = x[0];
     for (size_t j = 0; j < m; ++j) p_without -= inv[set[j]] * z[j];  // row 0 of N
     removal_effect_[c] = std::max(0.0, 1 - p_without / p_conversion_);

@@ -482,6 +482,7 @@ struct Worker {
   attribution::PathSet paths;
   std::vector<uint32_t> channels;
   std::vector<int64_t> conversion_ms;
+  std::vector<uint32_t> views;
   std::vector<int32_t> once_groups;
 
   Acc& At(uint64_t key) {
@@ -801,23 +802,25 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           credit(w.total.m);
         }
       }
-      if (collect) {
+      if (collect && fitted->LearnsFromNonConverting()) {
         // The person's touches in the range that no counted conversion of theirs followed
         // within the touch's window: one non-converting journey, clicks beating views as for
         // a conversion (the clicks if any, else the views).
         w.journey.clear();
-        for (int pass = 0; pass < 2 && w.journey.empty(); ++pass)
-          for (uint32_t r = tb; r < te; ++r) {
-            const bool click = ads.type[r] == kClick;
-            if (click != (pass == 0) || !in_range(ads.time_ms[r])) continue;
-            const int64_t window =
-                click ? ad_window[ads.ad[r]].click_ms : ad_window[ads.ad[r]].view_ms;
-            if (!click && window <= 0) continue;  // views off
-            bool followed = false;
-            for (int64_t t : w.conversion_ms)
-              followed |= t >= ads.time_ms[r] && t - ads.time_ms[r] <= window;
-            if (!followed) w.journey.push_back(r);
-          }
+        w.views.clear();
+        for (uint32_t r = tb; r < te; ++r) {
+          const int64_t t = ads.time_ms[r];
+          if (!in_range(t)) continue;
+          const bool click = ads.type[r] == kClick;
+          if (!click && !w.journey.empty()) continue;  // a click already beats the views
+          const int64_t window =
+              click ? ad_window[ads.ad[r]].click_ms : ad_window[ads.ad[r]].view_ms;
+          if (!click && window <= 0) continue;  // views off
+          bool followed = false;
+          for (int64_t conv_t : w.conversion_ms) followed |= conv_t >= t && conv_t - t <= window;
+          if (!followed) (click ? w.journey : w.views).push_back(r);
+        }
+        if (w.journey.empty()) w.journey.swap(w.views);
         if (!w.journey.empty()) {
           w.channels.resize(w.journey.size());
           for (size_t k = 0; k < w.journey.size(); ++k)

@@ -204,8 +204,8 @@ std::string ReportToJson(const ReportQuery& q, const ReportResult& r,
     w.Key("model_fit").BeginObject();
     w.Key("channel").String(DimName(*r.channel));
     w.Key("journeys_converting").Int(static_cast<int64_t>(r.journeys_converting));
-    w.Key("journeys_not_converting").Int(static_cast<int64_t>(r.journeys_not_converting));
-    if (q.model == "markov") {
+    if (q.model == "markov") {  // shapley's game counts conversions only
+      w.Key("journeys_not_converting").Int(static_cast<int64_t>(r.journeys_not_converting));
       w.Key("states").Int(static_cast<int64_t>(r.markov_states));
       w.Key("conversion_probability").Double(r.markov_conversion_probability);
     }

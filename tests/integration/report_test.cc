@@ -180,7 +180,11 @@ TEST_F(ReportTest, DataDrivenModelsCreditEveryConversionAndItsValue) {
     auto fit = j["model_fit"];
     EXPECT_EQ(fit["channel"].get_string().value(), "ad");
     EXPECT_EQ(fit["journeys_converting"].get_int64().value(), 2);
-    EXPECT_EQ(fit["journeys_not_converting"].get_int64().value(), 1);
+    // Only the chain learns from u3's journey; Shapley's game counts conversions alone.
+    if (std::string_view(model) == "markov")
+      EXPECT_EQ(fit["journeys_not_converting"].get_int64().value(), 1);
+    else
+      EXPECT_TRUE(fit["journeys_not_converting"].error());
   }
   auto j = Report("from=2023-11-14&to=2023-11-14&dimensions=ad&model=markov");
   EXPECT_DOUBLE_EQ(j["model_fit"]["conversion_probability"].get_double().value(), 2.0 / 3);
