@@ -9,9 +9,12 @@ void PathSet::Add(std::span<const uint32_t> channels, bool converted, double val
   value_.push_back(value);
 }
 
-void PathSet::Append(const PathSet& other) {
-  for (size_t i = 0; i < other.size(); ++i)
-    Add(other.Channels(i), other.Converted(i), other.Value(i));
+Status DataDrivenModel::FitPaths(const PathSet& paths, uint32_t n_channels) {
+  auto sink = NewSink(n_channels);
+  for (size_t i = 0; i < paths.size(); ++i)
+    sink->Add(paths.Channels(i), paths.Converted(i), paths.Value(i));
+  JourneySink* one = sink.get();
+  return Fit(std::span<JourneySink* const>(&one, 1), n_channels);
 }
 
 void CollapseRepeats(std::span<const uint32_t> channels, std::vector<uint32_t>& out) {

@@ -2,9 +2,12 @@
 // Data-driven attribution models (docs/metrics.md#data-driven-models). Unlike the rule-based
 // models of model.h, which weigh one journey on its own, these learn from every journey first:
 //
-//   1. Fit(all journeys): the converting journeys (one per credited conversion) and the
-//      non-converting ones (a person's touches in the range that no conversion followed),
-//      each a sequence of channel codes (an ad-side dimension's values: ad, campaign, ...).
+//   1. Fit: each worker feeds its share of the journeys to a sink of its own (NewSink), as
+//      sequences of channel codes (an ad-side dimension's values: ad, campaign, ...) — the
+//      converting journeys (one per credited conversion) and, when the model learns from
+//      them, the non-converting ones (a person's touches in the range that no conversion
+//      followed); then Fit(all sinks) learns. A sink keeps only what its model needs (Markov:
+//      transition counts; Shapley: per-channel sums), so no journey is stored twice.
 //   2. Credit(one converting journey): weights per touch, for conversions and for value.
 //
 // Credit is a function of the journey's channels and the fitted state only, so the report can
@@ -21,11 +24,18 @@
 
 namespace touchpoint::attribution {
 
-// Journeys over channel codes 0..n_channels-1, stored back to back.
-class PathSet {
+// Where one worker's journeys go during the fit pass.
+class JourneySink {
  public:
-  void Add(std::span<const uint32_t> channels, bool converted, double value);
-  void Append(const PathSet& other);
+  virtual ~JourneySink() = default;
+  // One journey's channels, oldest first; `value` is the conversion's (0 when not converting).
+  virtual void Add(std::span<const uint32_t> channels, bool converted, double value) = 0;
+};
+
+// Journeys over channel codes 0..n_channels-1, stored back to back.
+class PathSet final : public JourneySink {
+ public:
+  void Add(std::span<const uint32_t> channels, bool converted, double value) override;
   size_t size() const { return converted_.size(); }
   std::span<const uint32_t> Channels(size_t i) const {
     return {channels_.data() + begin_[i], begin_[i + 1] - begin_[i]};
@@ -46,8 +56,12 @@ class DataDrivenModel {
   virtual std::string_view Name() const = 0;
   // Whether Fit uses the non-converting journeys (the caller may skip forming them if not).
   virtual bool LearnsFromNonConverting() const = 0;
-  // Learns from every journey. Channel codes must be < n_channels.
-  virtual Status Fit(const PathSet& paths, uint32_t n_channels) = 0;
+  // A sink for one worker's share of the journeys; channel codes must be < n_channels.
+  virtual std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const = 0;
+  // Learns from the journeys fed to `sinks` (made by this model's NewSink).
+  virtual Status Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) = 0;
+  // One sink fed with `paths`, then Fit (for tests and callers that hold the journeys).
+  Status FitPaths(const PathSet& paths, uint32_t n_channels);
   // One converting journey's channels, oldest first (size >= 1, every channel seen by Fit):
   // writes the conversions credited to each touch and the share of the conversion's value.
   virtual void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
@@ -56,9 +70,13 @@ class DataDrivenModel {
   // journeys (what Credit hands out, summed).
   const std::vector<double>& channel_conversions() const { return channel_conversions_; }
   const std::vector<double>& channel_value() const { return channel_value_; }
+  // After Fit: the journeys learnt from (with at least one touch).
+  size_t journeys_converting() const { return journeys_converting_; }
+  size_t journeys_not_converting() const { return journeys_not_converting_; }
 
  protected:
   std::vector<double> channel_conversions_, channel_value_;
+  size_t journeys_converting_ = 0, journeys_not_converting_ = 0;
 };
 
 // First-order (or order-k) absorbing Markov chain; credit = removal effect, normalised.
@@ -69,7 +87,8 @@ class MarkovModel final : public DataDrivenModel {
   explicit MarkovModel(int order) : order_(order) {}
   std::string_view Name() const override { return "markov"; }
   bool LearnsFromNonConverting() const override { return true; }
-  Status Fit(const PathSet& paths, uint32_t n_channels) override;
+  std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const override;
+  Status Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) override;
   void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
               std::span<double> value_weights) const override;
 
@@ -93,7 +112,8 @@ class ShapleyModel final : public DataDrivenModel {
  public:
   std::string_view Name() const override { return "shapley"; }
   bool LearnsFromNonConverting() const override { return false; }  // v(S) counts conversions
-  Status Fit(const PathSet& paths, uint32_t n_channels) override;
+  std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const override;
+  Status Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) override;
   void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
               std::span<double> value_weights) const override;
 };

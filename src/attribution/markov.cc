@@ -12,6 +12,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 
 #include "attribution/data_driven.h"
@@ -80,67 +81,150 @@ void LuSolve(const std::vector<double>& lu, const std::vector<size_t>& perm, siz
 
 }  // namespace
 
-Status MarkovModel::Fit(const PathSet& paths, uint32_t n_channels) {
-  if (order_ < 1) return InvalidArgument("markov_order", ": must be at least 1");
-  const size_t k_order = static_cast<size_t>(order_);
-  // States: 0 is the start; others are tuples of the last k channels (fewer at a journey's
-  // beginning), interned. Absorbing targets are kConv and kNull.
-  constexpr uint32_t kConv = UINT32_MAX - 1, kNull = UINT32_MAX;
-  std::map<std::vector<uint32_t>, uint32_t> tuple_state;
-  std::vector<uint32_t> last_channel = {UINT32_MAX};  // per state
-  // Journeys per (from, to): a dense table for first-order chains of up to 1024 channels (to:
-  // a state, or the two last columns for conversion and null), else a hash map.
-  const bool dense = k_order == 1 && n_channels < 1024;
-  const size_t width = n_channels + 3;
-  std::vector<double> dense_count(dense ? (n_channels + 1) * width : 0, 0);
-  std::unordered_map<uint64_t, double> count;  // (from << 32 | to) -> journeys
-  auto add = [&](uint32_t from, uint32_t to) {
-    if (dense)
-      dense_count[from * width + (to == kConv ? width - 2 : to == kNull ? width - 1 : to)] += 1;
-    else
-      count[uint64_t{from} << 32 | to] += 1;
-  };
-  std::vector<double> out_total = {0};
-  std::vector<uint32_t> steps, tuple;
-  std::vector<double> holders(n_channels, 0), holders_value(n_channels, 0);
-  std::vector<uint32_t> seen(n_channels, UINT32_MAX), state_of(n_channels, UINT32_MAX);
-  double conversions = 0, value = 0;
-  for (size_t i = 0; i < paths.size(); ++i) {
-    CollapseRepeats(paths.Channels(i), steps);
-    if (steps.empty()) continue;
-    const bool conv = paths.Converted(i);
-    uint32_t prev = 0;
-    for (size_t s = 0; s < steps.size(); ++s) {
-      const uint32_t c = steps[s];
-      if (c >= n_channels) return InvalidArgument("channel", ": code out of range");
-      uint32_t state;
-      if (k_order == 1) {
-        if (state_of[c] == UINT32_MAX) {
-          state_of[c] = static_cast<uint32_t>(last_channel.size());
-          last_channel.push_back(c);
-          out_total.push_back(0);
+namespace {
+
+constexpr uint32_t kConv = UINT32_MAX - 1, kNull = UINT32_MAX;
+
+// One worker's share of the journeys, counted as they come. First-order chains over fewer than
+// 1024 channels count their transitions in a dense table (row: start or a channel; column: a
+// channel, conversion or null); other chains keep the journeys for Fit to intern their tuples.
+class MarkovSink final : public JourneySink {
+ public:
+  MarkovSink(int order, uint32_t n_channels)
+      : dense_(order == 1 && n_channels < 1024),
+        width_(n_channels + 3),
+        holders_(n_channels, 0),
+        holders_value_(n_channels, 0),
+        seen_(n_channels, 0) {
+    if (dense_) counts_.assign((n_channels + 1) * width_, 0);
+  }
+
+  void Add(std::span<const uint32_t> channels, bool converted, double value) override {
+    if (channels.empty()) return;
+    ++journeys_;
+    if (converted) {
+      conversions_ += 1;
+      value_ += value;
+      for (uint32_t c : channels) {
+        if (c >= holders_.size()) {
+          out_of_range_ = true;
+          return;
         }
-        state = state_of[c];
-      } else {
-        tuple.assign(steps.begin() + static_cast<std::ptrdiff_t>(s + 1 - std::min(s + 1, k_order)),
-                     steps.begin() + static_cast<std::ptrdiff_t>(s + 1));
-        auto [it, inserted] =
-            tuple_state.try_emplace(tuple, static_cast<uint32_t>(last_channel.size()));
-        if (inserted) last_channel.push_back(c), out_total.push_back(0);
-        state = it->second;
-      }
-      add(prev, state);
-      out_total[prev] += 1;
-      prev = state;
-      if (conv && seen[c] != i) {
-        seen[c] = static_cast<uint32_t>(i);
-        holders[c] += 1;
-        holders_value[c] += paths.Value(i);
+        if (seen_[c] == journeys_) continue;
+        seen_[c] = journeys_;
+        holders_[c] += 1;
+        holders_value_[c] += value;
       }
     }
-    add(prev, conv ? kConv : kNull);
-    out_total[prev] += 1;
-    if (conv) conversions += 1, value += paths.Value(i);
+    if (!dense_) {
+      paths_.Add(channels, converted, value);
+      return;
+    }
+    size_t from = 0;  // the start
+    uint32_t last = UINT32_MAX;
+    for (uint32_t c : channels) {
+      if (c == last) continue;  // a repeat is one step
+      if (c >= holders_.size()) {
+        out_of_range_ = true;
+        return;
+      }
+      counts_[from * width_ + c + 1] += 1;
+      from = c + 1;
+      last = c;
+    }
+    counts_[from * width_ + (converted ? width_ - 2 : width_ - 1)] += 1;
+  }
+
+  bool dense_;
+  size_t width_;
+  std::vector<double> counts_;
+  std::vector<double> holders_, holders_value_;  // converting journeys (value) holding a channel
+  std::vector<uint64_t> seen_;
+  uint64_t journeys_ = 0;
+  double conversions_ = 0, value_ = 0;
+  bool out_of_range_ = false;
+  PathSet paths_;
+};
+
+}  // namespace
+
+std::unique_ptr<JourneySink> MarkovModel::NewSink(uint32_t n_channels) const {
+  return std::make_unique<MarkovSink>(order_, n_channels);
+}
+
+Status MarkovModel::Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) {
+  if (order_ < 1) return InvalidArgument("markov_order", ": must be at least 1");
+  const size_t k_order = static_cast<size_t>(order_);
+  std::vector<double> holders(n_channels, 0), holders_value(n_channels, 0);
+  double conversions = 0, value = 0;
+  size_t journeys = 0;
+  for (JourneySink* sink : sinks) {
+    const auto& s = static_cast<const MarkovSink&>(*sink);
+    if (s.out_of_range_) return InvalidArgument("channel", ": code out of range");
+    for (uint32_t c = 0; c < n_channels; ++c) {
+      holders[c] += s.holders_[c];
+      holders_value[c] += s.holders_value_[c];
+    }
+    conversions += s.conversions_;
+    value += s.value_;
+    journeys += s.journeys_;
+  }
+  journeys_converting_ = static_cast<size_t>(conversions);
+  journeys_not_converting_ = journeys - journeys_converting_;
+  // The transient states: 0 is the start; the others are channels (order 1) or tuples of the
+  // last k channels (fewer at a journey's beginning), numbered as first seen. Each transition
+  // is (from state, to state or kConv / kNull, journeys).
+  std::vector<uint32_t> last_channel = {UINT32_MAX};  // per state
+  std::vector<std::tuple<uint32_t, uint32_t, double>> transitions;
+  if (!sinks.empty() && static_cast<const MarkovSink&>(*sinks[0]).dense_) {
+    const size_t width = n_channels + 3;
+    std::vector<double> counts((n_channels + 1) * width, 0);
+    for (JourneySink* sink : sinks) {
+      const auto& s = static_cast<const MarkovSink&>(*sink);
+      for (size_t i = 0; i < counts.size(); ++i) counts[i] += s.counts_[i];
+    }
+    std::vector<uint32_t> state_of(n_channels + 1, UINT32_MAX);  // by row: start, channels
+    state_of[0] = 0;
+    for (uint32_t c = 0; c < n_channels; ++c) {
+      double out = 0;
+      for (size_t to = 0; to < width; ++to) out += counts[(c + 1) * width + to];
+      if (out == 0) continue;  // never entered
+      state_of[c + 1] = static_cast<uint32_t>(last_channel.size());
+      last_channel.push_back(c);
+    }
+    for (size_t row = 0; row <= n_channels; ++row)
+      for (size_t to = 0; to < width; ++to)
+        if (const double cnt = counts[row * width + to]; cnt != 0)
+          transitions.emplace_back(state_of[row],
+                                   to == width - 2   ? kConv
+                                   : to == width - 1 ? kNull
+                                                     : state_of[to],
+                                   cnt);
+  } else {
+    std::map<std::vector<uint32_t>, uint32_t> tuple_state;
+    std::unordered_map<uint64_t, double> count;  // (from << 32 | to) -> journeys
+    std::vector<uint32_t> steps, tuple;
+    for (JourneySink* sink : sinks) {
+      const PathSet& paths = static_cast<const MarkovSink&>(*sink).paths_;
+      for (size_t i = 0; i < paths.size(); ++i) {
+        CollapseRepeats(paths.Channels(i), steps);
+        if (steps.empty()) continue;
+        uint32_t prev = 0;
+        for (size_t s = 0; s < steps.size(); ++s) {
+          const size_t first = s + 1 - std::min(s + 1, k_order);
+          tuple.assign(steps.begin() + static_cast<std::ptrdiff_t>(first),
+                       steps.begin() + static_cast<std::ptrdiff_t>(s + 1));
+          auto [it, inserted] =
+              tuple_state.try_emplace(tuple, static_cast<uint32_t>(last_channel.size()));
+          if (inserted) last_channel.push_back(steps[s]);
+          count[uint64_t{prev} << 32 | it->second] += 1;
+          prev = it->second;
+        }
+        count[uint64_t{prev} << 32 | (paths.Converted(i) ? kConv : kNull)] += 1;
+      }
+    }
+    for (const auto& [key, cnt] : count)
+      transitions.emplace_back(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key), cnt);
   }
   const size_t n = last_channel.size();
   if (n > kMaxStates)
@@ -148,26 +232,18 @@ Status MarkovModel::Fit(const PathSet& paths, uint32_t n_channels) {
                                                " states, more than " + std::to_string(kMaxStates) +
                                                "; use a coarser channel= or a lower markov_order");
   states_ = n;
-  // A = I - Q and b = P(-> conversion). States never left (channels never seen) keep A = I.
+  // A = I - Q and b = P(-> conversion).
+  std::vector<double> out_total(n, 0);
+  for (const auto& [from, to, cnt] : transitions) out_total[from] += cnt;
   std::vector<double> a(n * n, 0), b(n, 0);
   for (size_t i = 0; i < n; ++i) a[i * n + i] = 1;
-  auto enter = [&](uint32_t from, uint32_t to, double cnt) {
+  for (const auto& [from, to, cnt] : transitions) {
     const double p = cnt / out_total[from];
     if (to == kConv)
       b[from] += p;
     else if (to != kNull)
       a[from * n + to] -= p;
-  };
-  for (const auto& [key, cnt] : count)
-    enter(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key), cnt);
-  for (uint32_t from = 0; dense && from < n; ++from)
-    for (size_t to = 0; to < width; ++to)
-      if (const double cnt = dense_count[from * width + to]; cnt != 0)
-        enter(from,
-              to == width - 2   ? kConv
-              : to == width - 1 ? kNull
-                                : static_cast<uint32_t>(to),
-              cnt);
+  }
   std::vector<size_t> perm;
   if (!LuDecompose(a, perm, n))
     return InvalidArgument("model", ": markov: the chain has no absorbing exit");  // unreachable

@@ -29,20 +29,51 @@ void Split(std::span<const uint32_t> channels, std::span<double> w) {
 
 }  // namespace
 
-Status ShapleyModel::Fit(const PathSet& paths, uint32_t n_channels) {
+namespace {
+
+// Per-channel sums of the closed form, as the journeys come.
+class ShapleySink final : public JourneySink {
+ public:
+  explicit ShapleySink(uint32_t n_channels) : conversions_(n_channels, 0), value_(n_channels, 0) {}
+  void Add(std::span<const uint32_t> channels, bool converted, double value) override {
+    if (!converted || channels.empty()) return;  // v(S) counts conversions only
+    ++journeys_;
+    w_.resize(channels.size());
+    Split(channels, w_);
+    for (size_t k = 0; k < channels.size(); ++k) {
+      if (channels[k] >= conversions_.size()) {
+        out_of_range_ = true;
+        return;
+      }
+      conversions_[channels[k]] += w_[k];
+      value_[channels[k]] += w_[k] * value;
+    }
+  }
+  std::vector<double> conversions_, value_;
+  size_t journeys_ = 0;
+  bool out_of_range_ = false;
+
+ private:
+  std::vector<double> w_;
+};
+
+}  // namespace
+
+std::unique_ptr<JourneySink> ShapleyModel::NewSink(uint32_t n_channels) const {
+  return std::make_unique<ShapleySink>(n_channels);
+}
+
+Status ShapleyModel::Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) {
   channel_conversions_.assign(n_channels, 0);
   channel_value_.assign(n_channels, 0);
-  std::vector<double> w;
-  for (size_t i = 0; i < paths.size(); ++i) {
-    if (!paths.Converted(i)) continue;  // v(S) counts conversions only
-    const auto channels = paths.Channels(i);
-    if (channels.empty()) continue;
-    w.resize(channels.size());
-    Split(channels, w);
-    for (size_t k = 0; k < channels.size(); ++k) {
-      if (channels[k] >= n_channels) return InvalidArgument("channel", ": code out of range");
-      channel_conversions_[channels[k]] += w[k];
-      channel_value_[channels[k]] += w[k] * paths.Value(i);
+  journeys_converting_ = journeys_not_converting_ = 0;
+  for (JourneySink* sink : sinks) {
+    const auto& s = static_cast<const ShapleySink&>(*sink);
+    if (s.out_of_range_) return InvalidArgument("channel", ": code out of range");
+    journeys_converting_ += s.journeys_;
+    for (uint32_t c = 0; c < n_channels; ++c) {
+      channel_conversions_[c] += s.conversions_[c];
+      channel_value_[c] += s.value_[c];
     }
   }
   return OkStatus();

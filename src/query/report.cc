@@ -478,8 +478,8 @@ struct Worker {
   std::vector<uint32_t> journey;
   std::vector<double> weights, value_weights;
   std::vector<int64_t> journey_ms;
-  // Data-driven models: the journeys collected by the fit pass, and scratch.
-  attribution::PathSet paths;
+  // Data-driven models: where the fit pass puts this worker's journeys, and scratch.
+  std::unique_ptr<attribution::JourneySink> sink;
   std::vector<uint32_t> channels;
   std::vector<int64_t> conversion_ms;
   std::vector<uint32_t> views;
@@ -498,11 +498,12 @@ static Status AddEventColumns(const Dataset& d, const ReportQuery& q, ReportResu
 
 // Fits a data-driven model on the collected journeys and records what it learnt in `out`.
 static Status FitDataDriven(attribution::DataDrivenModel& model, const ChannelMap& channels,
-                            const attribution::PathSet& paths, ReportResult& out) {
-  TP_RETURN_IF_ERROR(model.Fit(paths, static_cast<uint32_t>(channels.names.size())));
+                            const std::vector<attribution::JourneySink*>& sinks,
+                            ReportResult& out) {
+  TP_RETURN_IF_ERROR(model.Fit(sinks, static_cast<uint32_t>(channels.names.size())));
   out.channel = channels.dim;
-  for (size_t i = 0; i < paths.size(); ++i)
-    ++(paths.Converted(i) ? out.journeys_converting : out.journeys_not_converting);
+  out.journeys_converting = model.journeys_converting();
+  out.journeys_not_converting = model.journeys_not_converting();
   const auto* markov = dynamic_cast<const attribution::MarkovModel*>(&model);
   if (markov) {
     out.markov_states = markov->states();
@@ -758,7 +759,7 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           for (size_t k = 0; k < w.journey.size(); ++k)
             w.channels[k] = channels.Of(ads, tb + w.journey[k]);
           if (collect) {
-            w.paths.Add(w.channels, true, value);
+            w.sink->Add(w.channels, true, value);
             continue;
           }
           fitted->Credit(w.channels, w.weights, w.value_weights);
@@ -825,7 +826,7 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           w.channels.resize(w.journey.size());
           for (size_t k = 0; k < w.journey.size(); ++k)
             w.channels[k] = channels.Of(ads, w.journey[k]);
-          w.paths.Add(w.channels, false, 0);
+          w.sink->Add(w.channels, false, 0);
         }
       }
     }
@@ -851,10 +852,14 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   };
   if (fitted) {
     std::vector<Worker> fit_workers;
-    for (size_t i = 0; i < n_workers; ++i) fit_workers.emplace_back(1);
+    std::vector<attribution::JourneySink*> sinks;
+    for (size_t i = 0; i < n_workers; ++i) {
+      fit_workers.emplace_back(1);
+      fit_workers.back().sink = fitted->NewSink(static_cast<uint32_t>(channels.names.size()));
+    }
+    for (auto& w : fit_workers) sinks.push_back(w.sink.get());
     run_all(fit_workers, true);
-    for (size_t i = 1; i < n_workers; ++i) fit_workers[0].paths.Append(fit_workers[i].paths);
-    TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, fit_workers[0].paths, out));
+    TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, sinks, out));
   }
   std::vector<Worker> workers;
   for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);

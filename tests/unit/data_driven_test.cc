@@ -66,7 +66,7 @@ std::pair<std::vector<double>, std::vector<double>> Handed(const attribution::Da
 TEST(MarkovTest, ClassicThreePathExample) {
   const PathSet s = Paths({{{0, 1, 2}, 100}, {{0}, -1}, {{1, 2}, -1}});
   MarkovModel m(1);
-  ASSERT_TRUE(m.Fit(s, 3).ok());
+  ASSERT_TRUE(m.FitPaths(s, 3).ok());
   EXPECT_NEAR(m.conversion_probability(), 1.0 / 3, kEps);
   EXPECT_EQ(m.states(), 4u);  // start, C1, C2, C3
   EXPECT_NEAR(m.removal_effects()[0], 0.5, kEps);
@@ -90,7 +90,7 @@ TEST(MarkovTest, ClassicThreePathExample) {
 TEST(MarkovTest, CycleThroughAChannelIsSolvedExactly) {
   const PathSet s = Paths({{{0, 1, 0}, 40}, {{1}, -1}, {{0}, -1}});
   MarkovModel m(1);
-  ASSERT_TRUE(m.Fit(s, 2).ok());
+  ASSERT_TRUE(m.FitPaths(s, 2).ok());
   EXPECT_NEAR(m.conversion_probability(), 1.0 / 3, kEps);
   EXPECT_NEAR(m.removal_effects()[0], 1.0, kEps);
   EXPECT_NEAR(m.removal_effects()[1], 1.0 / 3, kEps);
@@ -113,8 +113,8 @@ TEST(MarkovTest, CycleThroughAChannelIsSolvedExactly) {
 TEST(MarkovTest, SecondOrderSeesTheSequence) {
   const PathSet s = Paths({{{0, 2}, 1}, {{1, 2}, -1}});
   MarkovModel first(1), second(2);
-  ASSERT_TRUE(first.Fit(s, 3).ok());
-  ASSERT_TRUE(second.Fit(s, 3).ok());
+  ASSERT_TRUE(first.FitPaths(s, 3).ok());
+  ASSERT_TRUE(second.FitPaths(s, 3).ok());
   EXPECT_EQ(first.states(), 4u);
   EXPECT_EQ(second.states(), 5u);  // start, (A), (B), (A,C), (B,C)
   EXPECT_NEAR(first.removal_effects()[1], 0.5, kEps);
@@ -129,8 +129,8 @@ TEST(MarkovTest, SecondOrderSeesTheSequence) {
 // Repeats next to each other are one step: A A B conv is A B conv.
 TEST(MarkovTest, RepeatedTouchesAreOneStep) {
   MarkovModel a(1), b(1);
-  ASSERT_TRUE(a.Fit(Paths({{{0, 0, 1}, 1}, {{0}, -1}}), 2).ok());
-  ASSERT_TRUE(b.Fit(Paths({{{0, 1}, 1}, {{0}, -1}}), 2).ok());
+  ASSERT_TRUE(a.FitPaths(Paths({{{0, 0, 1}, 1}, {{0}, -1}}), 2).ok());
+  ASSERT_TRUE(b.FitPaths(Paths({{{0, 1}, 1}, {{0}, -1}}), 2).ok());
   for (int c = 0; c < 2; ++c) EXPECT_NEAR(a.removal_effects()[c], b.removal_effects()[c], kEps);
 }
 
@@ -181,7 +181,7 @@ TEST(MarkovTest, RemovalEffectsMatchIterativeSolutionOnRandomPaths) {
       value += v;
     }
     MarkovModel m(1);
-    ASSERT_TRUE(m.Fit(s, n).ok());
+    ASSERT_TRUE(m.FitPaths(s, n).ok());
     const double p = IterativeP(s, n, -1);
     EXPECT_NEAR(m.conversion_probability(), p, 1e-9);
     for (uint32_t c = 0; c < n; ++c)
@@ -206,7 +206,7 @@ TEST(MarkovTest, TooManyStatesIsRefusedNamingTheParameter) {
     s.Add(ch, p % 2 == 0, 1);
   }
   MarkovModel m(4);
-  Status st = m.Fit(s, 50);
+  Status st = m.FitPaths(s, 50);
   EXPECT_FALSE(st.ok());
   EXPECT_NE(st.message().find("markov_order"), std::string::npos) << st.message();
 }
@@ -250,7 +250,7 @@ TEST(ShapleyTest, ClosedFormMatchesTheSubsetDefinition) {
       s.Add(ch, rng() % 2 == 0, 1);
     }
     ShapleyModel m;
-    ASSERT_TRUE(m.Fit(s, n).ok());
+    ASSERT_TRUE(m.FitPaths(s, n).ok());
     const auto want = BruteShapley(s, n);
     auto [conv, value] = Handed(m, s, n);
     for (uint32_t c = 0; c < n; ++c) {
@@ -269,7 +269,7 @@ TEST(ShapleyTest, EfficiencySymmetryAndNullPlayer) {
   const PathSet s =
       Paths({{{0, 1}, 10}, {{1, 0}, 10}, {{2}, 10}, {{0, 1, 2}, 30}, {{3}, -1}, {{0, 3}, -1}});
   ShapleyModel m;
-  ASSERT_TRUE(m.Fit(s, 4).ok());
+  ASSERT_TRUE(m.FitPaths(s, 4).ok());
   EXPECT_NEAR(m.channel_conversions()[0], 4.0 / 3, kEps);
   EXPECT_NEAR(m.channel_conversions()[1], 4.0 / 3, kEps);
   EXPECT_NEAR(m.channel_conversions()[2], 4.0 / 3, kEps);
@@ -301,7 +301,7 @@ TEST(ShapleyTest, ExactBeyondTwentyChannels) {
   journeys = {j25, j22, {3, 28}};
   for (const auto& j : journeys) s.Add(j, true, 1);
   ShapleyModel m;
-  ASSERT_TRUE(m.Fit(s, n).ok());
+  ASSERT_TRUE(m.FitPaths(s, n).ok());
   auto lfact = [](double x) { return std::lgamma(x + 1); };
   std::vector<double> want(n, 0);
   for (const auto& j : journeys) {
