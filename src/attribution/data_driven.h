@@ -56,6 +56,9 @@ class DataDrivenModel {
   virtual std::string_view Name() const = 0;
   // Whether Fit uses the non-converting journeys (the caller may skip forming them if not).
   virtual bool LearnsFromNonConverting() const = 0;
+  // Whether Credit depends on the fit. If not, the caller may feed the sinks while crediting,
+  // in one pass, and Fit after (for channel_conversions and the journey counts).
+  virtual bool CreditNeedsFit() const = 0;
   // A sink for one worker's share of the journeys; channel codes must be < n_channels.
   virtual std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const = 0;
   // Learns from the journeys fed to `sinks` (made by this model's NewSink).
@@ -87,6 +90,7 @@ class MarkovModel final : public DataDrivenModel {
   explicit MarkovModel(int order) : order_(order) {}
   std::string_view Name() const override { return "markov"; }
   bool LearnsFromNonConverting() const override { return true; }
+  bool CreditNeedsFit() const override { return true; }
   std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const override;
   Status Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) override;
   void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,
@@ -112,6 +116,7 @@ class ShapleyModel final : public DataDrivenModel {
  public:
   std::string_view Name() const override { return "shapley"; }
   bool LearnsFromNonConverting() const override { return false; }  // v(S) counts conversions
+  bool CreditNeedsFit() const override { return false; }           // the closed form is per journey
   std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const override;
   Status Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) override;
   void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,

@@ -763,6 +763,7 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
             continue;
           }
           fitted->Credit(w.channels, w.weights, w.value_weights);
+          if (w.sink) w.sink->Add(w.channels, true, value);  // fitted after this pass
         } else {
           w.journey_ms.resize(w.journey.size());
           for (size_t k = 0; k < w.journey.size(); ++k)
@@ -850,20 +851,29 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
     run(workers[0], 0, mid, collect);
     second.join();
   };
-  if (fitted) {
-    std::vector<Worker> fit_workers;
-    std::vector<attribution::JourneySink*> sinks;
-    for (size_t i = 0; i < n_workers; ++i) {
-      fit_workers.emplace_back(1);
-      fit_workers.back().sink = fitted->NewSink(static_cast<uint32_t>(channels.names.size()));
+  // Data-driven models: a fit pass first when the credit depends on the fit (markov); else the
+  // sinks are fed by the credit pass itself and fitted after it (shapley).
+  const bool fit_first = fitted && fitted->CreditNeedsFit();
+  std::vector<attribution::JourneySink*> sinks;
+  auto give_sinks = [&](std::vector<Worker>& ws) {
+    for (auto& w : ws) {
+      w.sink = fitted->NewSink(static_cast<uint32_t>(channels.names.size()));
+      sinks.push_back(w.sink.get());
     }
-    for (auto& w : fit_workers) sinks.push_back(w.sink.get());
+  };
+  if (fit_first) {
+    std::vector<Worker> fit_workers;
+    for (size_t i = 0; i < n_workers; ++i) fit_workers.emplace_back(1);
+    give_sinks(fit_workers);
     run_all(fit_workers, true);
     TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, sinks, out));
+    sinks.clear();  // they end with fit_workers
   }
   std::vector<Worker> workers;
   for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);
+  if (fitted && !fit_first) give_sinks(workers);
   run_all(workers, false);
+  if (fitted && !fit_first) TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, sinks, out));
   // Merge into the first worker.
   Worker& w0 = workers[0];
   GroupIndex& groups = w0.groups;
