@@ -137,7 +137,7 @@ class MarkovSink final : public JourneySink {
 
   bool dense_;
   size_t width_;
-  std::vector<double> counts_;
+  std::vector<uint32_t> counts_;  // journeys per transition (half the cache of doubles)
   std::vector<double> holders_, holders_value_;  // converting journeys (value) holding a channel
   std::vector<uint64_t> seen_;
   uint64_t journeys_ = 0;
