@@ -522,8 +522,8 @@ static Status FitDataDriven(attribution::DataDrivenModel& model, const ChannelMa
 
 StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   if (q.to_ms <= q.from_ms) return InvalidArgument("to", ": must be after from");
-  // A rule-based model weighs each journey alone; a data-driven one (markov, shapley) is fitted
-  // first on every journey, in a pass of its own (collect below).
+  // A rule-based model weighs each journey alone; a data-driven one (markov, shapley) learns
+  // from every journey too (attribution/data_driven.h; the fit pass is `collect` below).
   std::unique_ptr<attribution::AttributionModel> rule_model;
   std::unique_ptr<attribution::DataDrivenModel> fitted;
   if (attribution::IsDataDriven(q.model)) {
@@ -645,7 +645,8 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   constexpr uint8_t kPlay = static_cast<uint8_t>(AdEventType::kVideoPlay);
 
   // collect: the data-driven fit pass. No delivery and no credit: each conversion's journey and
-  // each person's non-converting journey go to w.paths as channel codes.
+  // (if the model learns from them) each person's non-converting journey go to w.sink as
+  // channel codes.
   auto run = [&](Worker& w, size_t cb, size_t ce, bool collect) {
     if (allocate && !collect) {
       w.alloc_total.assign(n_ads * p.n_days, 0);
@@ -808,25 +809,23 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
         // The person's touches in the range that no counted conversion of theirs followed
         // within the touch's window: one non-converting journey, clicks beating views as for
         // a conversion (the clicks if any, else the views).
-        w.journey.clear();
+        // Channel codes straight away: clicks in w.channels, views aside in w.views.
+        w.channels.clear();
         w.views.clear();
         for (uint32_t r = tb; r < te; ++r) {
           const int64_t t = ads.time_ms[r];
           if (!in_range(t)) continue;
           const bool click = ads.type[r] == kClick;
-          if (!click && !w.journey.empty()) continue;  // a click already beats the views
-          const int64_t window =
-              click ? ad_window[ads.ad[r]].click_ms : ad_window[ads.ad[r]].view_ms;
+          if (!click && !w.channels.empty()) continue;  // a click already beats the views
+          const attribution::TouchWindow& win = ad_window[ads.ad[r]];
+          const int64_t window = click ? win.click_ms : win.view_ms;
           if (!click && window <= 0) continue;  // views off
           bool followed = false;
           for (int64_t conv_t : w.conversion_ms) followed |= conv_t >= t && conv_t - t <= window;
-          if (!followed) (click ? w.journey : w.views).push_back(r);
+          if (!followed) (click ? w.channels : w.views).push_back(channels.Of(ads, r));
         }
-        if (w.journey.empty()) w.journey.swap(w.views);
-        if (!w.journey.empty()) {
-          w.channels.resize(w.journey.size());
-          for (size_t k = 0; k < w.journey.size(); ++k)
-            w.channels[k] = channels.Of(ads, w.journey[k]);
+        if (w.channels.empty()) w.channels.swap(w.views);
+        if (!w.channels.empty()) {
           w.sink->Add(w.channels, false, 0);
         }
       }
