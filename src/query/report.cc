@@ -1057,6 +1057,7 @@ Status FlagLowCvr(const Dataset& d, const ReportQuery& q, ReportResult& out, dou
     return f.dim == Dim::kCampaign || f.dim == Dim::kAdGroup || f.dim == Dim::kAd;
   });
   camp.dims = {Dim::kCampaign};
+  camp.channel = ChannelDim(q);  // markov/shapley: the rows' fit, not one over campaigns
   camp.event_columns.clear();
   camp.sort.clear();
   camp.limit = 0;
