@@ -365,7 +365,7 @@ class DataDrivenReportTest : public ::testing::Test {
     Add(MakeTouch(AdEventType::kClick, ad, t, user, id));
     Add(Visit(t, ttp, id));
   }
-  query::ReportResult Run(const std::string& params) {
+  query::ReportResult Run(const std::string& params, int threads = 2) {
     std::vector<std::pair<std::string, std::string>> kv = {{"from", "2023-11-01"},
                                                            {"to", "2023-11-30"}};
     for (size_t b = 0; b < params.size();) {
@@ -378,6 +378,7 @@ class DataDrivenReportTest : public ::testing::Test {
     auto req = query::ParseReportParams(kv, kT0);
     EXPECT_TRUE(req.ok()) << req.status().message();
     data_.Cluster();
+    req->query.threads = threads;
     auto r = query::RunReport(data_, req->query);
     EXPECT_TRUE(r.ok()) << r.status().message();
     json_ = query::ReportToJson(req->query, *r, req->metrics);
@@ -481,6 +482,37 @@ TEST_F(DataDrivenReportTest, NonConvertingJourneysAreCutLikeConvertingOnes) {
   EXPECT_NEAR(rows["a1"].value, 10, kEps);
   EXPECT_EQ(rows["b1"].conversions(), 0);
   EXPECT_EQ(rows["a2"].conversions(), 0);
+}
+
+// Above 50,000 people the report runs two workers, each feeding its own sink; the fit must be
+// the one a single worker learns (the merged counts are the same counts).
+TEST_F(DataDrivenReportTest, TwoWorkersLearnWhatOneLearns) {
+  const char* ads[] = {"a1", "a2", "b1"};
+  for (int i = 0; i < 60000; ++i) {
+    const std::string user = "u" + std::to_string(i), ttp = "c" + std::to_string(i);
+    const int n = 1 + i % 3;
+    for (int k = 0; k < n; ++k) Click(ads[(i / 3 + k * (i % 7)) % 3], kT0 + k * kHourMs, user, ttp);
+    if (i % 5 == 0) Add(Buy(kT0 + 5 * kHourMs, ttp, "", 1 + i % 4));
+  }
+  for (const char* model : {"markov", "shapley"}) {
+    SCOPED_TRACE(model);
+    const auto one = Run(std::string("dimensions=ad&model=") + model, 1);
+    const auto two = Run(std::string("dimensions=ad&model=") + model, 2);
+    EXPECT_EQ(one.journeys_converting, 12000u);
+    EXPECT_EQ(two.journeys_converting, one.journeys_converting);
+    EXPECT_EQ(two.journeys_not_converting, one.journeys_not_converting);
+    ASSERT_EQ(two.channel_fit.size(), one.channel_fit.size());
+    for (size_t c = 0; c < one.channel_fit.size(); ++c) {
+      EXPECT_NEAR(two.channel_fit[c].removal_effect, one.channel_fit[c].removal_effect, 1e-12);
+      EXPECT_NEAR(two.channel_fit[c].conversions, one.channel_fit[c].conversions, 1e-8);
+    }
+    auto r1 = Rows(one), r2 = Rows(two);
+    for (const char* ad : ads) {
+      EXPECT_NEAR(r2[ad].conversions(), r1[ad].conversions(), 1e-8) << ad;
+      EXPECT_NEAR(r2[ad].value, r1[ad].value, 1e-8) << ad;
+    }
+    EXPECT_NEAR(one.totals.conversions(), 12000, 1e-6);
+  }
 }
 
 TEST_F(DataDrivenReportTest, BadParametersNameTheField) {
