@@ -63,6 +63,13 @@ class DataDrivenModel {
   virtual std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const = 0;
   // Learns from the journeys fed to `sinks` (made by this model's NewSink).
   virtual Status Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) = 0;
+  // Whether Credit is a per-channel factor shared by the channel's touches in the journey:
+  // weight = ConversionFactor(c) / (touches of c in the journey), value weight likewise with
+  // ValueFactor(c). Then a caller may credit 1 / touches "units" per channel while the fit
+  // pass runs and scale them by the factors after Fit, in one pass.
+  virtual bool CreditIsChannelFactor() const { return false; }
+  virtual double ConversionFactor(uint32_t) const { return 0; }
+  virtual double ValueFactor(uint32_t) const { return 0; }
   // One sink fed with `paths`, then Fit (for tests and callers that hold the journeys).
   Status FitPaths(const PathSet& paths, uint32_t n_channels);
   // One converting journey's channels, oldest first (size >= 1, every channel seen by Fit):
@@ -91,6 +98,13 @@ class MarkovModel final : public DataDrivenModel {
   std::string_view Name() const override { return "markov"; }
   bool LearnsFromNonConverting() const override { return true; }
   bool CreditNeedsFit() const override { return true; }
+  bool CreditIsChannelFactor() const override { return true; }
+  double ConversionFactor(uint32_t c) const override {
+    return c < per_conversion_.size() ? per_conversion_[c] : 0;
+  }
+  double ValueFactor(uint32_t c) const override {
+    return c < per_value_.size() ? per_value_[c] : 0;
+  }
   std::unique_ptr<JourneySink> NewSink(uint32_t n_channels) const override;
   Status Fit(std::span<JourneySink* const> sinks, uint32_t n_channels) override;
   void Credit(std::span<const uint32_t> channels, std::span<double> conversion_weights,

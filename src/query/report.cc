@@ -485,10 +485,26 @@ struct Worker {
   std::vector<uint32_t> views;
   std::vector<int32_t> once_groups;
 
-  Acc& At(uint64_t key) {
+  // Deferred credit (one-pass Markov): per group, per channel, the 1 / touches units credited,
+  // scaled by the channel's fitted factors after the pass (CreditIsChannelFactor).
+  struct ChannelUnits {
+    uint32_t channel;
+    double click = 0, view = 0, engaged = 0, value = 0;
+  };
+  std::vector<std::vector<ChannelUnits>> units;  // by group index
+  std::vector<ChannelUnits> total_units;         // by channel
+
+  uint32_t Index(uint64_t key) {
     uint32_t g = groups.Get(key);
     if (g >= acc.size()) acc.resize(g + 1);
-    return acc[g];
+    return g;
+  }
+  Acc& At(uint64_t key) { return acc[Index(key)]; }
+  ChannelUnits& Units(uint32_t g, uint32_t channel) {
+    if (g >= units.size()) units.resize(g + 1);
+    for (auto& u : units[g])
+      if (u.channel == channel) return u;
+    return units[g].emplace_back(ChannelUnits{channel});
   }
 };
 
@@ -640,15 +656,20 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
 
   const size_t n_clusters = d.cluster_count();
   const size_t anon = d.anonymous_cluster();
+  const bool defer = fitted && fitted->CreditIsChannelFactor() &&
+                     std::none_of(adgroup_once.begin(), adgroup_once.end(),
+                                  [](uint8_t once) { return once != 0; });
   constexpr uint8_t kImpression = static_cast<uint8_t>(AdEventType::kImpression);
   constexpr uint8_t kClick = static_cast<uint8_t>(AdEventType::kClick);
   constexpr uint8_t kPlay = static_cast<uint8_t>(AdEventType::kVideoPlay);
 
-  // collect: the data-driven fit pass. No delivery and no credit: each conversion's journey and
-  // (if the model learns from them) each person's non-converting journey go to w.sink as
-  // channel codes.
+  // collect: the data-driven fit pass. Each conversion's journey and (if the model learns from
+  // them) each person's non-converting journey go to w.sink as channel codes; no delivery and
+  // no credit, unless `defer`: then the pass also counts delivery and credits units per channel
+  // (Worker::Units), scaled after the fit.
   auto run = [&](Worker& w, size_t cb, size_t ce, bool collect) {
-    if (allocate && !collect) {
+    const bool credit_pass = !collect || defer;
+    if (allocate && credit_pass) {
       w.alloc_total.assign(n_ads * p.n_days, 0);
       w.alloc_split.assign(alloc_cells, 0);
     }
@@ -657,7 +678,7 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
       const uint32_t cluster_id = static_cast<uint32_t>(c);
       // Delivery.
       bool total_reached = false;
-      for (uint32_t r = delivery && !collect ? tb : te; r < te; ++r) {
+      for (uint32_t r = delivery && credit_pass ? tb : te; r < te; ++r) {
         const int64_t t = ads.time_ms[r];
         if (!in_range(t)) continue;
         const uint32_t ad = ads.ad[r];
@@ -761,10 +782,15 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
             w.channels[k] = channels.Of(ads, tb + w.journey[k]);
           if (collect) {
             w.sink->Add(w.channels, true, value);
-            continue;
+            if (!defer) continue;
+            for (size_t k = 0; k < w.channels.size(); ++k)  // units: 1 / the channel's touches
+              w.weights[k] = w.value_weights[k] =
+                  1.0 / static_cast<double>(
+                            std::count(w.channels.begin(), w.channels.end(), w.channels[k]));
+          } else {
+            fitted->Credit(w.channels, w.weights, w.value_weights);
+            if (w.sink) w.sink->Add(w.channels, true, value);  // fitted after this pass
           }
-          fitted->Credit(w.channels, w.weights, w.value_weights);
-          if (w.sink) w.sink->Add(w.channels, true, value);  // fitted after this pass
         } else {
           w.journey_ms.resize(w.journey.size());
           for (size_t k = 0; k < w.journey.size(); ++k)
@@ -801,6 +827,19 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
             m.value += vw * value;
           };
           const uint64_t rp = row_part(r), tp = time_part(basis_t);
+          if (collect) {  // defer: units of the touch's channel
+            const uint32_t ch = w.channels[k];
+            auto add_units = [&](Worker::ChannelUnits& u) {
+              (clicks ? u.click : u.view) += wt;
+              if (engaged) u.engaged += wt;
+              u.value += vw * value;
+            };
+            for (uint64_t part : parts) add_units(w.Units(w.Index(key_of(part, rp, tp)), ch));
+            while (w.total_units.size() <= ch)
+              w.total_units.push_back({static_cast<uint32_t>(w.total_units.size())});
+            add_units(w.total_units[ch]);
+            continue;
+          }
           for (uint64_t part : parts) credit(w.At(key_of(part, rp, tp)).m);
           credit(w.total.m);
         }
@@ -851,8 +890,10 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
     second.join();
   };
   // Data-driven models: a fit pass first when the credit depends on the fit (markov); else the
-  // sinks are fed by the credit pass itself and fitted after it (shapley).
-  const bool fit_first = fitted && fitted->CreditNeedsFit();
+  // sinks are fed by the credit pass itself and fitted after it (shapley). A credit that is a
+  // per-channel factor (markov) is deferred into that one pass unless an ad group counts once
+  // per person (which credit skips depends on the weights, known only after the fit).
+  const bool fit_first = fitted && fitted->CreditNeedsFit() && !defer;
   std::vector<attribution::JourneySink*> sinks;
   auto give_sinks = [&](std::vector<Worker>& ws) {
     for (auto& w : ws) {
@@ -871,8 +912,22 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   std::vector<Worker> workers;
   for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);
   if (fitted && !fit_first) give_sinks(workers);
-  run_all(workers, false);
+  run_all(workers, defer);
   if (fitted && !fit_first) TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, sinks, out));
+  if (defer) {
+    auto scale = [&](const Worker::ChannelUnits& u, Metrics& m) {
+      const double f = fitted->ConversionFactor(u.channel);
+      m.conversions_click += f * u.click;
+      m.conversions_view += f * u.view;
+      m.conversions_engaged_view += f * u.engaged;
+      m.value += fitted->ValueFactor(u.channel) * u.value;
+    };
+    for (Worker& w : workers) {
+      for (size_t g = 0; g < w.units.size(); ++g)
+        for (const auto& u : w.units[g]) scale(u, w.acc[g].m);
+      for (const auto& u : w.total_units) scale(u, w.total.m);
+    }
+  }
   // Merge into the first worker.
   Worker& w0 = workers[0];
   GroupIndex& groups = w0.groups;
