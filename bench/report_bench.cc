@@ -1,9 +1,11 @@
 // The report benchmark: 10 million ad and site events of 1 million people, loaded into a
 // query::Dataset, then (a) a delivery + conversion report by campaign x ad x age x gender and
 // (b) last-touch attribution of every conversion to ads (7-day click, 1-day view), each timed
-// warm as the median of N runs. It also writes the same events as CSV for the SQL peers
-// (bench/report_bench.sh loads them into ClickHouse, DuckDB and SQLite) and our answers as
-// canonical TSV so the script can check that every engine answered the same question.
+// warm as the median of N runs; then (b) again under the data-driven models markov and shapley,
+// printed with their ratio to last touch's (b) in the same run. It also writes the same events as
+// CSV for the SQL peers (bench/report_bench.sh loads them into ClickHouse, DuckDB and SQLite) and
+// our answers as canonical TSV so the script can check that every engine answered the same
+// question.
 //
 // Output: one JSON object per line on stdout (docs/benchmarks.md, "Reports vs ClickHouse,
 // DuckDB and SQLite", lists the fields); progress on stderr.
@@ -797,6 +799,24 @@ int Main(int argc, char** argv) {
   PrintQuery("b", qb, sb, cb, rb);
   WriteAnswerA(o.out_dir + "/touchpoint_a.tsv", ra);
   WriteAnswerB(o.out_dir + "/touchpoint_b.tsv", rb);
+
+  // The data-driven models by ad (issue 22): query (b) under markov and shapley, each fitted on
+  // every journey (converting and not) before crediting, timed beside last touch's (b) above.
+  for (const char* model : {"markov", "shapley"}) {
+    std::fprintf(stderr, "report_bench: timing (b) under %s, %d warm runs\n", model, o.runs);
+    query::ReportQuery qm = qb;
+    qm.model = model;
+    std::vector<double> sm, cm;
+    const auto rm = TimeReport(ds, qm, o.runs, sm, cm);
+    PrintQuery(model, qm, sm, cm, rm);
+    std::printf(
+        "{\"bench\":\"report\",\"phase\":\"data_driven\",\"model\":\"%s\",\"by\":\"ad\","
+        "\"median_s\":%.6f,\"last_touch_median_s\":%.6f,\"ratio\":%.2f,\"bound\":3,"
+        "\"journeys_converting\":%zu,\"journeys_not_converting\":%zu}\n",
+        model, Median(sm), Median(sb), Median(sm) / Median(sb), rm.journeys_converting,
+        rm.journeys_not_converting);
+    std::fflush(stdout);
+  }
   return 0;
 }
 

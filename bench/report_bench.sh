@@ -3,7 +3,8 @@
 # DuckDB and SQLite on the same 10 M events, in one go:
 #   1. report_bench generates the events, writes them as CSV, loads them into a query::Dataset and
 #      times (a) the delivery + conversion report by campaign x ad x age x gender and (b) last-touch
-#      attribution of all conversions to ads (warm, median of RUNS)
+#      attribution of all conversions to ads (warm, median of RUNS), then (b) under the data-driven
+#      models markov and shapley (Touchpoint only; printed as ratios to last touch's (b))
 #   2. a private clickhouse-server (temp dir, free loopback ports) loads the CSV into MergeTree and
 #      runs bench/sql/clickhouse_{a,b}.sql; it is stopped before the next engine starts
 #   3. DuckDB (npm @duckdb/node-api, bench/duckdb.mjs) loads them in memory, runs duckdb_{a,b}.sql
@@ -109,6 +110,9 @@ say "touchpoint: generating $users people's events, loading, timing (a) and (b)"
 events=$(json "$work/touchpoint.jsonl" '"phase":"generate"' events)
 tp_a=$(json "$work/touchpoint.jsonl" '"query":"a"' median_s)
 tp_b=$(json "$work/touchpoint.jsonl" '"query":"b"' median_s)
+# (b) under the data-driven models, as a ratio to last touch's (b) in the same run (issue 22).
+tp_markov=$(json "$work/touchpoint.jsonl" '"model":"markov"' ratio)
+tp_shapley=$(json "$work/touchpoint.jsonl" '"model":"shapley"' ratio)
 tp_cpu_a=$(json "$work/touchpoint.jsonl" '"query":"a"' cpu_median_s)
 tp_cpu_b=$(json "$work/touchpoint.jsonl" '"query":"b"' cpu_median_s)
 tp_threads=$(json "$work/touchpoint.jsonl" '"query":"a"' threads)
@@ -360,6 +364,10 @@ if [[ -n $fast_a ]]; then
   echo "bound: (b) >= ${NEED}x the fastest            $(check "$fast_b >= $NEED * $tp_b")"
 fi
 echo "bound: <= $MAX_BYTES B/event                    $(check "$tp_bytes <= $MAX_BYTES")"
+if [[ -n $tp_markov && -n $tp_shapley ]]; then
+  echo "bound: (b) by ad under markov <= 3x last touch   $(check "$tp_markov <= 3") (${tp_markov}x)"
+  echo "bound: (b) by ad under shapley <= 3x last touch  $(check "$tp_shapley <= 3") (${tp_shapley}x)"
+fi
 if [[ -n ${time_a[clickhouse]:-} ]]; then
   ca=$(ratio "${time_a[clickhouse]}" "$tp_a") cb=$(ratio "${time_b[clickhouse]}" "$tp_b")
   echo "goal:  >= ${GOAL}x ClickHouse on (a) and (b)  $(check "${time_a[clickhouse]} >= $GOAL * $tp_a && ${time_b[clickhouse]} >= $GOAL * $tp_b") ((a) ${ca}x, (b) ${cb}x)"

@@ -22,6 +22,7 @@ struct Journey {
 
 struct ModelParams {
   double half_life_days = 7;  // time_decay
+  int markov_order = 1;       // markov: a state is the tuple of the last k channels
 };
 
 class AttributionModel {
@@ -32,7 +33,9 @@ class AttributionModel {
   virtual void Credit(const Journey& journey, std::span<double> weights) const = 0;
 };
 
-// The registry: last_touch (default), first_touch, linear, time_decay, position_based.
+// The registry: last_touch (default), first_touch, linear, time_decay, position_based (the
+// names ModelNames() lists). The data-driven models (markov, shapley) are made by
+// MakeDataDrivenModel (data_driven.h), since they fit every journey before crediting one.
 StatusOr<std::unique_ptr<AttributionModel>> MakeModel(std::string_view name,
                                                       const ModelParams& params);
 const std::vector<std::string>& ModelNames();

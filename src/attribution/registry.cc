@@ -21,8 +21,11 @@ StatusOr<std::unique_ptr<AttributionModel>> MakeModel(std::string_view name,
     return std::unique_ptr<AttributionModel>(new TimeDecay(params.half_life_days));
   }
   if (name == "position_based") return std::unique_ptr<AttributionModel>(new PositionBased);
+  if (name == "markov" || name == "shapley")
+    return InvalidArgument("model", ": " + std::string(name) + " is data-driven: fit it first");
   std::string all;
   for (const auto& n : ModelNames()) all += (all.empty() ? "" : ", ") + n;
+  all += ", markov, shapley";  // data_driven.h
   return InvalidArgument("model", ": must be one of " + all);
 }
 

@@ -62,6 +62,7 @@ int RunFunnelCommand(const FunnelOpts& o) {
 struct InsightsOpts {
   Source src;
   std::string from, to, tz, model, half_life, events, click_window, view_window, count, basis;
+  std::string channel, markov_order;
   std::string pixel_id, fdr, min_ratio, min_impressions, min_clicks, min_plays, min_conversions,
       limit;
   std::vector<std::string> filters;
@@ -77,6 +78,8 @@ int RunInsightsCommand(const InsightsOpts& o) {
   add("tz", o.tz);
   add("model", o.model);
   add("half_life_days", o.half_life);
+  add("channel", o.channel);
+  add("markov_order", o.markov_order);
   add("events", o.events);
   add("click_window", o.click_window);
   add("view_window", o.view_window);
@@ -155,8 +158,12 @@ void AddAnalyticsCommands(CLI::App& app) {
   i->add_option("--to", insights->to, "Last day, inclusive, or an exclusive time (default: now)");
   i->add_option("--tz", insights->tz, "Time zone offset for days, e.g. +02:00 (default UTC)");
   i->add_option("--model", insights->model,
-                "last_touch (default), first_touch, linear, time_decay, position_based");
+                "last_touch (default), first_touch, linear, time_decay, position_based, markov, "
+                "shapley");
   i->add_option("--half-life-days", insights->half_life, "time_decay half-life (default 7)");
+  i->add_option("--channel", insights->channel,
+                "markov/shapley channel: an ad-side dimension (default ad)");
+  i->add_option("--markov-order", insights->markov_order, "markov: 1 (default) to 4");
   i->add_option("--events", insights->events,
                 "Conversion events (default CompletePayment,Purchase,PlaceAnOrder)");
   i->add_option("--click-window", insights->click_window,

@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("TOUCHPOINT_ADMIN_TOKEN")) report.admin_token = env;
   struct ReportOpts {
     std::string from, to, tz, dimensions, metrics, events, model, basis, count, sort, pixel_id;
-    std::string click_window, view_window, half_life, limit;
+    std::string click_window, view_window, half_life, limit, channel, markov_order;
     std::vector<std::string> filters;
   };
   static ReportOpts ro;
@@ -189,8 +189,13 @@ int main(int argc, char** argv) {
   rep->add_option("--events", ro.events,
                   "Conversion events (default CompletePayment,Purchase,PlaceAnOrder)");
   rep->add_option("--model", ro.model,
-                  "last_touch (default), first_touch, linear, time_decay, position_based");
+                  "last_touch (default), first_touch, linear, time_decay, position_based, "
+                  "markov, shapley");
   rep->add_option("--half-life-days", ro.half_life, "time_decay half-life (default 7)");
+  rep->add_option("--channel", ro.channel,
+                  "markov/shapley channel: campaign, adgroup, ad, format, length, cta, tag or "
+                  "placement (default: the first such dimension, else ad)");
+  rep->add_option("--markov-order", ro.markov_order, "markov: 1 (default) to 4");
   rep->add_option("--click-window", ro.click_window,
                   "Click window in days (default: each ad group's; TikTok: 1, 7, 14, 28)");
   rep->add_option("--view-window", ro.view_window,
@@ -218,6 +223,8 @@ int main(int argc, char** argv) {
     add("events", ro.events);
     add("model", ro.model);
     add("half_life_days", ro.half_life);
+    add("channel", ro.channel);
+    add("markov_order", ro.markov_order);
     add("click_window", ro.click_window);
     add("view_window", ro.view_window);
     add("basis", ro.basis);

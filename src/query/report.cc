@@ -6,8 +6,10 @@
 #include <thread>
 #include <unordered_map>
 
+#include "attribution/data_driven.h"
 #include "attribution/journey.h"
 #include "core/time.h"
+#include "query/channels.h"
 #include "query/stats.h"
 
 namespace touchpoint::query {
@@ -474,14 +476,35 @@ struct Worker {
   std::vector<attribution::TouchWindow> win_judged;  // win, closed for campaigns not judged
   std::vector<uint8_t> is_click;
   std::vector<uint32_t> journey;
-  std::vector<double> weights;
+  std::vector<double> weights, value_weights;
   std::vector<int64_t> journey_ms;
+  // Data-driven models: where the fit pass puts this worker's journeys, and scratch.
+  std::unique_ptr<attribution::JourneySink> sink;
+  std::vector<uint32_t> channels;
+  std::vector<int64_t> conversion_ms;
+  std::vector<uint32_t> views;
   std::vector<int32_t> once_groups;
 
-  Acc& At(uint64_t key) {
+  // Deferred credit (one-pass Markov): per group, per channel, the 1 / touches units credited,
+  // scaled by the channel's fitted factors after the pass (CreditIsChannelFactor).
+  struct ChannelUnits {
+    uint32_t channel;
+    double click = 0, view = 0, engaged = 0, value = 0;
+  };
+  std::vector<std::vector<ChannelUnits>> units;  // by group index
+  std::vector<ChannelUnits> total_units;         // by channel
+
+  uint32_t Index(uint64_t key) {
     uint32_t g = groups.Get(key);
     if (g >= acc.size()) acc.resize(g + 1);
-    return acc[g];
+    return g;
+  }
+  Acc& At(uint64_t key) { return acc[Index(key)]; }
+  ChannelUnits& Units(uint32_t g, uint32_t channel) {
+    if (g >= units.size()) units.resize(g + 1);
+    for (auto& u : units[g])
+      if (u.channel == channel) return u;
+    return units[g].emplace_back(ChannelUnits{channel});
   }
 };
 
@@ -489,10 +512,50 @@ struct Worker {
 
 static Status AddEventColumns(const Dataset& d, const ReportQuery& q, ReportResult& out);
 
+// Fits a data-driven model on the collected journeys and records what it learnt in `out`.
+static Status FitDataDriven(attribution::DataDrivenModel& model, const ChannelMap& channels,
+                            const std::vector<attribution::JourneySink*>& sinks,
+                            ReportResult& out) {
+  TP_RETURN_IF_ERROR(model.Fit(sinks, static_cast<uint32_t>(channels.names.size())));
+  out.channel = channels.dim;
+  out.journeys_converting = model.journeys_converting();
+  out.journeys_not_converting = model.journeys_not_converting();
+  const auto* markov = dynamic_cast<const attribution::MarkovModel*>(&model);
+  if (markov) {
+    out.markov_states = markov->states();
+    out.markov_conversion_probability = markov->conversion_probability();
+  }
+  for (size_t c = 0; c < channels.names.size(); ++c) {
+    if (model.channel_conversions()[c] == 0 && (!markov || markov->removal_effects()[c] == 0))
+      continue;
+    out.channel_fit.push_back({channels.names[c], markov ? markov->removal_effects()[c] : 0,
+                               model.channel_conversions()[c], model.channel_value()[c]});
+  }
+  std::sort(out.channel_fit.begin(), out.channel_fit.end(),
+            [](const ChannelFit& a, const ChannelFit& b) { return a.channel < b.channel; });
+  return OkStatus();
+}
+
 StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   if (q.to_ms <= q.from_ms) return InvalidArgument("to", ": must be after from");
-  auto model = attribution::MakeModel(q.model, q.params);
-  if (!model.ok()) return model.status();
+  // A rule-based model weighs each journey alone; a data-driven one (markov, shapley) learns
+  // from every journey too (attribution/data_driven.h; the fit pass is `collect` below).
+  std::unique_ptr<attribution::AttributionModel> rule_model;
+  std::unique_ptr<attribution::DataDrivenModel> fitted;
+  if (attribution::IsDataDriven(q.model)) {
+    auto m = attribution::MakeDataDrivenModel(q.model, q.params);
+    if (!m.ok()) return m.status();
+    fitted = std::move(*m);
+    if (q.channel && !IsChannelDim(*q.channel))
+      return InvalidArgument("channel",
+                             ": must be an ad-side dimension (campaign, adgroup, ad, "
+                             "format, length, cta, tag, placement)");
+  } else {
+    auto m = attribution::MakeModel(q.model, q.params);
+    if (!m.ok()) return m.status();
+    rule_model = std::move(*m);
+  }
+  const ChannelMap channels = fitted ? BuildChannelMap(d, ChannelDim(q)) : ChannelMap{};
   Plan p;
   TP_RETURN_IF_ERROR(BuildPlan(d, q, p));
   if (!q.sort.empty()) {
@@ -593,12 +656,20 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
 
   const size_t n_clusters = d.cluster_count();
   const size_t anon = d.anonymous_cluster();
+  const bool defer = fitted && fitted->CreditIsChannelFactor() &&
+                     std::none_of(adgroup_once.begin(), adgroup_once.end(),
+                                  [](uint8_t once) { return once != 0; });
   constexpr uint8_t kImpression = static_cast<uint8_t>(AdEventType::kImpression);
   constexpr uint8_t kClick = static_cast<uint8_t>(AdEventType::kClick);
   constexpr uint8_t kPlay = static_cast<uint8_t>(AdEventType::kVideoPlay);
 
-  auto run = [&](Worker& w, size_t cb, size_t ce) {
-    if (allocate) {
+  // collect: the data-driven fit pass. Each conversion's journey and (if the model learns from
+  // them) each person's non-converting journey go to w.sink as channel codes; no delivery and
+  // no credit, unless `defer`: then the pass also counts delivery and credits units per channel
+  // (Worker::Units), scaled after the fit.
+  auto run = [&](Worker& w, size_t cb, size_t ce, bool collect) {
+    const bool credit_pass = !collect || defer;
+    if (allocate && credit_pass) {
       w.alloc_total.assign(n_ads * p.n_days, 0);
       w.alloc_split.assign(alloc_cells, 0);
     }
@@ -607,7 +678,7 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
       const uint32_t cluster_id = static_cast<uint32_t>(c);
       // Delivery.
       bool total_reached = false;
-      for (uint32_t r = delivery ? tb : te; r < te; ++r) {
+      for (uint32_t r = delivery && credit_pass ? tb : te; r < te; ++r) {
         const int64_t t = ads.time_ms[r];
         if (!in_range(t)) continue;
         const uint32_t ad = ads.ad[r];
@@ -660,12 +731,14 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
       const uint32_t sb = d.site_begin(c), se = d.site_begin(c + 1);
       bool prepared = false;
       w.once_groups.clear();
+      w.conversion_ms.clear();
       for (uint32_t i = sb; i < se; ++i) {
         const uint32_t row = d.site_order()[i];
         const uint64_t sets = rule.Sets(sites.pixel[row], sites.event[row]);
         if (!sets) continue;
         if (pixel_code != UINT32_MAX && sites.pixel[row] != pixel_code) continue;
         const int64_t conv_t = sites.time_ms[row];
+        if (collect) w.conversion_ms.push_back(conv_t);
         if (q.basis == Basis::kConversion ? !in_range(conv_t)
                                           : (conv_t < q.from_ms || conv_t >= q.to_ms + max_window))
           continue;
@@ -700,15 +773,34 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           if (in_range(conv_t)) w.unattributed += 1;
           continue;
         }
-        w.journey_ms.resize(w.journey.size());
-        for (size_t k = 0; k < w.journey.size(); ++k)
-          w.journey_ms[k] = ads.time_ms[tb + w.journey[k]];
-        w.weights.assign(w.journey.size(), 0);
-        (*model)->Credit(attribution::Journey{conv_t, w.journey_ms, clicks}, w.weights);
         const double value = std::isnan(sites.value[row]) ? 0 : sites.value[row];
+        w.weights.assign(w.journey.size(), 0);
+        w.value_weights.resize(w.journey.size());
+        if (fitted) {
+          w.channels.resize(w.journey.size());
+          for (size_t k = 0; k < w.journey.size(); ++k)
+            w.channels[k] = channels.Of(ads, tb + w.journey[k]);
+          if (collect) {
+            w.sink->Add(w.channels, true, value);
+            if (!defer) continue;
+            for (size_t k = 0; k < w.channels.size(); ++k)  // units: 1 / the channel's touches
+              w.weights[k] = w.value_weights[k] =
+                  1.0 / static_cast<double>(
+                            std::count(w.channels.begin(), w.channels.end(), w.channels[k]));
+          } else {
+            fitted->Credit(w.channels, w.weights, w.value_weights);
+            if (w.sink) w.sink->Add(w.channels, true, value);  // fitted after this pass
+          }
+        } else {
+          w.journey_ms.resize(w.journey.size());
+          for (size_t k = 0; k < w.journey.size(); ++k)
+            w.journey_ms[k] = ads.time_ms[tb + w.journey[k]];
+          rule_model->Credit(attribution::Journey{conv_t, w.journey_ms, clicks}, w.weights);
+          w.value_weights = w.weights;
+        }
         const size_t once_before = w.once_groups.size();
         for (size_t k = 0; k < w.journey.size(); ++k) {
-          const double wt = w.weights[k];
+          const double wt = w.weights[k], vw = w.value_weights[k];
           if (wt <= 0) continue;
           const uint32_t r = tb + w.journey[k];
           const uint32_t ad = ads.ad[r];
@@ -732,11 +824,48 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
           auto credit = [&](Metrics& m) {
             (clicks ? m.conversions_click : m.conversions_view) += wt;
             if (engaged) m.conversions_engaged_view += wt;
-            m.value += wt * value;
+            m.value += vw * value;
           };
           const uint64_t rp = row_part(r), tp = time_part(basis_t);
+          if (collect) {  // defer: units of the touch's channel
+            const uint32_t ch = w.channels[k];
+            auto add_units = [&](Worker::ChannelUnits& u) {
+              (clicks ? u.click : u.view) += wt;
+              if (engaged) u.engaged += wt;
+              u.value += vw * value;
+            };
+            for (uint64_t part : parts) add_units(w.Units(w.Index(key_of(part, rp, tp)), ch));
+            while (w.total_units.size() <= ch)
+              w.total_units.push_back({static_cast<uint32_t>(w.total_units.size())});
+            add_units(w.total_units[ch]);
+            continue;
+          }
           for (uint64_t part : parts) credit(w.At(key_of(part, rp, tp)).m);
           credit(w.total.m);
+        }
+      }
+      if (collect && fitted->LearnsFromNonConverting()) {
+        // The person's touches in the range that no counted conversion of theirs followed
+        // within the touch's window: one non-converting journey, clicks beating views as for
+        // a conversion (the clicks if any, else the views).
+        // Channel codes straight away: clicks in w.channels, views aside in w.views.
+        w.channels.clear();
+        w.views.clear();
+        for (uint32_t r = tb; r < te; ++r) {
+          const int64_t t = ads.time_ms[r];
+          if (!in_range(t)) continue;
+          const bool click = ads.type[r] == kClick;
+          if (!click && !w.channels.empty()) continue;  // a click already beats the views
+          const attribution::TouchWindow& win = ad_window[ads.ad[r]];
+          const int64_t window = click ? win.click_ms : win.view_ms;
+          if (!click && window <= 0) continue;  // views off
+          bool followed = false;
+          for (int64_t conv_t : w.conversion_ms) followed |= conv_t >= t && conv_t - t <= window;
+          if (!followed) (click ? w.channels : w.views).push_back(channels.Of(ads, r));
+        }
+        if (w.channels.empty()) w.channels.swap(w.views);
+        if (!w.channels.empty()) {
+          w.sink->Add(w.channels, false, 0);
         }
       }
     }
@@ -745,20 +874,59 @@ StatusOr<ReportResult> RunReport(const Dataset& d, const ReportQuery& q) {
   // Two workers over halves of the clusters (the machine has 2 cores; reach stays exact since
   // a cluster belongs to one worker).
   const size_t n_workers = (n_clusters > 50000 && q.threads > 1) ? 2 : 1;
-  std::vector<Worker> workers;
-  for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);
-  if (n_workers == 1) {
-    run(workers[0], 0, n_clusters);
-  } else {
+  auto run_all = [&](std::vector<Worker>& workers, bool collect) {
+    if (n_workers == 1) {
+      run(workers[0], 0, n_clusters, collect);
+      return;
+    }
     // Split by touch count, not cluster count, so both halves carry similar work.
     const uint32_t half = d.ad_begin(n_clusters) / 2;
     size_t mid = static_cast<size_t>(
         std::lower_bound(d.cluster_ad_begins().begin(), d.cluster_ad_begins().end() - 1, half) -
         d.cluster_ad_begins().begin());
     mid = std::min(mid, n_clusters);
-    std::thread second([&] { run(workers[1], mid, n_clusters); });
-    run(workers[0], 0, mid);
+    std::thread second([&] { run(workers[1], mid, n_clusters, collect); });
+    run(workers[0], 0, mid, collect);
     second.join();
+  };
+  // Data-driven models: a fit pass first when the credit depends on the fit (markov); else the
+  // sinks are fed by the credit pass itself and fitted after it (shapley). A credit that is a
+  // per-channel factor (markov) is deferred into that one pass unless an ad group counts once
+  // per person (which credit skips depends on the weights, known only after the fit).
+  const bool fit_first = fitted && fitted->CreditNeedsFit() && !defer;
+  std::vector<attribution::JourneySink*> sinks;
+  auto give_sinks = [&](std::vector<Worker>& ws) {
+    for (auto& w : ws) {
+      w.sink = fitted->NewSink(static_cast<uint32_t>(channels.names.size()));
+      sinks.push_back(w.sink.get());
+    }
+  };
+  if (fit_first) {
+    std::vector<Worker> fit_workers;
+    for (size_t i = 0; i < n_workers; ++i) fit_workers.emplace_back(1);
+    give_sinks(fit_workers);
+    run_all(fit_workers, true);
+    TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, sinks, out));
+    sinks.clear();  // they end with fit_workers
+  }
+  std::vector<Worker> workers;
+  for (size_t i = 0; i < n_workers; ++i) workers.emplace_back(key_space);
+  if (fitted && !fit_first) give_sinks(workers);
+  run_all(workers, defer);
+  if (fitted && !fit_first) TP_RETURN_IF_ERROR(FitDataDriven(*fitted, channels, sinks, out));
+  if (defer) {
+    auto scale = [&](const Worker::ChannelUnits& u, Metrics& m) {
+      const double f = fitted->ConversionFactor(u.channel);
+      m.conversions_click += f * u.click;
+      m.conversions_view += f * u.view;
+      m.conversions_engaged_view += f * u.engaged;
+      m.value += fitted->ValueFactor(u.channel) * u.value;
+    };
+    for (Worker& w : workers) {
+      for (size_t g = 0; g < w.units.size(); ++g)
+        for (const auto& u : w.units[g]) scale(u, w.acc[g].m);
+      for (const auto& u : w.total_units) scale(u, w.total.m);
+    }
   }
   // Merge into the first worker.
   Worker& w0 = workers[0];
@@ -944,6 +1112,7 @@ Status FlagLowCvr(const Dataset& d, const ReportQuery& q, ReportResult& out, dou
     return f.dim == Dim::kCampaign || f.dim == Dim::kAdGroup || f.dim == Dim::kAd;
   });
   camp.dims = {Dim::kCampaign};
+  camp.channel = ChannelDim(q);  // markov/shapley: the rows' fit, not one over campaigns
   camp.event_columns.clear();
   camp.sort.clear();
   camp.limit = 0;

@@ -63,6 +63,9 @@ struct ReportQuery {
   std::string pixel_id;  // empty: every pixel
   std::string model = "last_touch";
   attribution::ModelParams params;
+  // The channel the data-driven models (markov, shapley) learn over: an ad-side dimension
+  // (IsChannelDim); unset: the first ad-side one of dims, else ad (channel=).
+  std::optional<Dim> channel;
   std::optional<int> click_window_days;  // override the ad groups' windows
   std::optional<int> view_window_days;
   std::optional<CountMode> count_mode;  // override the ad groups' count mode
@@ -108,6 +111,13 @@ struct ReportRow {
   std::optional<CvrFlag> cvr_flag;    // set on the rows FlagLowCvr tested
 };
 
+// What a data-driven model learnt about one channel (markov, shapley).
+struct ChannelFit {
+  std::string channel;
+  double removal_effect = 0;          // markov only
+  double conversions = 0, value = 0;  // over every fitted conversion, before filters and basis
+};
+
 struct ReportResult {
   std::vector<ReportRow> rows;
   Metrics totals;                       // over everything matching the filters, independent of dims
@@ -116,6 +126,11 @@ struct ReportResult {
   std::vector<EventColumn> totals_by_event;  // in query.event_columns order
   bool cvr_flags = false;                    // FlagLowCvr ran
   size_t cvr_comparisons = 0;                // rows it tested
+  // Data-driven models: the channel dimension, the journeys fitted and each channel's fit.
+  std::optional<Dim> channel;
+  size_t journeys_converting = 0, journeys_not_converting = 0, markov_states = 0;
+  double markov_conversion_probability = 0;
+  std::vector<ChannelFit> channel_fit;  // by channel name
 };
 
 StatusOr<ReportResult> RunReport(const Dataset& data, const ReportQuery& query);

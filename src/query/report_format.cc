@@ -7,6 +7,7 @@
 
 #include "core/json_writer.h"
 #include "core/time.h"
+#include "query/channels.h"
 
 namespace touchpoint::query {
 
@@ -136,6 +137,7 @@ std::string ReportToJson(const ReportQuery& q, const ReportResult& r,
   w.Key("tz").String(TzName(q.tz_offset_ms));
   w.Key("model").String(q.model);
   if (q.model == "time_decay") w.Key("half_life_days").Double(q.params.half_life_days);
+  if (q.model == "markov") w.Key("markov_order").Int(q.params.markov_order);
   w.Key("click_window_days");
   if (q.click_window_days)
     w.Int(*q.click_window_days);
@@ -197,6 +199,24 @@ std::string ReportToJson(const ReportQuery& q, const ReportResult& r,
     WriteEventColumns(w, q, r.totals_by_event);
   }
   w.Key("unattributed_conversions").Double(r.unattributed_conversions);
+  if (r.channel) {
+    // What the data-driven model learnt (docs/metrics.md#data-driven-models).
+    w.Key("model_fit").BeginObject();
+    w.Key("channel").String(DimName(*r.channel));
+    w.Key("journeys_converting").Int(static_cast<int64_t>(r.journeys_converting));
+    if (q.model == "markov") {  // shapley's game counts conversions only
+      w.Key("journeys_not_converting").Int(static_cast<int64_t>(r.journeys_not_converting));
+      w.Key("states").Int(static_cast<int64_t>(r.markov_states));
+      w.Key("conversion_probability").Double(r.markov_conversion_probability);
+    }
+    w.Key("channels").BeginArray();
+    for (const auto& c : r.channel_fit) {
+      w.BeginObject().Key("channel").String(c.channel);
+      if (q.model == "markov") w.Key("removal_effect").Double(c.removal_effect);
+      w.Key("conversions").Double(c.conversions).Key("value").Double(c.value).EndObject();
+    }
+    w.EndArray().EndObject();
+  }
   if (r.cvr_flags) {
     size_t flagged = 0;
     for (const auto& row : r.rows) flagged += row.cvr_flag && row.cvr_flag->below;
@@ -269,7 +289,9 @@ std::string ReportToTable(const ReportQuery& q, const ReportResult& r,
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   std::string out;
   out +=
-      "model " + q.model + ", windows " +
+      "model " + q.model +
+      (r.channel ? std::string(" by ") + std::string(DimName(*r.channel)) : std::string()) +
+      ", windows " +
       (q.click_window_days ? std::to_string(*q.click_window_days) + "d click" : "ad group click") +
       " / " +
       (q.view_window_days ? std::to_string(*q.view_window_days) + "d view" : "ad group view") +
@@ -376,6 +398,17 @@ StatusOr<ReportRequest> ParseReportParams(
       q.pixel_id = v;
     } else if (k == "model") {
       q.model = v;
+    } else if (k == "markov_order") {
+      auto n = ParseDays(v, 1, 4);
+      if (!n) return InvalidArgument("markov_order", ": must be 1, 2, 3 or 4");
+      q.params.markov_order = *n;
+    } else if (k == "channel") {
+      auto dim = ParseDim(v);
+      if (!dim || !IsChannelDim(*dim))
+        return InvalidArgument("channel",
+                               ": must be an ad-side dimension (campaign, adgroup, ad, "
+                               "format, length, cta, tag, placement)");
+      q.channel = *dim;
     } else if (k == "half_life_days") {
       char* end = nullptr;
       q.params.half_life_days = std::strtod(v.c_str(), &end);

@@ -474,7 +474,7 @@ async function part1(browser, tmp) {
   st = await ready(pg, 'compare');
   rows = await tableRows(pg, '#compare-table');
   bad = [];
-  for (const model of ['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based']) {
+  for (const model of ['last_touch', 'first_touch', 'linear', 'time_decay', 'position_based', 'markov', 'shapley']) {
     const res = await report(`model=${model}&basis=touch&dimensions=ad&metrics=conversions`);
     for (const r of res.rows) {
       const s = rows.find((x) => x.id === r.dimensions.ad);
@@ -482,7 +482,7 @@ async function part1(browser, tmp) {
     }
   }
   const a1c = rows.find((r) => r.id === 'a1')?.cells;
-  check('compare models: each ad under every model equals the API (a1: last 1, first 2, linear 1.5)',
+  check('compare models: each ad under every model, Markov and Shapley too, equals the API (a1: last 1, first 2, linear 1.5)',
     st.state === 'ready' && bad.length === 0 && a1c && same(a1c.last_touch, 1) && same(a1c.first_touch, 2) && same(a1c.linear, 1.5),
     bad.join('; ') || JSON.stringify(a1c));
   await shot(pg, 'check-compare-models.png');

@@ -154,6 +154,45 @@ TEST_F(ReportTest, ChangingModelWindowsAndBasisIsEchoedAndApplied) {
   EXPECT_EQ(j["unattributed_conversions"].get_double().value(), 2);
 }
 
+// The data-driven models over the API. Journeys by ad: u1 [a1] converts (40: the click beats
+// the view), u2 [a1 a1] converts (20, view-through), u3 [a2 a2] does not (c3's 99 has no touch).
+// Markov: start->a1 2/3, start->a2 1/3; a1->conv 1, a2->null 1: P = 2/3; without a1 0 (effect
+// 1), without a2 still 2/3 (effect 0): a1 takes both conversions and all 60 of their value.
+// Shapley: each converting journey has the one channel a1: a1 2 and 60. Either way the rows
+// sum to the conversions (2) and the value (60) attributed, as the totals say.
+TEST_F(ReportTest, DataDrivenModelsCreditEveryConversionAndItsValue) {
+  for (const char* model : {"markov", "shapley"}) {
+    SCOPED_TRACE(model);
+    auto j = Report(std::string("from=2023-11-14&to=2023-11-14&dimensions=ad&model=") + model);
+    EXPECT_EQ(j["model"].get_string().value(), model);
+    double conv = 0, value = 0;
+    for (auto row : j["rows"].get_array()) {
+      const std::string_view ad = row["dimensions"]["ad"].get_string().value();
+      EXPECT_DOUBLE_EQ(M(row, "conversions"), ad == "a1" ? 2 : 0) << ad;
+      conv += M(row, "conversions");
+      value += M(row, "value");
+    }
+    EXPECT_DOUBLE_EQ(conv, 2);
+    EXPECT_DOUBLE_EQ(value, 60);
+    EXPECT_DOUBLE_EQ(j["totals"]["conversions"].get_double().value(), 2);
+    EXPECT_DOUBLE_EQ(j["totals"]["value"].get_double().value(), 60);
+    EXPECT_DOUBLE_EQ(j["unattributed_conversions"].get_double().value(), 1);
+    auto fit = j["model_fit"];
+    EXPECT_EQ(fit["channel"].get_string().value(), "ad");
+    EXPECT_EQ(fit["journeys_converting"].get_int64().value(), 2);
+    // Only the chain learns from u3's journey; Shapley's game counts conversions alone.
+    if (std::string_view(model) == "markov")
+      EXPECT_EQ(fit["journeys_not_converting"].get_int64().value(), 1);
+    else
+      EXPECT_TRUE(fit["journeys_not_converting"].error());
+  }
+  auto j = Report("from=2023-11-14&to=2023-11-14&dimensions=ad&model=markov");
+  EXPECT_DOUBLE_EQ(j["model_fit"]["conversion_probability"].get_double().value(), 2.0 / 3);
+  EXPECT_EQ(
+      srv_.Client().Request("GET", "/api/v1/report?model=markov&channel=day", "", Admin())->body,
+      R"x({"error":"channel: must be an ad-side dimension (campaign, adgroup, ad, format, length, cta, tag, placement)"})x");
+}
+
 TEST_F(ReportTest, CsvHasTheSameNumbers) {
   auto r = srv_.Client().Request("GET",
                                  "/api/v1/"
@@ -203,7 +242,7 @@ TEST_F(ReportTest, CreativeTagsAndBadParameters) {
   EXPECT_EQ(bad->body, R"({"error":"dimensions: unknown dimension colour"})");
   EXPECT_EQ(
       c.Request("GET", "/api/v1/report?model=magic", "", Admin())->body,
-      R"({"error":"model: must be one of last_touch, first_touch, linear, time_decay, position_based"})");
+      R"({"error":"model: must be one of last_touch, first_touch, linear, time_decay, position_based, markov, shapley"})");
   EXPECT_EQ(c.Request("GET", "/api/v1/report?click_window=0", "", Admin())->status, 400);
   EXPECT_EQ(c.Request("GET", "/api/v1/report")->status, 401);
 }

@@ -8,6 +8,7 @@
 #include "attribution/models.h"
 #include "query/dataset.h"
 #include "query/report.h"
+#include "support/ad_events.h"
 
 namespace touchpoint {
 namespace {
@@ -20,12 +21,7 @@ constexpr int64_t kT0 = 1700000000000;  // 2023-11-14T22:13:20Z
 
 AdEvent Touch(AdEventType type, std::string ad, int64_t t, std::string user_key,
               std::string click_id = "", int64_t watch_ms = 0) {
-  AdEvent e;
-  e.type = type;
-  e.ad_id = std::move(ad);
-  e.event_time_ms = t;
-  e.user_key = std::move(user_key);
-  e.click_id = std::move(click_id);
+  AdEvent e = testing::MakeTouch(type, std::move(ad), t, std::move(user_key), std::move(click_id));
   e.watch_ms = watch_ms;
   e.video_ms = watch_ms ? 15000 : 0;
   return e;

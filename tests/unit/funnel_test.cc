@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "core/time.h"
+#include "support/ad_events.h"
 
 namespace touchpoint {
 namespace {
@@ -17,12 +18,7 @@ constexpr int64_t kT0 = 1700000000000;  // 2023-11-14T22:13:20Z, a whole second
 
 AdEvent Touch(AdEventType type, std::string ad, int64_t t, std::string user,
               std::string click_id = "") {
-  AdEvent e;
-  e.type = type;
-  e.ad_id = std::move(ad);
-  e.event_time_ms = t;
-  e.user_key = std::move(user);
-  e.click_id = std::move(click_id);
+  AdEvent e = testing::MakeTouch(type, std::move(ad), t, std::move(user), std::move(click_id));
   e.age = "25-34";
   return e;
 }

@@ -179,6 +179,29 @@ TEST_F(InsightsTest, AdWithClicksButNoPurchasesAgainstItsAdGroup) {
   EXPECT_EQ(Find(r, "spend_without_conversions"), nullptr);
 }
 
+// The same world under the data-driven models: every person here touches one ad, so every
+// journey (converting or not) has one channel. Markov: start -> ad i -> conversion or null, and
+// removing ad i loses exactly the conversions through it (removal effect = ad i's share of the
+// conversion probability), so normalised each ad gets its own conversions; Shapley gives a
+// one-channel journey's conversion to its channel. The finding is the same as under last touch.
+TEST_F(InsightsTest, DataDrivenModelsApplyToInsights) {
+  AddAd("a1", 2000, 100, 2);
+  AddAd("a2", 2000, 40, 8);
+  AddAd("a3", 2000, 40, 8);
+  Spend({{"a1", 120}, {"a2", 100}, {"a3", 100}});
+  for (const char* model : {"markov", "shapley"}) {
+    SCOPED_TRACE(model);
+    InsightsQuery q;
+    q.report.model = model;
+    auto r = Run(q);
+    const Finding* f = Find(r, "clicks_without_conversions", {"ad", "a1"});
+    ASSERT_NE(f, nullptr);
+    EXPECT_NEAR(Number(*f, "cvr_click"), 0.02, 1e-12);
+    EXPECT_NEAR(Number(*f, "peer_cvr_click"), 0.2, 1e-12);
+    EXPECT_NEAR(Number(*f, "expected_conversions"), 20, 1e-9);
+  }
+}
+
 TEST_F(InsightsTest, TooFewClicksMakeNoFinding) {
   // The same rates with a tenth of the people: a1 has 10 clicks, under the 30-click minimum.
   AddAd("a1", 200, 10, 0);

@@ -50,6 +50,8 @@ export const MODELS = [
   ['linear', 'Linear'],
   ['time_decay', 'Time decay'],
   ['position_based', 'Position based'],
+  ['markov', 'Markov'],
+  ['shapley', 'Shapley'],
 ];
 export const modelLabel = (m) => (MODELS.find(([k]) => k === m) || [m, m])[1];
 

@@ -1,5 +1,6 @@
-// Compare models: each ad's conversions under every attribution model, side by side, with the
-// windows and time basis of the controls.
+// Compare models: each ad's conversions under every attribution model (the rule-based ones and the
+// data-driven markov and shapley, learning over ads), side by side, with the windows and time
+// basis of the controls.
 import { card, dataTable, metricCell } from '../components.js';
 import { h, select } from '../dom.js';
 import { MODELS, METRICS } from '../metrics.js';
@@ -49,7 +50,7 @@ export default {
       card(`${METRICS[metric].label} by ad under each model`, box, {
         id: 'compare',
         actions: h('label', { class: 'ctl inline' }, h('span', null, 'Show'), select([['conversions', 'Conversions'], ['value', 'Value']], metric, (v) => ctx.setParams({ metric: v === 'conversions' ? '' : v }), { id: 'compare-metric' })),
-        note: `The same windows and time basis for every column; the highlighted one is the model chosen above. Each model shares every attributed conversion out in full; totals still differ when, counting by ad time, the touch a model credits falls outside the date range. ${un[st.model] > 0 ? `${un[st.model]} conversion(s) had no ad touch within the windows.` : ''}`,
+        note: `The same windows and time basis for every column; the highlighted one is the model chosen above. Each model shares every attributed conversion out in full; totals still differ when, counting by ad time, the touch a model credits falls outside the date range. Markov and Shapley learn from all the journeys, by ad here: Markov credits each ad's removal effect in the chain of journeys (converting or not), Shapley splits each conversion equally between the distinct ads of its journey. ${un[st.model] > 0 ? `${un[st.model]} conversion(s) had no ad touch within the windows.` : ''}`,
       }));
   },
 };
