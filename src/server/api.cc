@@ -156,8 +156,21 @@ constexpr std::string_view kGifHeaders =
 // Counts per-event outcomes into a JSON result list, in input order.
 struct BatchTally {
   size_t accepted = 0, duplicate = 0, rejected = 0;
-  std::string results;  // JSON array body
+  std::string results;   // JSON array body
+  std::string warnings;  // JSON array body, or "" when there are none
 };
+
+// The fields a batch carried that were accepted but not stored, as a JSON array; "" for none.
+std::string WarningsJson(const ingest::ParsedEventBatch& batch) {
+  auto warnings = batch.Warnings();
+  if (warnings.empty()) return "";
+  std::string out;
+  JsonWriter w(out);
+  w.BeginArray();
+  for (const auto& m : warnings) w.String(m);
+  w.EndArray();
+  return out;
+}
 
 void WriteOutcomes(const std::vector<Status>& parse_errors, const WriteResult* wr, BatchTally& t) {
   JsonWriter w(t.results);
@@ -188,7 +201,9 @@ std::string TallyJson(const BatchTally& t) {
   w.BeginObject().Key("accepted").Int(static_cast<int64_t>(t.accepted));
   w.Key("duplicate").Int(static_cast<int64_t>(t.duplicate));
   w.Key("rejected").Int(static_cast<int64_t>(t.rejected));
-  w.Key("results").Raw(t.results).EndObject();
+  w.Key("results").Raw(t.results);
+  if (!t.warnings.empty()) w.Key("warnings").Raw(t.warnings);
+  w.EndObject();
   return body;
 }
 
@@ -703,27 +718,29 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   for (auto& e : parsed->events) events.emplace_back(std::move(*e.event));
   size_t n = events.size();
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
-  Status st = store_->Submit(std::move(events),
-                             [this, respond, n, debug = std::move(debug)](WriteResult wr) mutable {
-                               debugger_.RecordWrite(debug, wr);
-                               if (!wr.status.ok()) {
-                                 metrics_.CountRejected("store:error", n);
-                                 return respond(EnvelopeError(wr.status));
-                               }
-                               size_t dup = 0;
-                               for (auto o : wr.outcomes) dup += o != WriteOutcome::kAccepted;
-                               metrics_.CountEvents("accepted", n - dup);
-                               metrics_.CountEvents("duplicate", dup);
-                               std::string data;
-                               JsonWriter w(data);
-                               w.BeginObject().Key("events_received").Int(static_cast<int64_t>(n));
-                               w.Key("accepted")
-                                   .Int(static_cast<int64_t>(n - dup))
-                                   .Key("duplicate")
-                                   .Int(static_cast<int64_t>(dup));
-                               w.EndObject();
-                               respond(Envelope(0, "OK", data));
-                             });
+  Status st =
+      store_->Submit(std::move(events), [this, respond, n, debug = std::move(debug),
+                                         warnings = WarningsJson(*parsed)](WriteResult wr) mutable {
+        debugger_.RecordWrite(debug, wr);
+        if (!wr.status.ok()) {
+          metrics_.CountRejected("store:error", n);
+          return respond(EnvelopeError(wr.status));
+        }
+        size_t dup = 0;
+        for (auto o : wr.outcomes) dup += o != WriteOutcome::kAccepted;
+        metrics_.CountEvents("accepted", n - dup);
+        metrics_.CountEvents("duplicate", dup);
+        std::string data;
+        JsonWriter w(data);
+        w.BeginObject().Key("events_received").Int(static_cast<int64_t>(n));
+        w.Key("accepted")
+            .Int(static_cast<int64_t>(n - dup))
+            .Key("duplicate")
+            .Int(static_cast<int64_t>(dup));
+        if (!warnings.empty()) w.Key("warnings").Raw(warnings);
+        w.EndObject();
+        respond(Envelope(0, "OK", data));
+      });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
     debugger_.RecordRejected(req.path, parsed->pixel_id, st.message(), "queue:full", n);
@@ -788,25 +805,29 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
       metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
   }
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
+  std::string warnings = WarningsJson(*parsed);
   if (events.empty()) {
     BatchTally t;
     WriteOutcomes(errors, nullptr, t);
+    t.warnings = std::move(warnings);
     return respond(Json(400, TallyJson(t)));
   }
   size_t n = events.size();
-  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
-                                                 debug = std::move(debug)](WriteResult wr) mutable {
-    debugger_.RecordWrite(debug, wr);
-    if (!wr.status.ok()) {
-      metrics_.CountRejected("store:error", n);
-      return respond(Error(wr.status));
-    }
-    BatchTally t;
-    WriteOutcomes(errors, &wr, t);
-    metrics_.CountEvents("accepted", t.accepted);
-    metrics_.CountEvents("duplicate", t.duplicate);
-    respond(Json(200, TallyJson(t)));
-  });
+  Status st = store_->Submit(
+      std::move(events), [this, respond, errors = std::move(errors), n, debug = std::move(debug),
+                          warnings = std::move(warnings)](WriteResult wr) mutable {
+        debugger_.RecordWrite(debug, wr);
+        if (!wr.status.ok()) {
+          metrics_.CountRejected("store:error", n);
+          return respond(Error(wr.status));
+        }
+        BatchTally t;
+        WriteOutcomes(errors, &wr, t);
+        t.warnings = std::move(warnings);
+        metrics_.CountEvents("accepted", t.accepted);
+        metrics_.CountEvents("duplicate", t.duplicate);
+        respond(Json(200, TallyJson(t)));
+      });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
     debugger_.RecordRejected(req.path, parsed->pixel_id, st.message(), "queue:full", n);
@@ -886,9 +907,11 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
     events.emplace_back(std::move(*e.event));
   }
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
+  std::string warnings = WarningsJson(*parsed);
   if (events.empty()) {
     BatchTally t;
     WriteOutcomes(errors, nullptr, t);
+    t.warnings = std::move(warnings);
     HttpResponse r = Json(400, TallyJson(t));
     AddCors(req, r);
     return respond(std::move(r));
@@ -897,7 +920,8 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   std::string origin(req.Header("origin"));
   Status st =
       store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n, origin,
-                                         debug = std::move(debug)](WriteResult wr) mutable {
+                                         debug = std::move(debug),
+                                         warnings = std::move(warnings)](WriteResult wr) mutable {
         debugger_.RecordWrite(debug, wr);
         HttpRequest cors;
         if (!origin.empty()) cors.headers.emplace_back("origin", origin);
@@ -908,6 +932,7 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
         } else {
           BatchTally t;
           WriteOutcomes(errors, &wr, t);
+          t.warnings = std::move(warnings);
           metrics_.CountEvents("accepted", t.accepted);
           metrics_.CountEvents("duplicate", t.duplicate);
           r = Json(200, TallyJson(t));

@@ -118,6 +118,12 @@ void MergeMatchKeys(UserKeys& into, const UserKeys& from) {
   AppendUnique(into.email_sha256, from.email_sha256);
   AppendUnique(into.phone_sha256, from.phone_sha256);
   AppendUnique(into.external_id_sha256, from.external_id_sha256);
+  FillIfEmpty(into.first_name_sha256, from.first_name_sha256);
+  FillIfEmpty(into.last_name_sha256, from.last_name_sha256);
+  FillIfEmpty(into.zip_code_sha256, from.zip_code_sha256);
+  FillIfEmpty(into.city_sha256, from.city_sha256);
+  FillIfEmpty(into.state_sha256, from.state_sha256);
+  FillIfEmpty(into.country_sha256, from.country_sha256);
 }
 
 // Copies of one event (same dedup key) meet here. Who sent them decides what the stored event
@@ -134,15 +140,19 @@ void MergeMatchKeys(UserKeys& into, const UserKeys& from) {
 bool IsBrowserCopy(const SiteEvent& ev) { return ev.source == "pixel"; }
 
 void MergeCopies(SiteEvent& stored, const SiteEvent& later, WriteOutcome how) {
+  // One copy under limited data use limits the event, whoever sent it.
+  const bool limited = stored.limited_data_use || later.limited_data_use;
   if (how == WriteOutcome::kReplaced) {
     SiteEvent browser = std::move(stored);
     stored = later;
+    stored.limited_data_use = limited;
     MergeMatchKeys(stored.user, browser.user);
     FillIfEmpty(stored.page_url, browser.page_url);
     FillIfEmpty(stored.page_referrer, browser.page_referrer);
     return;
   }
   MergeMatchKeys(stored.user, later.user);
+  stored.limited_data_use = limited;
   if (IsBrowserCopy(later)) return;
   if (!stored.value) stored.value = later.value;
   FillIfEmpty(stored.currency, later.currency);

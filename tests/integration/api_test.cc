@@ -301,6 +301,64 @@ TEST_F(ApiTest, AuthNoTokenWrongTokenAndAnotherPixelsToken) {
             401);
 }
 
+TEST_F(ApiTest, EventsApi2ExtrasAreStoredAndExportedAndTheRestIsWarnedAbout) {
+  auto p = CreatePixel("shop");
+  std::string body = Track(
+      p,
+      Event(
+          "SubmitForm", "lead-1",
+          R"(,"limited_data_use":true,"lead":{"lead_id":"L-9","lead_event_source":"HubSpot"},)"
+          R"("user":{"first_name":"John","zip_code":"94107"},"ad":{"callback":"CB1","ad_id":"a"},)"
+          R"("properties":{"shop_id":"s1","num_items":2,"predicted_ltv":80},"mood":"happy")"),
+      p.token);
+  EXPECT_EQ(last_status_, 200);
+  EXPECT_EQ(Code(body), 0) << body;
+  Json j(body);
+  EXPECT_EQ(j["data"]["accepted"].get_int64().value(), 1);
+  auto warnings = j["data"]["warnings"];
+  ASSERT_EQ(warnings.get_array().size(), 2u) << body;
+  EXPECT_EQ(warnings.at(0).get_string().value(),
+            "data[0].ad.ad_id: not stored (not a field Touchpoint keeps)");
+  EXPECT_EQ(warnings.at(1).get_string().value(),
+            "data[0].mood: not stored (not a field Touchpoint keeps)");
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  Json e(lines[0]);
+  EXPECT_TRUE(e["limited_data_use"].get_bool().value());
+  EXPECT_EQ(e["lead"]["lead_id"].get_string().value(), "L-9");
+  EXPECT_EQ(e["lead"]["lead_event_source"].get_string().value(), "HubSpot");
+  EXPECT_EQ(e["user"]["ttclid"].get_string().value(), "CB1");
+  // printf '%s' john | sha256sum; no clear-text name at rest.
+  EXPECT_EQ(e["user"]["first_name"].get_string().value(),
+            "96d9632f363564cc3032521409cf22a852f2032eec099ed5967c0d000cec607a");
+  EXPECT_EQ(lines[0].find("John"), std::string::npos);
+  EXPECT_EQ(e["properties"]["shop_id"].get_string().value(), "s1");
+  EXPECT_EQ(e["properties"]["num_items"].get_int64().value(), 2);
+  EXPECT_EQ(e["properties"]["predicted_ltv"].get_double().value(), 80);
+  // The native endpoint answers the same warnings beside its per-event results.
+  auto r = srv_.Client().Request(
+      "POST", "/api/v1/events",
+      R"({"event_source_id":")" + p.id + R"(","data":[)" + Event("A", "n1", R"(,"x":1)") + "]}",
+      {{"Access-Token", p.token}});
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Json(r->body)["warnings"].at(0).get_string().value(),
+            "data[0].x: not stored (not a field Touchpoint keeps)");
+}
+
+TEST_F(ApiTest, OfflineEventSetWithANumericIdTakesEvents) {
+  auto p = CreatePixel("store sales", R"(,"pixel_id":"7291234567890123456")");
+  ASSERT_EQ(p.id, "7291234567890123456");
+  std::string body = R"({"event_source":"offline","event_source_id":7291234567890123456,"data":[)" +
+                     Event("CompletePayment", "o-1") + "]}";
+  auto r = srv_.Client().Request("POST", "/open_api/v1.3/event/track/", body,
+                                 {{"Access-Token", p.token}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Code(r->body), 0) << r->body;
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Json(lines[0])["source"].get_string().value(), "offline");
+}
+
 TEST_F(ApiTest, NativeEventsReportsPerEventResults) {
   auto p = CreatePixel("shop");
   std::string body = R"({"event_source_id":")" + p.id + R"(","data":[)" + Event("A", "e1") + "," +
