@@ -18,6 +18,7 @@
 #include "ingest/events_api.h"
 #include "ingest/hashing.h"
 #include "ingest/json_fields.h"
+#include "ingest/platform_reports.h"
 #include "ingest/url.h"
 #include "query/funnel.h"
 #include "query/insights.h"
@@ -616,6 +617,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("PUT", "/api/v1/catalog")) return PutCatalog(req, respond);
   if (is("GET", "/api/v1/catalog")) return GetCatalog(req, respond);
   if (is("PUT", "/api/v1/spend")) return PutSpend(req, respond);
+  if (is("GET", "/api/v1/spend")) return GetSpend(req, respond);
   if (is("GET", "/api/v1/export")) return Export(req, respond);
   if (is("GET", "/api/v1/report")) return Report(req, respond);
   if (is("GET", "/api/v1/funnel")) return Funnel(req, respond);
@@ -1315,14 +1317,52 @@ void Api::GetCatalog(HttpRequest& req, Responder& respond) {
 void Api::PutSpend(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
-  auto rows = ingest::ParseSpend(req.body);
-  if (!rows.ok()) return respond(Error(rows.status()));
-  if (Status st = store_->PutSpend(*rows); !st.ok()) return respond(Error(st));
+  auto parsed = ingest::ParseSpendImport(req.body);
+  if (!parsed.ok()) return respond(Error(parsed.status()));
+  if (Status st = store_->PutSpend(parsed->spend, parsed->stats); !st.ok())
+    return respond(Error(st));
   if (live_) {
     auto all = store_->GetSpend();
     if (all.ok()) live_->SetSpend(std::move(*all));
   }
-  respond(Json(200, "{\"rows\":" + std::to_string(rows->size()) + "}"));
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("rows").Int(static_cast<int64_t>(parsed->spend.size()));
+  w.Key("format").String(parsed->format);
+  w.Key("platform_rows").Int(static_cast<int64_t>(parsed->stats.size())).EndObject();
+  respond(Json(200, std::move(body)));
+}
+
+void Api::GetSpend(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  auto spend = store_->GetSpend();
+  if (!spend.ok()) return respond(Error(spend.status()));
+  auto stats = store_->GetPlatformStats();
+  if (!stats.ok()) return respond(Error(stats.status()));
+  auto date = [](int64_t day_ms) { return FormatIso8601Ms(day_ms).substr(0, 10); };
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("spend").BeginArray();
+  for (const auto& r : *spend) {
+    w.BeginObject().Key("date").String(date(r.day_ms)).Key("ad_id").String(r.ad_id);
+    w.Key("spend").Double(r.spend).Key("currency").String(r.currency).EndObject();
+  }
+  w.EndArray().Key("platform_stats").BeginArray();
+  for (const auto& r : *stats) {
+    w.BeginObject().Key("date").String(date(r.day_ms)).Key("ad_id").String(r.ad_id);
+    w.Key("platform").String(r.platform).Key("age").String(r.age).Key("gender").String(r.gender);
+    w.Key("spend");
+    r.spend ? w.Double(*r.spend) : w.Null();
+    for (auto [key, v] : {std::pair{"impressions", r.impressions}, std::pair{"clicks", r.clicks},
+                          std::pair{"video_views", r.video_views}}) {
+      w.Key(key);
+      v ? w.Int(*v) : w.Null();
+    }
+    w.Key("currency").String(r.currency).EndObject();
+  }
+  w.EndArray().EndObject();
+  respond(Json(200, std::move(body)));
 }
 
 void Api::Export(HttpRequest& req, Responder& respond) {

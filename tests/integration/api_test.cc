@@ -792,6 +792,47 @@ TEST_F(ApiTest, AdEventsBatchesJsonAndNdjson) {
   EXPECT_EQ(Export("type=ad").size(), 3u);
 }
 
+TEST_F(ApiTest, TikTokAndMetaReportsImportAsSpendAndPlatformCounts) {
+  auto c = srv_.Client();
+  // The TikTok spend row that was refused before (issue 21 point 6).
+  auto s = c.Request("PUT", "/api/v1/spend",
+                     R"({"code":0,"data":{"list":[{"dimensions":{"ad_id":"a1",
+                        "stat_time_day":"2026-12-01 00:00:00"},"metrics":{"spend":"12.30",
+                        "impressions":"1840","clicks":"37","video_play_actions":"912"}}]}})",
+                     Admin());
+  ASSERT_EQ(s->status, 200) << s->body;
+  EXPECT_EQ(s->body, R"({"rows":1,"format":"tiktok_report","platform_rows":1})");
+  auto m = c.Request("PUT", "/api/v1/spend",
+                     R"({"data":[{"ad_id":"m1","date_start":"2026-12-01","date_stop":"2026-12-01",
+                        "spend":"15.42","impressions":"2210","clicks":"41",
+                        "account_currency":"EUR"}]})",
+                     Admin());
+  ASSERT_EQ(m->status, 200) << m->body;
+  auto g = c.Request("GET", "/api/v1/spend", "", Admin());
+  ASSERT_EQ(g->status, 200);
+  Json j(g->body);
+  EXPECT_EQ(j["spend"].get_array().size(), 2u);
+  EXPECT_EQ(j["spend"].at(0)["date"].get_string().value(), "2026-12-01");
+  EXPECT_EQ(j["spend"].at(0)["ad_id"].get_string().value(), "a1");
+  EXPECT_EQ(j["spend"].at(0)["spend"].get_double().value(), 12.30);
+  auto tiktok = j["platform_stats"].at(0);
+  EXPECT_EQ(tiktok["platform"].get_string().value(), "tiktok");
+  EXPECT_EQ(tiktok["impressions"].get_int64().value(), 1840);
+  EXPECT_EQ(tiktok["clicks"].get_int64().value(), 37);
+  EXPECT_EQ(tiktok["video_views"].get_int64().value(), 912);
+  auto meta = j["platform_stats"].at(1);
+  EXPECT_EQ(meta["platform"].get_string().value(), "meta");
+  EXPECT_EQ(meta["currency"].get_string().value(), "EUR");
+  EXPECT_TRUE(meta["video_views"].is_null());  // not in the file: none, not 0
+  // A bad row is refused whole, naming the row and field; nothing of it is stored.
+  auto bad = c.Request("PUT", "/api/v1/spend",
+                       "Ad ID,Date,Cost\nb1,2026-12-02,4\nb2,2026-12-02,x\n", Admin());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("line 3.Cost: must be a number >= 0"), std::string::npos) << bad->body;
+  EXPECT_EQ(srv_.store().GetSpend()->size(), 2u);
+  EXPECT_EQ(c.Request("GET", "/api/v1/spend", "", {})->status, 401);
+}
+
 TEST_F(ApiTest, SpendImportAndExportTimeFilters) {
   auto c = srv_.Client();
   auto s = c.Request("PUT", "/api/v1/spend", "date,ad_id,spend\n2023-11-14,a1,12.5\n", Admin());
