@@ -19,7 +19,7 @@ enum class IdType : uint8_t {
   kPhone = 5,       // sha256
   kUserKey = 6,     // the ad platform's user key
   // first name + last name + ZIP code hashes together: one of them alone (or a city, state or
-  // country) names too many people to join journeys on (docs/architecture.md#identity).
+  // country) names too many people to join journeys on (docs/api.md#hashing-and-normalisation).
   kNameZip = 7,
 };
 
