@@ -277,6 +277,11 @@ Status ParseProperties(object props, const JsonPath& path, const ParseContext& c
     TP_RETURN_IF_ERROR(ReadAmount(props, "price", path, ctx.limits, single.price));
     TP_RETURN_IF_ERROR(ReadQuantity(props, path, ctx.limits, single.quantity));
     ev.contents.push_back(std::move(single));
+  } else {
+    // The shortcut's other fields describe an item only together with its content_id.
+    for (std::string_view key : {"content_name", "content_category", "price", "quantity"})
+      if (element e; !props.at_key(key).get(e) && !e.is_null())
+        warnings.push_back(FieldPath(path, key) + ": not stored (an item needs content_id)");
   }
   WarnUnknown(props, path,
               {"value", "currency", "order_id", "content_type", "query", "description", "contents",
@@ -736,6 +741,8 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
         return InvalidArgument("value", ": must be a number");
       TP_RETURN_IF_ERROR(CheckAmount(d, "value", lim));
       ev.value = d;
+    } else if (std::find(batch.warnings.begin(), batch.warnings.end(), k) == batch.warnings.end()) {
+      batch.warnings.push_back(k.empty() ? "(empty name)" : std::move(k));
     }
   }
   if (batch.pixel_id.empty()) return InvalidArgument("pixel_id", ": required");

@@ -51,6 +51,8 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Batch(std::string_view body, const Par
 StatusOr<ParsedEventBatch> ParsePixelBeacon(std::string_view body, const ParseContext& ctx);
 
 // The <img> fallback: GET /api/v1/pixel.gif?pixel_id=&event=&event_id=&ttclid=&ttp=&url=...
+// The batch's `warnings` are the names of the parameters not kept (each once), bare: an image's
+// answer names them in a header.
 StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseContext& ctx);
 
 }  // namespace touchpoint::ingest

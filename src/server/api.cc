@@ -953,6 +953,7 @@ struct Api::PixelGifDone {
   Api* api;
   Responder respond;
   EventDebugger::Pending debug;
+  std::string not_stored;  // X-Touchpoint-Not-Stored: the parameters not kept, or ""
 
   void operator()(WriteResult wr) {
     api->debugger_.RecordWrite(debug, wr);
@@ -966,6 +967,7 @@ struct Api::PixelGifDone {
     r.content_type = "image/gif";
     r.static_body = std::string_view(reinterpret_cast<const char*>(kGif), sizeof kGif);
     r.static_headers = kGifHeaders;
+    if (!not_stored.empty()) r.headers.emplace_back("X-Touchpoint-Not-Stored", not_stored);
     respond(std::move(r));
   }
 };
@@ -1001,8 +1003,23 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
     ev.user.user_agent = ValidUtf8Prefix(req.Header("user-agent"), 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
+  // An image carries no body to warn in: the parameters not kept are named in a header, the
+  // names that are plain ASCII tokens only (the rest are counted).
+  std::string not_stored;
+  size_t unnamed = 0;
+  for (const auto& name : parsed->warnings) {
+    const bool token = std::all_of(name.begin(), name.end(), [](char c) {
+      return IsAsciiAlnum(c) || c == '_' || c == '-' || c == '.' || c == '[' || c == ']';
+    });
+    if (token && not_stored.size() < 512)
+      not_stored += (not_stored.empty() ? "" : ", ") + name;
+    else
+      ++unnamed;
+  }
+  if (unnamed) not_stored += (not_stored.empty() ? "" : ", ") + std::to_string(unnamed) + " more";
   store::WriteCallback done = PixelGifDone{
-      this, std::move(respond), debugger_.Prepare(req.path, parsed->pixel_id, {}, events)};
+      this, std::move(respond), debugger_.Prepare(req.path, parsed->pixel_id, {}, events),
+      std::move(not_stored)};
   if (Status st = store_->Submit(std::move(events), std::move(done)); !st.ok()) {
     respond = std::move(done.target<PixelGifDone>()->respond);  // refused: ours again
     fail(st);

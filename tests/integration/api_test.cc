@@ -522,6 +522,14 @@ TEST_F(ApiTest, PixelGifStoresEventAndAnswersGif) {
   EXPECT_EQ(e["user"]["ttp"].get_string().value(), "c9");
   EXPECT_EQ(e["user"]["user_agent"].get_string().value(), "TestBrowser/1");
   EXPECT_EQ(e["user"]["ip"].get_string().value(), "127.0.0.0");
+  EXPECT_EQ(r->Header("x-touchpoint-not-stored"), "");  // every parameter was kept
+  // Parameters not kept are named in a header (an image has no body to warn in), each once;
+  // a name that is not a plain token is only counted.
+  auto extra = srv_.Client().Request(
+      "GET", "/api/v1/pixel.gif?pixel_id=" + p.id +
+                 "&event=PageView&utm_source=tt&utm_source=x&lang=de&%C3%A9t%C3%A9=1");
+  EXPECT_EQ(extra->status, 200);
+  EXPECT_EQ(extra->Header("x-touchpoint-not-stored"), "utm_source, lang, 1 more");
   auto unknown = srv_.Client().Request("GET", "/api/v1/pixel.gif?pixel_id=NOPE&event=PageView");
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(unknown->body, R"({"error":"pixel_id: unknown pixel NOPE"})");

@@ -464,6 +464,18 @@ TEST(EventsApi2, EveryFieldNotStoredIsNamedInAWarning) {
   EXPECT_EQ(few[3], "... and 9 more warnings");
 }
 
+TEST(EventsApi2, TheOneItemShortcutWithoutContentIdIsWarnedAbout) {
+  auto b = ParseEventsApi2(Body(R"({"event":"AddToCart","event_time":1699999000,
+                                    "properties":{"price":5,"content_name":"Socks"}})"),
+                           Ctx());
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->events[0].event->contents.empty());
+  EXPECT_EQ(b->Warnings(), (std::vector<std::string>{
+                               "data[0].properties.content_name: not stored (an item needs "
+                               "content_id)",
+                               "data[0].properties.price: not stored (an item needs content_id)"}));
+}
+
 TEST(EventsApi2, AnInvalidCountryIsWarnedAboutAndNotStored) {
   auto b = ParseEventsApi2(Body(R"({"event":"Search","event_time":1699999000,
                                     "user":{"country":"USA","city":"1234"}})"),
