@@ -80,26 +80,27 @@ enum Column : uint32_t {
   kPlacement = 63,
   kOs = 64,
   kDevice = 65,
-  // Added in format version 2 (Events API 2.0 fields), site rows.
-  kUserFirstName = 70,
-  kUserLastName = 71,
-  kUserZipCode = 72,
-  kUserCity = 73,
-  kUserState = 74,
-  kUserCountry = 75,
-  kShopId = 76,
-  kNumItems = 77,      // optional ints
-  kPredictedLtv = 78,  // optional doubles
-  kPartnerName = 79,
-  kLeadId = 80,
-  kLeadEventSource = 81,
-  kAppId = 82,
-  kAppName = 83,
-  kAppVersion = 84,
-  kDevicePlatform = 85,
-  kDeviceModel = 86,
-  kDeviceMobile = 87,    // optional ints: 0 or 1
-  kLimitedDataUse = 88,  // optional ints: 1 when set, absent otherwise
+  // Added in format version 2 (Events API 2.0 fields), site rows; after kDedup so that 70-89
+  // stay free for ad-event columns.
+  kUserFirstName = 101,
+  kUserLastName = 102,
+  kUserZipCode = 103,
+  kUserCity = 104,
+  kUserState = 105,
+  kUserCountry = 106,
+  kShopId = 107,
+  kNumItems = 108,      // optional ints
+  kPredictedLtv = 109,  // optional doubles
+  kPartnerName = 110,
+  kLeadId = 111,
+  kLeadEventSource = 112,
+  kAppId = 113,
+  kAppName = 114,
+  kAppVersion = 115,
+  kDevicePlatform = 116,
+  kDeviceModel = 117,
+  kDeviceMobile = 118,    // optional ints: 0 or 1
+  kLimitedDataUse = 119,  // optional ints: 1 when set, absent otherwise
   kDedup = 90,
 };
 

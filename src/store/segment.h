@@ -27,7 +27,7 @@
 
 namespace touchpoint::store {
 
-// Version 2 added the Events API 2.0 columns (70-88): a version-1 reader would drop them
+// Version 2 added the Events API 2.0 columns (101-119): a version-1 reader would drop them
 // silently, so it refuses version-2 files instead; this build reads both.
 inline constexpr uint32_t kSegmentFormatVersion = 2;
 
