@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "format/catalog_file.h"
+#include "ingest/platform_reports.h"
 #include "server/http_client.h"
 #include "store/event_store.h"
 
@@ -64,16 +65,19 @@ int Import(const ImportFlags& flags) {
               << "(a running server picks the catalog up at its next start; use --server to "
                  "update it live)\n";
   } else {
-    auto rows = format::ParseSpend(text);
-    if (!rows.ok()) {
-      std::cerr << "error: " << flags.file << ": " << rows.status().message() << "\n";
+    auto parsed = ingest::ParseSpendImport(text);
+    if (!parsed.ok()) {
+      std::cerr << "error: " << flags.file << ": " << parsed.status().message() << "\n";
       return 1;
     }
-    if (Status st = (*store)->PutSpend(*rows); !st.ok()) {
+    if (Status st = (*store)->PutSpend(parsed->spend, parsed->stats); !st.ok()) {
       std::cerr << "error: " << st.message() << "\n";
       return 1;
     }
-    std::cout << "imported spend: " << rows->size() << " rows into " << flags.data_dir << "\n";
+    std::cout << "imported spend (" << parsed->format << "): " << parsed->spend.size() << " rows";
+    if (!parsed->stats.empty())
+      std::cout << ", " << parsed->stats.size() << " platform report rows";
+    std::cout << " into " << flags.data_dir << "\n";
   }
   return 0;
 }

@@ -95,7 +95,8 @@ int main(int argc, char** argv) {
     auto* sub = imp->add_subcommand(
         what, std::string(what) == "catalog"
                   ? "Replace the catalog (campaign > ad group > ad) from a CSV or JSON file"
-                  : "Add or replace daily spend per ad from a CSV or JSON file");
+                  : "Add or replace daily spend per ad: Touchpoint's CSV or JSON, TikTok's "
+                    "report/integrated/get JSON or Ads Manager CSV, Meta's insights JSON or CSV");
     sub->add_option("FILE", import.file, "The file (format: docs/formats.md)")
         ->required()
         ->check(CLI::ExistingFile);

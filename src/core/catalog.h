@@ -70,6 +70,24 @@ struct SpendRow {
   bool operator==(const SpendRow&) const = default;
 };
 
+// What an ad platform's own report says about one ad on one day, or on one age x gender cell
+// of that day when the report is broken down so. Kept beside Touchpoint's own counts (never
+// summed into them): the platform's impressions and clicks are what the advertiser is billed
+// on, ours are what reached the site.
+struct PlatformStatRow {
+  int64_t day_ms = 0;  // 00:00 UTC of the report's (account-local) date
+  std::string ad_id;
+  std::string platform;  // "tiktok", "meta", or "" when the file does not say
+  std::string age;       // as the report writes it ("AGE_25_34", "25-34"); "" = all ages
+  std::string gender;    // as the report writes it ("GENDER_FEMALE", "female"); "" = all
+  std::optional<double> spend;
+  std::optional<int64_t> impressions;
+  std::optional<int64_t> clicks;
+  std::optional<int64_t> video_views;
+  std::string currency;
+  bool operator==(const PlatformStatRow&) const = default;
+};
+
 const char* CountModeName(CountMode mode);
 
 }  // namespace touchpoint

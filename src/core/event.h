@@ -20,6 +20,14 @@ struct UserKeys {
   std::string ip;  // as configured: truncated
   std::string user_agent;
   std::string locale;
+  // Advanced-matching address fields (Events API 2.0 user.*), each normalized and hashed
+  // (ingest/hashing.h); empty when not sent.
+  std::string first_name_sha256;
+  std::string last_name_sha256;
+  std::string zip_code_sha256;
+  std::string city_sha256;
+  std::string state_sha256;
+  std::string country_sha256;
 
   bool operator==(const UserKeys&) const = default;
 };
@@ -53,9 +61,25 @@ struct SiteEvent {
   std::string query;
   std::string description;
   std::vector<ContentItem> contents;
+  std::string shop_id;
+  std::optional<int64_t> num_items;
+  std::optional<double> predicted_ltv;
   // page
   std::string page_url;
   std::string page_referrer;
+  // Events API 2.0 extras: who sent it, CRM leads, app and device of app events.
+  std::string partner_name;  // the integrator's tag (top-level partner_name)
+  std::string lead_id;
+  std::string lead_event_source;  // the CRM the lead came from
+  std::string app_id;
+  std::string app_name;
+  std::string app_version;
+  std::string device_platform;
+  std::string device_model;
+  std::optional<bool> device_mobile;
+  // Events flagged limited_data_use: kept and counted here, marked in export, and never
+  // forwarded to an ad platform for optimisation.
+  bool limited_data_use = false;
 
   bool operator==(const SiteEvent&) const = default;
 };

@@ -37,12 +37,17 @@ void AppendSiteEventJson(const SiteEvent& ev, uint64_t seq, int64_t received_ms,
   WriteList(w, "phone", u.phone_sha256);
   WriteList(w, "external_id", u.external_id_sha256);
   w.StringIf("ip", u.ip).StringIf("user_agent", u.user_agent).StringIf("locale", u.locale);
+  w.StringIf("first_name", u.first_name_sha256).StringIf("last_name", u.last_name_sha256);
+  w.StringIf("zip_code", u.zip_code_sha256).StringIf("city", u.city_sha256);
+  w.StringIf("state", u.state_sha256).StringIf("country", u.country_sha256);
   w.EndObject();
   w.Key("properties").BeginObject();
   if (ev.value) w.Key("value").Double(*ev.value);
   w.StringIf("currency", ev.currency).StringIf("order_id", ev.order_id);
   w.StringIf("content_type", ev.content_type).StringIf("query", ev.query);
-  w.StringIf("description", ev.description);
+  w.StringIf("description", ev.description).StringIf("shop_id", ev.shop_id);
+  if (ev.num_items) w.Key("num_items").Int(*ev.num_items);
+  if (ev.predicted_ltv) w.Key("predicted_ltv").Double(*ev.predicted_ltv);
   if (!ev.contents.empty()) {
     w.Key("contents").BeginArray();
     for (const auto& c : ev.contents) {
@@ -60,6 +65,26 @@ void AppendSiteEventJson(const SiteEvent& ev, uint64_t seq, int64_t received_ms,
   w.Key("page").BeginObject();
   w.StringIf("url", ev.page_url).StringIf("referrer", ev.page_referrer);
   w.EndObject();
+  // The Events API 2.0 extras: written only when sent, so older events export as before.
+  w.StringIf("partner_name", ev.partner_name);
+  if (!ev.lead_id.empty() || !ev.lead_event_source.empty()) {
+    w.Key("lead").BeginObject();
+    w.StringIf("lead_id", ev.lead_id).StringIf("lead_event_source", ev.lead_event_source);
+    w.EndObject();
+  }
+  if (!ev.app_id.empty() || !ev.app_name.empty() || !ev.app_version.empty()) {
+    w.Key("app").BeginObject();
+    w.StringIf("app_id", ev.app_id).StringIf("app_name", ev.app_name);
+    w.StringIf("app_version", ev.app_version);
+    w.EndObject();
+  }
+  if (!ev.device_platform.empty() || !ev.device_model.empty() || ev.device_mobile) {
+    w.Key("device").BeginObject();
+    w.StringIf("platform", ev.device_platform).StringIf("model", ev.device_model);
+    if (ev.device_mobile) w.Key("mobile").Bool(*ev.device_mobile);
+    w.EndObject();
+  }
+  if (ev.limited_data_use) w.Key("limited_data_use").Bool(true);
   w.EndObject();
 }
 
@@ -126,6 +151,12 @@ StatusOr<SiteEvent> SiteEventFromJson(std::string_view json) {
     TP_RETURN_IF_ERROR(ReadString(*sub, "ip", "user", kNoLimit, u.ip));
     TP_RETURN_IF_ERROR(ReadString(*sub, "user_agent", "user", kNoLimit, u.user_agent));
     TP_RETURN_IF_ERROR(ReadString(*sub, "locale", "user", kNoLimit, u.locale));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "first_name", "user", kNoLimit, u.first_name_sha256));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "last_name", "user", kNoLimit, u.last_name_sha256));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "zip_code", "user", kNoLimit, u.zip_code_sha256));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "city", "user", kNoLimit, u.city_sha256));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "state", "user", kNoLimit, u.state_sha256));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "country", "user", kNoLimit, u.country_sha256));
   }
   sub.reset();
   TP_RETURN_IF_ERROR(ReadObject(o, "properties", "", sub));
@@ -136,6 +167,9 @@ StatusOr<SiteEvent> SiteEventFromJson(std::string_view json) {
     TP_RETURN_IF_ERROR(ReadString(*sub, "content_type", "properties", kNoLimit, ev.content_type));
     TP_RETURN_IF_ERROR(ReadString(*sub, "query", "properties", kNoLimit, ev.query));
     TP_RETURN_IF_ERROR(ReadString(*sub, "description", "properties", kNoLimit, ev.description));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "shop_id", "properties", kNoLimit, ev.shop_id));
+    TP_RETURN_IF_ERROR(ReadInt(*sub, "num_items", "properties", ev.num_items));
+    TP_RETURN_IF_ERROR(ReadNumber(*sub, "predicted_ltv", "properties", ev.predicted_ltv));
     element contents;
     simdjson::dom::array arr;
     if (!sub->at_key("contents").get(contents) && !contents.get_array().get(arr)) {
@@ -160,6 +194,34 @@ StatusOr<SiteEvent> SiteEventFromJson(std::string_view json) {
     TP_RETURN_IF_ERROR(ReadString(*sub, "url", "page", kNoLimit, ev.page_url));
     TP_RETURN_IF_ERROR(ReadString(*sub, "referrer", "page", kNoLimit, ev.page_referrer));
   }
+  TP_RETURN_IF_ERROR(ReadString(o, "partner_name", "", kNoLimit, ev.partner_name));
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(o, "lead", "", sub));
+  if (sub) {
+    TP_RETURN_IF_ERROR(ReadString(*sub, "lead_id", "lead", kNoLimit, ev.lead_id));
+    TP_RETURN_IF_ERROR(
+        ReadString(*sub, "lead_event_source", "lead", kNoLimit, ev.lead_event_source));
+  }
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(o, "app", "", sub));
+  if (sub) {
+    TP_RETURN_IF_ERROR(ReadString(*sub, "app_id", "app", kNoLimit, ev.app_id));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "app_name", "app", kNoLimit, ev.app_name));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "app_version", "app", kNoLimit, ev.app_version));
+  }
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(o, "device", "", sub));
+  if (sub) {
+    TP_RETURN_IF_ERROR(ReadString(*sub, "platform", "device", kNoLimit, ev.device_platform));
+    TP_RETURN_IF_ERROR(ReadString(*sub, "model", "device", kNoLimit, ev.device_model));
+    element m;
+    bool b;
+    if (!sub->at_key("mobile").get(m) && !m.get_bool().get(b)) ev.device_mobile = b;
+  }
+  element ldu;
+  bool limited;
+  if (!o.at_key("limited_data_use").get(ldu) && !ldu.get_bool().get(limited))
+    ev.limited_data_use = limited;
   return ev;
 }
 

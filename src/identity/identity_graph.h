@@ -18,6 +18,9 @@ enum class IdType : uint8_t {
   kEmail = 4,       // sha256
   kPhone = 5,       // sha256
   kUserKey = 6,     // the ad platform's user key
+  // first name + last name + ZIP code hashes together: one of them alone (or a city, state or
+  // country) names too many people to join journeys on (docs/api.md#hashing-and-normalisation).
+  kNameZip = 7,
 };
 
 uint64_t IdentifierHash(IdType type, std::string_view value);

@@ -2,9 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
+#include "core/utf8.h"
 #include "format/json_fields.h"
 #include "format/url.h"
 #include "ingest/hashing.h"
@@ -27,6 +29,21 @@ const Status* ParsedEventBatch::FirstError() const {
   return nullptr;
 }
 
+std::vector<std::string> ParsedEventBatch::Warnings(size_t max) const {
+  std::vector<std::string> out;
+  size_t total = warnings.size();
+  for (const auto& e : events) total += e.warnings.size();
+  auto add = [&](const std::vector<std::string>& from) {
+    for (const auto& w : from)
+      if (out.size() < max) out.push_back(w);
+  };
+  add(warnings);
+  for (const auto& e : events) add(e.warnings);
+  if (total > out.size())
+    out.push_back("... and " + std::to_string(total - out.size()) + " more warnings");
+  return out;
+}
+
 namespace {
 
 using simdjson::dom::array;
@@ -45,6 +62,57 @@ Status CheckEventTime(int64_t ms, const JsonPath& path, const ParseContext& ctx)
     return InvalidArgument(
         path.str(), ": more than " + std::to_string(ctx.limits.max_future_skew_ms / kMinuteMs) +
                         " minutes in the future");
+  return OkStatus();
+}
+
+using Warnings = std::vector<std::string>;
+
+// Each key of `obj` that is not in `known` is accepted, not stored, and said so.
+void WarnUnknown(object obj, const JsonPath& path, std::initializer_list<std::string_view> known,
+                 Warnings& out) {
+  for (auto field : obj) {
+    std::string_view key = field.key;
+    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+    out.push_back(FieldPath(path, ValidUtf8Prefix(key, 64)) +
+                  ": not stored (not a field Touchpoint keeps)");
+  }
+}
+
+// An id TikTok documents as a string that clients also send as a JSON integer (offline event
+// set ids, lead ids, app ids): the digits of an integer are kept as the string.
+Status ReadIdString(object obj, std::string_view key, const JsonPath& path, size_t max_len,
+                    std::string& out) {
+  element e;
+  if (obj.at_key(key).get(e) || e.is_null()) return OkStatus();
+  uint64_t u;
+  int64_t i;
+  if (!e.get_uint64().get(u)) {
+    out = std::to_string(u);
+    return OkStatus();
+  }
+  if (!e.get_int64().get(i)) {
+    out = std::to_string(i);
+    return OkStatus();
+  }
+  if (e.is_double())
+    return InvalidArgument(FieldPath(path, key),
+                           ": must be a string (as a number this large it loses digits)");
+  return ReadString(obj, key, path, max_len, out);
+}
+
+// One advanced-matching address field (user.first_name, ...): normalized and hashed. A value
+// that normalizes to nothing (a country that is not an ISO code) is not stored, with a warning.
+Status ReadHashedField(object obj, std::string_view key, IdentifierKind kind, const JsonPath& path,
+                       size_t max_len, std::string& out, Warnings& warnings) {
+  std::string clear;
+  TP_RETURN_IF_ERROR(ReadString(obj, key, path, max_len, clear));
+  if (clear.empty()) return OkStatus();
+  out = HashIdentifier(kind, clear);
+  if (out.empty())
+    warnings.push_back(FieldPath(path, key) + ": not stored (" +
+                       (kind == IdentifierKind::kCountry ? "not an ISO 3166-1 alpha-2 code like US"
+                                                         : "nothing left after normalization") +
+                       ")");
   return OkStatus();
 }
 
@@ -107,7 +175,8 @@ Status ReadIp(object obj, const JsonPath& path, const ParseContext& ctx, std::st
 }
 
 // Events API 2.0 `user` object (also the beacon's).
-Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, UserKeys& out) {
+Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, UserKeys& out,
+                 Warnings& warnings) {
   const auto& lim = ctx.limits;
   TP_RETURN_IF_ERROR(ReadString(user, "ttclid", path, lim.max_string_bytes, out.ttclid));
   TP_RETURN_IF_ERROR(ReadString(user, "ttp", path, lim.max_name_bytes, out.ttp));
@@ -126,11 +195,29 @@ Status ParseUser(object user, const JsonPath& path, const ParseContext& ctx, Use
   TP_RETURN_IF_ERROR(ReadIp(user, path, ctx, out.ip));
   TP_RETURN_IF_ERROR(ReadString(user, "user_agent", path, lim.max_string_bytes, out.user_agent));
   TP_RETURN_IF_ERROR(ReadString(user, "locale", path, lim.max_name_bytes, out.locale));
+  const size_t max = lim.max_name_bytes;
+  TP_RETURN_IF_ERROR(ReadHashedField(user, "first_name", IdentifierKind::kFirstName, path, max,
+                                     out.first_name_sha256, warnings));
+  TP_RETURN_IF_ERROR(ReadHashedField(user, "last_name", IdentifierKind::kLastName, path, max,
+                                     out.last_name_sha256, warnings));
+  TP_RETURN_IF_ERROR(ReadHashedField(user, "zip_code", IdentifierKind::kZipCode, path, max,
+                                     out.zip_code_sha256, warnings));
+  TP_RETURN_IF_ERROR(
+      ReadHashedField(user, "city", IdentifierKind::kCity, path, max, out.city_sha256, warnings));
+  TP_RETURN_IF_ERROR(ReadHashedField(user, "state", IdentifierKind::kState, path, max,
+                                     out.state_sha256, warnings));
+  TP_RETURN_IF_ERROR(ReadHashedField(user, "country", IdentifierKind::kCountry, path, max,
+                                     out.country_sha256, warnings));
+  WarnUnknown(user, path,
+              {"ttclid", "ttp", "email", "sha256_email", "phone", "phone_number",
+               "sha256_phone_number", "external_id", "ip", "user_agent", "locale", "first_name",
+               "last_name", "zip_code", "city", "state", "country"},
+              warnings);
   return OkStatus();
 }
 
 Status ParseContents(object props, const JsonPath& path, const ParseContext& ctx,
-                     std::vector<ContentItem>& out) {
+                     std::vector<ContentItem>& out, Warnings& warnings) {
   element e;
   if (props.at_key("contents").get(e) || e.is_null()) return OkStatus();
   const JsonPath cpath = path.Key("contents");
@@ -153,13 +240,18 @@ Status ParseContents(object props, const JsonPath& path, const ParseContext& ctx
     TP_RETURN_IF_ERROR(ReadString(o, "brand", ipath, max, c.brand));
     TP_RETURN_IF_ERROR(ReadAmount(o, "price", ipath, ctx.limits, c.price));
     TP_RETURN_IF_ERROR(ReadQuantity(o, ipath, ctx.limits, c.quantity));
+    WarnUnknown(o, ipath,
+                {"content_id", "content_name", "content_category", "content_type", "brand", "price",
+                 "quantity"},
+                warnings);
     out.push_back(std::move(c));
     ++i;
   }
   return OkStatus();
 }
 
-Status ParseProperties(object props, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev) {
+Status ParseProperties(object props, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev,
+                       Warnings& warnings) {
   size_t max = ctx.limits.max_string_bytes;
   TP_RETURN_IF_ERROR(ReadAmount(props, "value", path, ctx.limits, ev.value));
   TP_RETURN_IF_ERROR(ReadString(props, "currency", path, 8, ev.currency));
@@ -170,16 +262,34 @@ Status ParseProperties(object props, const JsonPath& path, const ParseContext& c
   TP_RETURN_IF_ERROR(ReadString(props, "content_type", path, max, ev.content_type));
   TP_RETURN_IF_ERROR(ReadString(props, "query", path, max, ev.query));
   TP_RETURN_IF_ERROR(ReadString(props, "description", path, max, ev.description));
-  TP_RETURN_IF_ERROR(ParseContents(props, path, ctx, ev.contents));
+  TP_RETURN_IF_ERROR(ReadIdString(props, "shop_id", path, ctx.limits.max_name_bytes, ev.shop_id));
+  TP_RETURN_IF_ERROR(ReadInt(props, "num_items", path, ev.num_items));
+  if (ev.num_items && (*ev.num_items < 0 || *ev.num_items > ctx.limits.max_quantity))
+    return InvalidArgument(
+        FieldPath(path, "num_items"),
+        ": must be an integer from 0 to " + std::to_string(ctx.limits.max_quantity));
+  TP_RETURN_IF_ERROR(ReadAmount(props, "predicted_ltv", path, ctx.limits, ev.predicted_ltv));
+  TP_RETURN_IF_ERROR(ParseContents(props, path, ctx, ev.contents, warnings));
   // The single-item shortcut: top-level content_id etc.
   ContentItem single;
   TP_RETURN_IF_ERROR(ReadString(props, "content_id", path, max, single.content_id));
   if (!single.content_id.empty()) {
     TP_RETURN_IF_ERROR(ReadString(props, "content_name", path, max, single.content_name));
+    TP_RETURN_IF_ERROR(ReadString(props, "content_category", path, max, single.content_category));
     TP_RETURN_IF_ERROR(ReadAmount(props, "price", path, ctx.limits, single.price));
     TP_RETURN_IF_ERROR(ReadQuantity(props, path, ctx.limits, single.quantity));
     ev.contents.push_back(std::move(single));
+  } else {
+    // The shortcut's other fields describe an item only together with its content_id.
+    for (std::string_view key : {"content_name", "content_category", "price", "quantity"})
+      if (element e; !props.at_key(key).get(e) && !e.is_null())
+        warnings.push_back(FieldPath(path, key) + ": not stored (an item needs content_id)");
   }
+  WarnUnknown(props, path,
+              {"value", "currency", "order_id", "content_type", "query", "description", "contents",
+               "content_id", "content_name", "content_category", "price", "quantity", "shop_id",
+               "num_items", "predicted_ltv"},
+              warnings);
   if (!ev.value) {
     // As TikTok's own server template does: value = sum of price x quantity when missing.
     double sum = 0;
@@ -202,10 +312,65 @@ Status ParseProperties(object props, const JsonPath& path, const ParseContext& c
   return OkStatus();
 }
 
-Status ParsePage(object page, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev) {
+Status ParsePage(object page, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev,
+                 Warnings& warnings) {
   TP_RETURN_IF_ERROR(ReadString(page, "url", path, ctx.limits.max_url_bytes, ev.page_url));
   TP_RETURN_IF_ERROR(
       ReadString(page, "referrer", path, ctx.limits.max_url_bytes, ev.page_referrer));
+  WarnUnknown(page, path, {"url", "referrer"}, warnings);
+  return OkStatus();
+}
+
+// ad.callback is a click id (Events API 1.0's context.ad.callback became 2.0's user.ttclid):
+// it fills user.ttclid when that is missing. The other ad fields are the sender's own
+// attribution, which Touchpoint computes itself: not stored, with a warning each.
+Status ParseAd(object ad, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev,
+               Warnings& warnings) {
+  std::string callback;
+  TP_RETURN_IF_ERROR(ReadString(ad, "callback", path, ctx.limits.max_string_bytes, callback));
+  if (!callback.empty()) {
+    if (ev.user.ttclid.empty())
+      ev.user.ttclid = std::move(callback);
+    else if (ev.user.ttclid != callback)
+      warnings.push_back(FieldPath(path, "callback") +
+                         ": not stored (differs from user.ttclid, which is kept)");
+  }
+  WarnUnknown(ad, path, {"callback"}, warnings);
+  return OkStatus();
+}
+
+Status ParseLead(object lead, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev,
+                 Warnings& warnings) {
+  const size_t max = ctx.limits.max_name_bytes;
+  TP_RETURN_IF_ERROR(ReadIdString(lead, "lead_id", path, max, ev.lead_id));
+  TP_RETURN_IF_ERROR(ReadString(lead, "lead_event_source", path, max, ev.lead_event_source));
+  WarnUnknown(lead, path, {"lead_id", "lead_event_source"}, warnings);
+  return OkStatus();
+}
+
+Status ParseApp(object app, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev,
+                Warnings& warnings) {
+  const size_t max = ctx.limits.max_name_bytes;
+  TP_RETURN_IF_ERROR(ReadIdString(app, "app_id", path, max, ev.app_id));
+  TP_RETURN_IF_ERROR(ReadString(app, "app_name", path, max, ev.app_name));
+  TP_RETURN_IF_ERROR(ReadString(app, "app_version", path, max, ev.app_version));
+  WarnUnknown(app, path, {"app_id", "app_name", "app_version"}, warnings);
+  return OkStatus();
+}
+
+Status ParseDevice(object device, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev,
+                   Warnings& warnings) {
+  const size_t max = ctx.limits.max_name_bytes;
+  TP_RETURN_IF_ERROR(ReadString(device, "platform", path, max, ev.device_platform));
+  TP_RETURN_IF_ERROR(ReadString(device, "model", path, max, ev.device_model));
+  element e;
+  if (!device.at_key("mobile").get(e) && !e.is_null()) {
+    bool b;
+    if (e.get_bool().get(b))
+      return InvalidArgument(FieldPath(path, "mobile"), ": must be true or false");
+    ev.device_mobile = b;
+  }
+  WarnUnknown(device, path, {"platform", "model", "mobile"}, warnings);
   return OkStatus();
 }
 
@@ -219,7 +384,7 @@ enum class TimeRule { kUnixSecondsRequired, kServerTime };
 
 // One Events API 2.0 data[] element (or a beacon event).
 Status ParseEvent2(element el, const JsonPath& path, const ParseContext& ctx, TimeRule rule,
-                   SiteEvent& ev) {
+                   SiteEvent& ev, Warnings& warnings) {
   object obj;
   if (el.get_object().get(obj)) return InvalidArgument(path.str(), ": must be an object");
   TP_RETURN_IF_ERROR(ReadEventName(obj, path, ctx, ev.event));
@@ -252,13 +417,38 @@ Status ParseEvent2(element el, const JsonPath& path, const ParseContext& ctx, Ti
   }
   std::optional<object> sub;
   TP_RETURN_IF_ERROR(ReadObject(obj, "user", path, sub));
-  if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, path.Key("user"), ctx, ev.user));
+  if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, path.Key("user"), ctx, ev.user, warnings));
   sub.reset();
   TP_RETURN_IF_ERROR(ReadObject(obj, "properties", path, sub));
-  if (sub) TP_RETURN_IF_ERROR(ParseProperties(*sub, path.Key("properties"), ctx, ev));
+  if (sub) TP_RETURN_IF_ERROR(ParseProperties(*sub, path.Key("properties"), ctx, ev, warnings));
   sub.reset();
   TP_RETURN_IF_ERROR(ReadObject(obj, "page", path, sub));
-  if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, path.Key("page"), ctx, ev));
+  if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, path.Key("page"), ctx, ev, warnings));
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(obj, "ad", path, sub));
+  if (sub) TP_RETURN_IF_ERROR(ParseAd(*sub, path.Key("ad"), ctx, ev, warnings));
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(obj, "lead", path, sub));
+  if (sub) TP_RETURN_IF_ERROR(ParseLead(*sub, path.Key("lead"), ctx, ev, warnings));
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(obj, "app", path, sub));
+  if (sub) TP_RETURN_IF_ERROR(ParseApp(*sub, path.Key("app"), ctx, ev, warnings));
+  sub.reset();
+  TP_RETURN_IF_ERROR(ReadObject(obj, "device", path, sub));
+  if (sub) TP_RETURN_IF_ERROR(ParseDevice(*sub, path.Key("device"), ctx, ev, warnings));
+  element ldu;
+  if (!obj.at_key("limited_data_use").get(ldu) && !ldu.is_null()) {
+    bool b;
+    if (ldu.get_bool().get(b))
+      return InvalidArgument(FieldPath(path, "limited_data_use"), ": must be true or false");
+    ev.limited_data_use = b;
+  }
+  // The beacon's single event sits at the body's root, beside its pixel_id.
+  WarnUnknown(obj, path,
+              {"event", "event_id", "event_time", "user", "properties", "page", "ad", "lead", "app",
+               "device", "limited_data_use",
+               rule == TimeRule::kServerTime ? std::string_view("pixel_id") : "event"},
+              warnings);
   if (ev.user.ttclid.empty() && !ev.page_url.empty()) {
     // The click id often only travels in the landing URL.
     if (auto id = QueryParamOf(ev.page_url, "ttclid");
@@ -280,8 +470,18 @@ StatusOr<element> ParseBody(std::string_view body, const ParseContext& ctx) {
 Status ReadPixelId(object obj, std::string_view key, std::string& out) {
   element e;
   if (obj.at_key(key).get(e) || e.is_null()) return InvalidArgument(key, ": required");
+  // Offline event sets have numeric ids ("7291234567890123456"), which some clients send as
+  // a JSON integer: its digits are the id.
+  uint64_t n;
+  if (!e.get_uint64().get(n)) {
+    out = std::to_string(n);
+    return OkStatus();
+  }
   std::string_view s;
-  if (e.get_string().get(s)) return InvalidArgument(key, ": must be a string");
+  if (e.get_string().get(s))
+    return InvalidArgument(key, e.is_double() ? ": must be a string (as a number this large it "
+                                                "loses digits)"
+                                              : ": must be a string");
   if (s.empty() || s.size() > 128) return InvalidArgument(key, ": must be a pixel id");
   out.assign(s);
   return OkStatus();
@@ -300,12 +500,14 @@ StatusOr<array> ReadEventArray(object obj, std::string_view key, const ParseCont
   return arr;
 }
 
-void Finish(ParsedEventBatch& batch, Status st, SiteEvent&& ev) {
+void Finish(ParsedEventBatch& batch, Status st, SiteEvent&& ev, Warnings&& warnings = {}) {
   ParsedEvent& pe = batch.events.emplace_back();  // in place: an event is big to move
   if (st.ok()) {
     ScrubEvent(ev);  // every parser's events pass here before they can be stored
     ev.pixel_id = batch.pixel_id;
     ev.test_event_code = batch.test_event_code;
+    ev.partner_name = batch.partner_name;
+    pe.warnings = std::move(warnings);
     if (ev.source.empty()) ev.source = batch.event_source;
     pe.event.emplace(std::move(ev));
   } else {
@@ -328,6 +530,10 @@ StatusOr<ParsedEventBatch> ParseEventsApi2(std::string_view body, const ParseCon
       batch.event_source != "offline" && batch.event_source != "crm")
     return InvalidArgument("event_source", ": must be one of web, app, offline, crm");
   TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
+  TP_RETURN_IF_ERROR(ReadString(obj, "partner_name", "", 128, batch.partner_name));
+  WarnUnknown(obj, "",
+              {"event_source", "event_source_id", "test_event_code", "partner_name", "data"},
+              batch.warnings);
   auto arr = ReadEventArray(obj, "data", ctx);
   if (!arr.ok()) return arr.status();
   batch.events.reserve(arr->size());
@@ -336,8 +542,9 @@ StatusOr<ParsedEventBatch> ParseEventsApi2(std::string_view body, const ParseCon
   for (element el : *arr) {
     const JsonPath path = root_path.Index(i++);
     SiteEvent ev;
-    Status st = ParseEvent2(el, path, ctx, TimeRule::kUnixSecondsRequired, ev);
-    Finish(batch, std::move(st), std::move(ev));
+    Warnings warnings;
+    Status st = ParseEvent2(el, path, ctx, TimeRule::kUnixSecondsRequired, ev, warnings);
+    Finish(batch, std::move(st), std::move(ev), std::move(warnings));
   }
   return batch;
 }
@@ -345,7 +552,9 @@ StatusOr<ParsedEventBatch> ParseEventsApi2(std::string_view body, const ParseCon
 namespace {
 
 // Events API 1.0 event: {event, event_id, timestamp (ISO 8601), context{...}, properties{...}}.
-Status ParseEvent1(object obj, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev) {
+// `event_is_body`: the event's keys sit beside the body's own (/pixel/track/).
+Status ParseEvent1(object obj, const JsonPath& path, const ParseContext& ctx, SiteEvent& ev,
+                   Warnings& warnings, bool event_is_body) {
   TP_RETURN_IF_ERROR(ReadEventName(obj, path, ctx, ev.event));
   TP_RETURN_IF_ERROR(ReadString(obj, "event_id", path, ctx.limits.max_name_bytes, ev.event_id));
   std::string ts;
@@ -366,22 +575,33 @@ Status ParseEvent1(object obj, const JsonPath& path, const ParseContext& ctx, Si
     const JsonPath cpath = path.Key("context");
     std::optional<object> sub;
     TP_RETURN_IF_ERROR(ReadObject(*context, "ad", cpath, sub));
-    if (sub)
+    if (sub) {
       TP_RETURN_IF_ERROR(ReadString(*sub, "callback", cpath.Key("ad"), ctx.limits.max_string_bytes,
                                     ev.user.ttclid));
+      WarnUnknown(*sub, cpath.Key("ad"), {"callback"}, warnings);
+    }
     sub.reset();
     TP_RETURN_IF_ERROR(ReadObject(*context, "page", cpath, sub));
-    if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, cpath.Key("page"), ctx, ev));
+    if (sub) TP_RETURN_IF_ERROR(ParsePage(*sub, cpath.Key("page"), ctx, ev, warnings));
     sub.reset();
     TP_RETURN_IF_ERROR(ReadObject(*context, "user", cpath, sub));
-    if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, cpath.Key("user"), ctx, ev.user));
+    if (sub) TP_RETURN_IF_ERROR(ParseUser(*sub, cpath.Key("user"), ctx, ev.user, warnings));
     TP_RETURN_IF_ERROR(ReadIp(*context, cpath, ctx, ev.user.ip));
     TP_RETURN_IF_ERROR(
         ReadString(*context, "user_agent", cpath, ctx.limits.max_string_bytes, ev.user.user_agent));
+    WarnUnknown(*context, cpath, {"ad", "page", "user", "ip", "user_agent"}, warnings);
   }
   std::optional<object> props;
   TP_RETURN_IF_ERROR(ReadObject(obj, "properties", path, props));
-  if (props) TP_RETURN_IF_ERROR(ParseProperties(*props, path.Key("properties"), ctx, ev));
+  if (props) TP_RETURN_IF_ERROR(ParseProperties(*props, path.Key("properties"), ctx, ev, warnings));
+  if (event_is_body)
+    WarnUnknown(obj, path,
+                {"pixel_code", "test_event_code", "partner_name", "event", "event_id", "timestamp",
+                 "context", "properties"},
+                warnings);
+  else
+    WarnUnknown(obj, path, {"type", "event", "event_id", "timestamp", "context", "properties"},
+                warnings);
   if (ev.user.ttclid.empty() && !ev.page_url.empty())
     if (auto id = QueryParamOf(ev.page_url, "ttclid")) ev.user.ttclid = *id;
   return OkStatus();
@@ -398,9 +618,11 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Track(std::string_view body, const Par
   TP_RETURN_IF_ERROR(ReadPixelId(obj, "pixel_code", batch.pixel_id));
   batch.event_source = "web";
   TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
+  TP_RETURN_IF_ERROR(ReadString(obj, "partner_name", "", 128, batch.partner_name));
   SiteEvent ev;
-  Status st = ParseEvent1(obj, "", ctx, ev);
-  Finish(batch, std::move(st), std::move(ev));
+  Warnings warnings;
+  Status st = ParseEvent1(obj, "", ctx, ev, warnings, true);
+  Finish(batch, std::move(st), std::move(ev), std::move(warnings));
   return batch;
 }
 
@@ -413,6 +635,8 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Batch(std::string_view body, const Par
   TP_RETURN_IF_ERROR(ReadPixelId(obj, "pixel_code", batch.pixel_id));
   batch.event_source = "web";
   TP_RETURN_IF_ERROR(ReadString(obj, "test_event_code", "", 128, batch.test_event_code));
+  TP_RETURN_IF_ERROR(ReadString(obj, "partner_name", "", 128, batch.partner_name));
+  WarnUnknown(obj, "", {"pixel_code", "test_event_code", "partner_name", "batch"}, batch.warnings);
   auto arr = ReadEventArray(obj, "batch", ctx);
   if (!arr.ok()) return arr.status();
   batch.events.reserve(arr->size());
@@ -421,10 +645,11 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Batch(std::string_view body, const Par
   for (element el : *arr) {
     const JsonPath path = root_path.Index(i++);
     SiteEvent ev;
+    Warnings warnings;
     object eo;
     Status st = el.get_object().get(eo) ? InvalidArgument(path.str(), ": must be an object")
-                                        : ParseEvent1(eo, path, ctx, ev);
-    Finish(batch, std::move(st), std::move(ev));
+                                        : ParseEvent1(eo, path, ctx, ev, warnings, false);
+    Finish(batch, std::move(st), std::move(ev), std::move(warnings));
   }
   return batch;
 }
@@ -447,13 +672,15 @@ StatusOr<ParsedEventBatch> ParsePixelBeacon(std::string_view body, const ParseCo
     for (element el : *arr) {
       const JsonPath path = root_path.Index(i++);
       SiteEvent ev;
-      Status st = ParseEvent2(el, path, ctx, TimeRule::kServerTime, ev);
-      Finish(batch, std::move(st), std::move(ev));
+      Warnings warnings;
+      Status st = ParseEvent2(el, path, ctx, TimeRule::kServerTime, ev, warnings);
+      Finish(batch, std::move(st), std::move(ev), std::move(warnings));
     }
   } else {
     SiteEvent ev;
-    Status st = ParseEvent2(*root, "", ctx, TimeRule::kServerTime, ev);
-    Finish(batch, std::move(st), std::move(ev));
+    Warnings warnings;
+    Status st = ParseEvent2(*root, "", ctx, TimeRule::kServerTime, ev, warnings);
+    Finish(batch, std::move(st), std::move(ev), std::move(warnings));
   }
   return batch;
 }
@@ -516,6 +743,8 @@ StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseCo
         return InvalidArgument("value", ": must be a number");
       TP_RETURN_IF_ERROR(CheckAmount(d, "value", lim));
       ev.value = d;
+    } else if (std::find(batch.warnings.begin(), batch.warnings.end(), k) == batch.warnings.end()) {
+      batch.warnings.push_back(k.empty() ? "(empty name)" : std::move(k));
     }
   }
   if (batch.pixel_id.empty()) return InvalidArgument("pixel_id", ": required");

@@ -20,13 +20,22 @@ namespace touchpoint::ingest {
 struct ParsedEvent {
   Status status;                   // OK, or why this event is rejected
   std::optional<SiteEvent> event;  // set when status is OK
+  // Fields accepted but not stored (an unknown key, an invalid optional match key), each as
+  // "data[0].ad.campaign_id: not stored ...": nothing is dropped without saying so.
+  std::vector<std::string> warnings;
 };
 
 struct ParsedEventBatch {
   std::string pixel_id;      // event_source_id (2.0) or pixel_code (1.0)
   std::string event_source;  // web, app, offline, crm
   std::string test_event_code;
-  std::vector<ParsedEvent> events;  // one per input event, in order
+  std::string partner_name;           // the integrator's tag, copied into every event
+  std::vector<std::string> warnings;  // body-level fields not stored
+  std::vector<ParsedEvent> events;    // one per input event, in order
+
+  // Every warning (the body's, then each event's in order), at most `max`; past that, one last
+  // line says how many more there were.
+  std::vector<std::string> Warnings(size_t max = 50) const;
 
   size_t RejectedCount() const;
   // The first rejection, for formats that fail the whole batch on one bad event (TikTok's).
@@ -42,6 +51,8 @@ StatusOr<ParsedEventBatch> ParseEventsApi1Batch(std::string_view body, const Par
 StatusOr<ParsedEventBatch> ParsePixelBeacon(std::string_view body, const ParseContext& ctx);
 
 // The <img> fallback: GET /api/v1/pixel.gif?pixel_id=&event=&event_id=&ttclid=&ttp=&url=...
+// The batch's `warnings` are the names of the parameters not kept (each once), bare: an image's
+// answer names them in a header.
 StatusOr<ParsedEventBatch> ParsePixelQuery(std::string_view query, const ParseContext& ctx);
 
 }  // namespace touchpoint::ingest

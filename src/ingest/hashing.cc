@@ -49,6 +49,44 @@ std::string NormalizePhone(std::string_view phone) {
 
 std::string NormalizeExternalId(std::string_view id) { return std::string(Trim(id)); }
 
+namespace {
+
+bool IsAsciiPunct(char c) {
+  return (c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') ||
+         (c >= '{' && c <= '~');
+}
+
+}  // namespace
+
+std::string NormalizeName(std::string_view name) {
+  std::string out;
+  for (char c : Trim(name))
+    if (!IsAsciiPunct(c)) out += c;
+  return AsciiLowered(Trim(out));
+}
+
+std::string NormalizeZipCode(std::string_view zip) {
+  std::string out;
+  for (char c : zip) {
+    if (c == '-') break;
+    if (!IsAsciiSpace(c)) out += c;
+  }
+  return AsciiLowered(out);
+}
+
+std::string NormalizePlace(std::string_view place) {
+  std::string out;
+  for (char c : place)
+    if (!IsAsciiSpace(c) && !IsAsciiDigit(c) && !IsAsciiPunct(c)) out += c;
+  return AsciiLowered(out);
+}
+
+std::string NormalizeCountry(std::string_view country) {
+  std::string out = AsciiLowered(Trim(country));
+  if (out.size() != 2 || out[0] < 'a' || out[0] > 'z' || out[1] < 'a' || out[1] > 'z') return "";
+  return out;
+}
+
 std::string HashIdentifier(IdentifierKind kind, std::string_view value) {
   std::string_view trimmed = Trim(value);
   if (IsSha256Hex(trimmed)) return AsciiLowered(trimmed);
@@ -62,6 +100,20 @@ std::string HashIdentifier(IdentifierKind kind, std::string_view value) {
       break;
     case IdentifierKind::kExternalId:
       norm = NormalizeExternalId(trimmed);
+      break;
+    case IdentifierKind::kFirstName:
+    case IdentifierKind::kLastName:
+      norm = NormalizeName(trimmed);
+      break;
+    case IdentifierKind::kZipCode:
+      norm = NormalizeZipCode(trimmed);
+      break;
+    case IdentifierKind::kCity:
+    case IdentifierKind::kState:
+      norm = NormalizePlace(trimmed);
+      break;
+    case IdentifierKind::kCountry:
+      norm = NormalizeCountry(trimmed);
       break;
   }
   if (norm.empty()) return "";

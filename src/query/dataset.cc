@@ -45,6 +45,8 @@ uint32_t Dataset::NodeOf(const SiteEvent& ev, bool link, uint32_t match_row) {
   for (const auto& e : u.external_id_sha256) add(IdType::kExternalId, e);
   for (const auto& e : u.email_sha256) add(IdType::kEmail, e);
   for (const auto& e : u.phone_sha256) add(IdType::kPhone, e);
+  if (!u.first_name_sha256.empty() && !u.last_name_sha256.empty() && !u.zip_code_sha256.empty())
+    add(IdType::kNameZip, u.first_name_sha256 + '|' + u.last_name_sha256 + '|' + u.zip_code_sha256);
   return first;
 }
 

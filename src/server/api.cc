@@ -19,6 +19,7 @@
 #include "ingest/ad_events.h"
 #include "ingest/events_api.h"
 #include "ingest/hashing.h"
+#include "ingest/platform_reports.h"
 #include "query/funnel.h"
 #include "query/insights.h"
 #include "query/lift_query.h"
@@ -157,8 +158,21 @@ constexpr std::string_view kGifHeaders =
 // Counts per-event outcomes into a JSON result list, in input order.
 struct BatchTally {
   size_t accepted = 0, duplicate = 0, rejected = 0;
-  std::string results;  // JSON array body
+  std::string results;   // JSON array body
+  std::string warnings;  // JSON array body, or "" when there are none
 };
+
+// The fields a batch carried that were accepted but not stored, as a JSON array; "" for none.
+std::string WarningsJson(const ingest::ParsedEventBatch& batch) {
+  auto warnings = batch.Warnings();
+  if (warnings.empty()) return "";
+  std::string out;
+  JsonWriter w(out);
+  w.BeginArray();
+  for (const auto& m : warnings) w.String(m);
+  w.EndArray();
+  return out;
+}
 
 void WriteOutcomes(const std::vector<Status>& parse_errors, const WriteResult* wr, BatchTally& t) {
   JsonWriter w(t.results);
@@ -189,7 +203,9 @@ std::string TallyJson(const BatchTally& t) {
   w.BeginObject().Key("accepted").Int(static_cast<int64_t>(t.accepted));
   w.Key("duplicate").Int(static_cast<int64_t>(t.duplicate));
   w.Key("rejected").Int(static_cast<int64_t>(t.rejected));
-  w.Key("results").Raw(t.results).EndObject();
+  w.Key("results").Raw(t.results);
+  if (!t.warnings.empty()) w.Key("warnings").Raw(t.warnings);
+  w.EndObject();
   return body;
 }
 
@@ -605,6 +621,7 @@ void Api::Dispatch(HttpRequest& req, Responder& respond) {
   if (is("PUT", "/api/v1/catalog")) return PutCatalog(req, respond);
   if (is("GET", "/api/v1/catalog")) return GetCatalog(req, respond);
   if (is("PUT", "/api/v1/spend")) return PutSpend(req, respond);
+  if (is("GET", "/api/v1/spend")) return GetSpend(req, respond);
   if (is("GET", "/api/v1/export")) return Export(req, respond);
   if (is("GET", "/api/v1/report")) return Report(req, respond);
   if (is("GET", "/api/v1/funnel")) return Funnel(req, respond);
@@ -709,27 +726,29 @@ void Api::EventsApi(HttpRequest& req, Responder& respond, int version) {
   for (auto& e : parsed->events) events.emplace_back(std::move(*e.event));
   size_t n = events.size();
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, {}, events);
-  Status st = store_->Submit(std::move(events),
-                             [this, respond, n, debug = std::move(debug)](WriteResult wr) mutable {
-                               debugger_.RecordWrite(debug, wr);
-                               if (!wr.status.ok()) {
-                                 metrics_.CountRejected("store:error", n);
-                                 return respond(EnvelopeError(wr.status));
-                               }
-                               size_t dup = 0;
-                               for (auto o : wr.outcomes) dup += o != WriteOutcome::kAccepted;
-                               metrics_.CountEvents("accepted", n - dup);
-                               metrics_.CountEvents("duplicate", dup);
-                               std::string data;
-                               JsonWriter w(data);
-                               w.BeginObject().Key("events_received").Int(static_cast<int64_t>(n));
-                               w.Key("accepted")
-                                   .Int(static_cast<int64_t>(n - dup))
-                                   .Key("duplicate")
-                                   .Int(static_cast<int64_t>(dup));
-                               w.EndObject();
-                               respond(Envelope(0, "OK", data));
-                             });
+  Status st =
+      store_->Submit(std::move(events), [this, respond, n, debug = std::move(debug),
+                                         warnings = WarningsJson(*parsed)](WriteResult wr) mutable {
+        debugger_.RecordWrite(debug, wr);
+        if (!wr.status.ok()) {
+          metrics_.CountRejected("store:error", n);
+          return respond(EnvelopeError(wr.status));
+        }
+        size_t dup = 0;
+        for (auto o : wr.outcomes) dup += o != WriteOutcome::kAccepted;
+        metrics_.CountEvents("accepted", n - dup);
+        metrics_.CountEvents("duplicate", dup);
+        std::string data;
+        JsonWriter w(data);
+        w.BeginObject().Key("events_received").Int(static_cast<int64_t>(n));
+        w.Key("accepted")
+            .Int(static_cast<int64_t>(n - dup))
+            .Key("duplicate")
+            .Int(static_cast<int64_t>(dup));
+        if (!warnings.empty()) w.Key("warnings").Raw(warnings);
+        w.EndObject();
+        respond(Envelope(0, "OK", data));
+      });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
     debugger_.RecordRejected(req.path, parsed->pixel_id, st.message(), "queue:full", n);
@@ -794,25 +813,29 @@ void Api::NativeEvents(HttpRequest& req, Responder& respond) {
       metrics_.CountRejected(Metrics::ReasonLabel(e.status.message()), 1);
   }
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
+  std::string warnings = WarningsJson(*parsed);
   if (events.empty()) {
     BatchTally t;
     WriteOutcomes(errors, nullptr, t);
+    t.warnings = std::move(warnings);
     return respond(Json(400, TallyJson(t)));
   }
   size_t n = events.size();
-  Status st = store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n,
-                                                 debug = std::move(debug)](WriteResult wr) mutable {
-    debugger_.RecordWrite(debug, wr);
-    if (!wr.status.ok()) {
-      metrics_.CountRejected("store:error", n);
-      return respond(Error(wr.status));
-    }
-    BatchTally t;
-    WriteOutcomes(errors, &wr, t);
-    metrics_.CountEvents("accepted", t.accepted);
-    metrics_.CountEvents("duplicate", t.duplicate);
-    respond(Json(200, TallyJson(t)));
-  });
+  Status st = store_->Submit(
+      std::move(events), [this, respond, errors = std::move(errors), n, debug = std::move(debug),
+                          warnings = std::move(warnings)](WriteResult wr) mutable {
+        debugger_.RecordWrite(debug, wr);
+        if (!wr.status.ok()) {
+          metrics_.CountRejected("store:error", n);
+          return respond(Error(wr.status));
+        }
+        BatchTally t;
+        WriteOutcomes(errors, &wr, t);
+        t.warnings = std::move(warnings);
+        metrics_.CountEvents("accepted", t.accepted);
+        metrics_.CountEvents("duplicate", t.duplicate);
+        respond(Json(200, TallyJson(t)));
+      });
   if (!st.ok()) {
     metrics_.CountRejected("queue:full", n);
     debugger_.RecordRejected(req.path, parsed->pixel_id, st.message(), "queue:full", n);
@@ -892,9 +915,11 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
     events.emplace_back(std::move(*e.event));
   }
   auto debug = debugger_.Prepare(req.path, parsed->pixel_id, errors, events);
+  std::string warnings = WarningsJson(*parsed);
   if (events.empty()) {
     BatchTally t;
     WriteOutcomes(errors, nullptr, t);
+    t.warnings = std::move(warnings);
     HttpResponse r = Json(400, TallyJson(t));
     AddCors(req, r);
     return respond(std::move(r));
@@ -903,7 +928,8 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
   std::string origin(req.Header("origin"));
   Status st =
       store_->Submit(std::move(events), [this, respond, errors = std::move(errors), n, origin,
-                                         debug = std::move(debug)](WriteResult wr) mutable {
+                                         debug = std::move(debug),
+                                         warnings = std::move(warnings)](WriteResult wr) mutable {
         debugger_.RecordWrite(debug, wr);
         HttpRequest cors;
         if (!origin.empty()) cors.headers.emplace_back("origin", origin);
@@ -914,6 +940,7 @@ void Api::PixelBeacon(HttpRequest& req, Responder& respond) {
         } else {
           BatchTally t;
           WriteOutcomes(errors, &wr, t);
+          t.warnings = std::move(warnings);
           metrics_.CountEvents("accepted", t.accepted);
           metrics_.CountEvents("duplicate", t.duplicate);
           r = Json(200, TallyJson(t));
@@ -932,6 +959,7 @@ struct Api::PixelGifDone {
   Api* api;
   Responder respond;
   EventDebugger::Pending debug;
+  std::string not_stored;  // X-Touchpoint-Not-Stored: the parameters not kept, or ""
 
   void operator()(WriteResult wr) {
     api->debugger_.RecordWrite(debug, wr);
@@ -945,6 +973,7 @@ struct Api::PixelGifDone {
     r.content_type = "image/gif";
     r.static_body = std::string_view(reinterpret_cast<const char*>(kGif), sizeof kGif);
     r.static_headers = kGifHeaders;
+    if (!not_stored.empty()) r.headers.emplace_back("X-Touchpoint-Not-Stored", not_stored);
     respond(std::move(r));
   }
 };
@@ -980,8 +1009,23 @@ void Api::PixelGif(HttpRequest& req, Responder& respond) {
     ev.user.user_agent = ValidUtf8Prefix(req.Header("user-agent"), 1024);
   std::vector<StoredEvent> events;
   events.emplace_back(std::move(ev));
+  // An image carries no body to warn in: the parameters not kept are named in a header, the
+  // names that are plain ASCII tokens only (the rest are counted).
+  std::string not_stored;
+  size_t unnamed = 0;
+  for (const auto& name : parsed->warnings) {
+    const bool token = std::all_of(name.begin(), name.end(), [](char c) {
+      return IsAsciiAlnum(c) || c == '_' || c == '-' || c == '.' || c == '[' || c == ']';
+    });
+    if (token && not_stored.size() < 512)
+      not_stored += (not_stored.empty() ? "" : ", ") + name;
+    else
+      ++unnamed;
+  }
+  if (unnamed) not_stored += (not_stored.empty() ? "" : ", ") + std::to_string(unnamed) + " more";
   store::WriteCallback done = PixelGifDone{
-      this, std::move(respond), debugger_.Prepare(req.path, parsed->pixel_id, {}, events)};
+      this, std::move(respond), debugger_.Prepare(req.path, parsed->pixel_id, {}, events),
+      std::move(not_stored)};
   if (Status st = store_->Submit(std::move(events), std::move(done)); !st.ok()) {
     respond = std::move(done.target<PixelGifDone>()->respond);  // refused: ours again
     fail(st);
@@ -1296,14 +1340,52 @@ void Api::GetCatalog(HttpRequest& req, Responder& respond) {
 void Api::PutSpend(HttpRequest& req, Responder& respond) {
   if (!IsAdmin(req))
     return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
-  auto rows = format::ParseSpend(req.body);
-  if (!rows.ok()) return respond(Error(rows.status()));
-  if (Status st = store_->PutSpend(*rows); !st.ok()) return respond(Error(st));
+  auto parsed = ingest::ParseSpendImport(req.body);
+  if (!parsed.ok()) return respond(Error(parsed.status()));
+  if (Status st = store_->PutSpend(parsed->spend, parsed->stats); !st.ok())
+    return respond(Error(st));
   if (live_) {
     auto all = store_->GetSpend();
     if (all.ok()) live_->SetSpend(std::move(*all));
   }
-  respond(Json(200, "{\"rows\":" + std::to_string(rows->size()) + "}"));
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("rows").Int(static_cast<int64_t>(parsed->spend.size()));
+  w.Key("format").String(parsed->format);
+  w.Key("platform_rows").Int(static_cast<int64_t>(parsed->stats.size())).EndObject();
+  respond(Json(200, std::move(body)));
+}
+
+void Api::GetSpend(HttpRequest& req, Responder& respond) {
+  if (!IsAdmin(req))
+    return respond(Error(Unauthenticated("Authorization: Bearer <admin token> required")));
+  auto spend = store_->GetSpend();
+  if (!spend.ok()) return respond(Error(spend.status()));
+  auto stats = store_->GetPlatformStats();
+  if (!stats.ok()) return respond(Error(stats.status()));
+  auto date = [](int64_t day_ms) { return FormatIso8601Ms(day_ms).substr(0, 10); };
+  std::string body;
+  JsonWriter w(body);
+  w.BeginObject().Key("spend").BeginArray();
+  for (const auto& r : *spend) {
+    w.BeginObject().Key("date").String(date(r.day_ms)).Key("ad_id").String(r.ad_id);
+    w.Key("spend").Double(r.spend).Key("currency").String(r.currency).EndObject();
+  }
+  w.EndArray().Key("platform_stats").BeginArray();
+  for (const auto& r : *stats) {
+    w.BeginObject().Key("date").String(date(r.day_ms)).Key("ad_id").String(r.ad_id);
+    w.Key("platform").String(r.platform).Key("age").String(r.age).Key("gender").String(r.gender);
+    w.Key("spend");
+    r.spend ? w.Double(*r.spend) : w.Null();
+    for (auto [key, v] : {std::pair{"impressions", r.impressions}, std::pair{"clicks", r.clicks},
+                          std::pair{"video_views", r.video_views}}) {
+      w.Key(key);
+      v ? w.Int(*v) : w.Null();
+    }
+    w.Key("currency").String(r.currency).EndObject();
+  }
+  w.EndArray().EndObject();
+  respond(Json(200, std::move(body)));
 }
 
 void Api::Export(HttpRequest& req, Responder& respond) {

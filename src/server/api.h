@@ -97,6 +97,7 @@ class Api final : public Handler {
   void PutCatalog(HttpRequest& req, Responder& respond);
   void GetCatalog(HttpRequest& req, Responder& respond);
   void PutSpend(HttpRequest& req, Responder& respond);
+  void GetSpend(HttpRequest& req, Responder& respond);
   void Export(HttpRequest& req, Responder& respond);
   void Report(HttpRequest& req, Responder& respond);
   void Funnel(HttpRequest& req, Responder& respond);    // GET /api/v1/funnel

@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS catalog(id INTEGER PRIMARY KEY CHECK (id = 1), json T
 CREATE TABLE IF NOT EXISTS spend(
   day_ms INTEGER NOT NULL, ad_id TEXT NOT NULL, spend REAL NOT NULL, currency TEXT NOT NULL,
   PRIMARY KEY (day_ms, ad_id));
+-- The ad platforms' own report rows (ingest/platform_reports.h); NULL metrics were not reported.
+CREATE TABLE IF NOT EXISTS platform_stats(
+  day_ms INTEGER NOT NULL, ad_id TEXT NOT NULL, age TEXT NOT NULL, gender TEXT NOT NULL,
+  platform TEXT NOT NULL, spend REAL, impressions INTEGER, clicks INTEGER, video_views INTEGER,
+  currency TEXT NOT NULL, PRIMARY KEY (day_ms, ad_id, age, gender));
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 -- Merged versions of events already sealed (or being sealed): they override the sealed copy.
 CREATE TABLE IF NOT EXISTS amendments(seq INTEGER PRIMARY KEY, body TEXT NOT NULL);
@@ -118,6 +123,12 @@ void MergeMatchKeys(UserKeys& into, const UserKeys& from) {
   AppendUnique(into.email_sha256, from.email_sha256);
   AppendUnique(into.phone_sha256, from.phone_sha256);
   AppendUnique(into.external_id_sha256, from.external_id_sha256);
+  FillIfEmpty(into.first_name_sha256, from.first_name_sha256);
+  FillIfEmpty(into.last_name_sha256, from.last_name_sha256);
+  FillIfEmpty(into.zip_code_sha256, from.zip_code_sha256);
+  FillIfEmpty(into.city_sha256, from.city_sha256);
+  FillIfEmpty(into.state_sha256, from.state_sha256);
+  FillIfEmpty(into.country_sha256, from.country_sha256);
 }
 
 // Copies of one event (same dedup key) meet here. Who sent them decides what the stored event
@@ -134,15 +145,19 @@ void MergeMatchKeys(UserKeys& into, const UserKeys& from) {
 bool IsBrowserCopy(const SiteEvent& ev) { return ev.source == "pixel"; }
 
 void MergeCopies(SiteEvent& stored, const SiteEvent& later, WriteOutcome how) {
+  // One copy under limited data use limits the event, whoever sent it.
+  const bool limited = stored.limited_data_use || later.limited_data_use;
   if (how == WriteOutcome::kReplaced) {
     SiteEvent browser = std::move(stored);
     stored = later;
+    stored.limited_data_use = limited;
     MergeMatchKeys(stored.user, browser.user);
     FillIfEmpty(stored.page_url, browser.page_url);
     FillIfEmpty(stored.page_referrer, browser.page_referrer);
     return;
   }
   MergeMatchKeys(stored.user, later.user);
+  stored.limited_data_use = limited;
   if (IsBrowserCopy(later)) return;
   if (!stored.value) stored.value = later.value;
   FillIfEmpty(stored.currency, later.currency);
@@ -1281,24 +1296,67 @@ std::shared_ptr<const Catalog> EventStore::GetCatalog() const {
   return catalog_;
 }
 
-Status EventStore::PutSpend(const std::vector<SpendRow>& rows) {
+Status EventStore::PutSpend(const std::vector<SpendRow>& rows,
+                            const std::vector<PlatformStatRow>& stats) {
   std::lock_guard lock(mu_db_);
   TP_RETURN_IF_ERROR(db_.Exec("BEGIN IMMEDIATE"));
+  auto fail = [&](Status st) {
+    (void)db_.Exec("ROLLBACK");
+    return st;
+  };
   auto q =
       db_.Prepare("INSERT OR REPLACE INTO spend(day_ms, ad_id, spend, currency) VALUES (?,?,?,?)");
-  if (!q.ok()) {
-    (void)db_.Exec("ROLLBACK");
-    return q.status();
-  }
+  if (!q.ok()) return fail(q.status());
   for (const auto& r : rows) {
     q->Bind(1, r.day_ms).Bind(2, r.ad_id).Bind(3, r.spend).Bind(4, r.currency);
-    Status st = q->Run();
-    if (!st.ok()) {
-      (void)db_.Exec("ROLLBACK");
-      return st;
+    if (Status st = q->Run(); !st.ok()) return fail(st);
+  }
+  if (!stats.empty()) {
+    auto s = db_.Prepare(
+        "INSERT OR REPLACE INTO platform_stats(day_ms, ad_id, age, gender, platform, spend, "
+        "impressions, clicks, video_views, currency) VALUES (?,?,?,?,?,?,?,?,?,?)");
+    if (!s.ok()) return fail(s.status());
+    for (const auto& r : stats) {
+      s->Bind(1, r.day_ms).Bind(2, r.ad_id).Bind(3, r.age).Bind(4, r.gender).Bind(5, r.platform);
+      r.spend ? s->Bind(6, *r.spend) : s->BindNull(6);
+      int col = 7;
+      for (const auto& n : {r.impressions, r.clicks, r.video_views}) {
+        n ? s->Bind(col, *n) : s->BindNull(col);
+        ++col;
+      }
+      s->Bind(10, r.currency);
+      if (Status st = s->Run(); !st.ok()) return fail(st);
     }
   }
   return db_.Exec("COMMIT");
+}
+
+StatusOr<std::vector<PlatformStatRow>> EventStore::GetPlatformStats() const {
+  std::lock_guard lock(mu_db_);
+  auto q = db_.Prepare(
+      "SELECT day_ms, ad_id, age, gender, platform, spend, impressions, clicks, video_views, "
+      "currency FROM platform_stats ORDER BY day_ms, ad_id, age, gender");
+  if (!q.ok()) return q.status();
+  std::vector<PlatformStatRow> out;
+  Status st;
+  auto count = [&](int col) {
+    return q->IsNull(col) ? std::nullopt : std::optional<int64_t>(q->Int(col));
+  };
+  while (q->Step(&st)) {
+    PlatformStatRow& r = out.emplace_back();
+    r.day_ms = q->Int(0);
+    r.ad_id = q->Text(1);
+    r.age = q->Text(2);
+    r.gender = q->Text(3);
+    r.platform = q->Text(4);
+    if (!q->IsNull(5)) r.spend = q->Double(5);
+    r.impressions = count(6);
+    r.clicks = count(7);
+    r.video_views = count(8);
+    r.currency = q->Text(9);
+  }
+  if (!st.ok()) return st;
+  return out;
 }
 
 StatusOr<std::vector<SpendRow>> EventStore::GetSpend() const {

@@ -231,8 +231,13 @@ class EventStore {
   // Catalog and spend (replace-all for the catalog; upsert by (day, ad) for spend).
   Status PutCatalog(const Catalog& catalog);
   std::shared_ptr<const Catalog> GetCatalog() const;
-  Status PutSpend(const std::vector<SpendRow>& rows);
+  // `stats`, the ad platform's own rows (upsert by day, ad, age, gender), are written in the same
+  // transaction as the spend they were summed into.
+  Status PutSpend(const std::vector<SpendRow>& rows,
+                  const std::vector<PlatformStatRow>& stats = {});
   StatusOr<std::vector<SpendRow>> GetSpend() const;
+  // By day, ad, age, gender.
+  StatusOr<std::vector<PlatformStatRow>> GetPlatformStats() const;
 
   // Calls `line` with each stored event's JSON (docs/formats.md), in commit order. Stops early
   // when `line` returns false.

@@ -83,6 +83,27 @@ enum Column : uint32_t {
   kStudyId = 70,
   kCell = 71,
   kGhost = 72,  // "1" for a ghost impression
+  // Added in format version 2 (Events API 2.0 fields), site rows; after kDedup so that 70-89
+  // stay free for ad-event columns.
+  kUserFirstName = 101,
+  kUserLastName = 102,
+  kUserZipCode = 103,
+  kUserCity = 104,
+  kUserState = 105,
+  kUserCountry = 106,
+  kShopId = 107,
+  kNumItems = 108,      // optional ints
+  kPredictedLtv = 109,  // optional doubles
+  kPartnerName = 110,
+  kLeadId = 111,
+  kLeadEventSource = 112,
+  kAppId = 113,
+  kAppName = 114,
+  kAppVersion = 115,
+  kDevicePlatform = 116,
+  kDeviceModel = 117,
+  kDeviceMobile = 118,    // optional ints: 0 or 1
+  kLimitedDataUse = 119,  // optional ints: 1 when set, absent otherwise
   kDedup = 90,
 };
 
@@ -575,6 +596,51 @@ std::string EncodeSegment(std::span<const SegmentRow> rows, int zstd_level) {
       kPageUrl, [](const S& e) -> std::string_view { return e.page_url; }, sites);
   strings(
       kPageReferrer, [](const S& e) -> std::string_view { return e.page_referrer; }, sites);
+  strings(
+      kUserFirstName, [](const S& e) -> std::string_view { return e.user.first_name_sha256; },
+      sites);
+  strings(
+      kUserLastName, [](const S& e) -> std::string_view { return e.user.last_name_sha256; }, sites);
+  strings(
+      kUserZipCode, [](const S& e) -> std::string_view { return e.user.zip_code_sha256; }, sites);
+  strings(
+      kUserCity, [](const S& e) -> std::string_view { return e.user.city_sha256; }, sites);
+  strings(
+      kUserState, [](const S& e) -> std::string_view { return e.user.state_sha256; }, sites);
+  strings(
+      kUserCountry, [](const S& e) -> std::string_view { return e.user.country_sha256; }, sites);
+  strings(
+      kShopId, [](const S& e) -> std::string_view { return e.shop_id; }, sites);
+  strings(
+      kPartnerName, [](const S& e) -> std::string_view { return e.partner_name; }, sites);
+  strings(
+      kLeadId, [](const S& e) -> std::string_view { return e.lead_id; }, sites);
+  strings(
+      kLeadEventSource, [](const S& e) -> std::string_view { return e.lead_event_source; }, sites);
+  strings(
+      kAppId, [](const S& e) -> std::string_view { return e.app_id; }, sites);
+  strings(
+      kAppName, [](const S& e) -> std::string_view { return e.app_name; }, sites);
+  strings(
+      kAppVersion, [](const S& e) -> std::string_view { return e.app_version; }, sites);
+  strings(
+      kDevicePlatform, [](const S& e) -> std::string_view { return e.device_platform; }, sites);
+  strings(
+      kDeviceModel, [](const S& e) -> std::string_view { return e.device_model; }, sites);
+  {
+    std::vector<std::optional<int64_t>> num_items, mobile, limited;
+    std::vector<std::optional<double>> ltv;
+    for (const auto* e : sites) {
+      num_items.push_back(e->num_items);
+      ltv.push_back(e->predicted_ltv);
+      mobile.push_back(e->device_mobile ? std::optional<int64_t>(*e->device_mobile) : std::nullopt);
+      limited.push_back(e->limited_data_use ? std::optional<int64_t>(1) : std::nullopt);
+    }
+    if (auto c = EncodeOptionalInts(num_items); !c.empty()) cols[kNumItems] = std::move(c);
+    if (auto c = EncodeOptionalDoubles(ltv); !c.empty()) cols[kPredictedLtv] = std::move(c);
+    if (auto c = EncodeOptionalInts(mobile); !c.empty()) cols[kDeviceMobile] = std::move(c);
+    if (auto c = EncodeOptionalInts(limited); !c.empty()) cols[kLimitedDataUse] = std::move(c);
+  }
   {
     std::vector<std::optional<double>> values;
     std::vector<const ContentItem*> items;
@@ -783,6 +849,21 @@ StatusOr<std::vector<SegmentRow>> DecodeSegment(std::string_view bytes, const st
          content_type = strings(kContentType, n_site), query = strings(kQuery, n_site),
          description = strings(kDescription, n_site), page_url = strings(kPageUrl, n_site),
          page_referrer = strings(kPageReferrer, n_site);
+    auto first_name = strings(kUserFirstName, n_site), last_name = strings(kUserLastName, n_site),
+         zip_code = strings(kUserZipCode, n_site), city = strings(kUserCity, n_site),
+         state = strings(kUserState, n_site), country = strings(kUserCountry, n_site),
+         shop_id = strings(kShopId, n_site), partner_name = strings(kPartnerName, n_site),
+         lead_id = strings(kLeadId, n_site), lead_source = strings(kLeadEventSource, n_site),
+         app_id = strings(kAppId, n_site), app_name = strings(kAppName, n_site),
+         app_version = strings(kAppVersion, n_site),
+         device_platform = strings(kDevicePlatform, n_site),
+         device_model = strings(kDeviceModel, n_site);
+    std::vector<std::optional<int64_t>> num_items, mobile, limited;
+    std::vector<std::optional<double>> ltv;
+    ok &= DecodeOptionalInts(Col(cols, kNumItems), n_site, num_items);
+    ok &= DecodeOptionalDoubles(Col(cols, kPredictedLtv), n_site, ltv);
+    ok &= DecodeOptionalInts(Col(cols, kDeviceMobile), n_site, mobile);
+    ok &= DecodeOptionalInts(Col(cols, kLimitedDataUse), n_site, limited);
     auto email = lists(kEmail, n_site), phone = lists(kPhone, n_site),
          external_id = lists(kExternalId, n_site);
     std::vector<std::optional<double>> values;
@@ -827,6 +908,25 @@ StatusOr<std::vector<SegmentRow>> DecodeSegment(std::string_view bytes, const st
       e.description = std::move(description[i]);
       e.page_url = std::move(page_url[i]);
       e.page_referrer = std::move(page_referrer[i]);
+      e.user.first_name_sha256 = std::move(first_name[i]);
+      e.user.last_name_sha256 = std::move(last_name[i]);
+      e.user.zip_code_sha256 = std::move(zip_code[i]);
+      e.user.city_sha256 = std::move(city[i]);
+      e.user.state_sha256 = std::move(state[i]);
+      e.user.country_sha256 = std::move(country[i]);
+      e.shop_id = std::move(shop_id[i]);
+      e.num_items = num_items[i];
+      e.predicted_ltv = ltv[i];
+      e.partner_name = std::move(partner_name[i]);
+      e.lead_id = std::move(lead_id[i]);
+      e.lead_event_source = std::move(lead_source[i]);
+      e.app_id = std::move(app_id[i]);
+      e.app_name = std::move(app_name[i]);
+      e.app_version = std::move(app_version[i]);
+      e.device_platform = std::move(device_platform[i]);
+      e.device_model = std::move(device_model[i]);
+      if (mobile[i]) e.device_mobile = *mobile[i] != 0;
+      e.limited_data_use = limited[i].has_value();
       for (int64_t k = 0; k < counts[i]; ++k, ++item)
         e.contents.push_back(ContentItem{std::move(item_id[item]), std::move(item_name[item]),
                                          std::move(item_category[item]), std::move(item_type[item]),

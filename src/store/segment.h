@@ -27,7 +27,9 @@
 
 namespace touchpoint::store {
 
-inline constexpr uint32_t kSegmentFormatVersion = 1;
+// Version 2 added the Events API 2.0 columns (101-119): a version-1 reader would drop them
+// silently, so it refuses version-2 files instead; this build reads both.
+inline constexpr uint32_t kSegmentFormatVersion = 2;
 
 // One event as a segment holds it.
 struct SegmentRow {

@@ -301,6 +301,64 @@ TEST_F(ApiTest, AuthNoTokenWrongTokenAndAnotherPixelsToken) {
             401);
 }
 
+TEST_F(ApiTest, EventsApi2ExtrasAreStoredAndExportedAndTheRestIsWarnedAbout) {
+  auto p = CreatePixel("shop");
+  std::string body = Track(
+      p,
+      Event(
+          "SubmitForm", "lead-1",
+          R"(,"limited_data_use":true,"lead":{"lead_id":"L-9","lead_event_source":"HubSpot"},)"
+          R"("user":{"first_name":"John","zip_code":"94107"},"ad":{"callback":"CB1","ad_id":"a"},)"
+          R"("properties":{"shop_id":"s1","num_items":2,"predicted_ltv":80},"mood":"happy")"),
+      p.token);
+  EXPECT_EQ(last_status_, 200);
+  EXPECT_EQ(Code(body), 0) << body;
+  Json j(body);
+  EXPECT_EQ(j["data"]["accepted"].get_int64().value(), 1);
+  auto warnings = j["data"]["warnings"];
+  ASSERT_EQ(warnings.get_array().size(), 2u) << body;
+  EXPECT_EQ(warnings.at(0).get_string().value(),
+            "data[0].ad.ad_id: not stored (not a field Touchpoint keeps)");
+  EXPECT_EQ(warnings.at(1).get_string().value(),
+            "data[0].mood: not stored (not a field Touchpoint keeps)");
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  Json e(lines[0]);
+  EXPECT_TRUE(e["limited_data_use"].get_bool().value());
+  EXPECT_EQ(e["lead"]["lead_id"].get_string().value(), "L-9");
+  EXPECT_EQ(e["lead"]["lead_event_source"].get_string().value(), "HubSpot");
+  EXPECT_EQ(e["user"]["ttclid"].get_string().value(), "CB1");
+  // printf '%s' john | sha256sum; no clear-text name at rest.
+  EXPECT_EQ(e["user"]["first_name"].get_string().value(),
+            "96d9632f363564cc3032521409cf22a852f2032eec099ed5967c0d000cec607a");
+  EXPECT_EQ(lines[0].find("John"), std::string::npos);
+  EXPECT_EQ(e["properties"]["shop_id"].get_string().value(), "s1");
+  EXPECT_EQ(e["properties"]["num_items"].get_int64().value(), 2);
+  EXPECT_EQ(e["properties"]["predicted_ltv"].get_double().value(), 80);
+  // The native endpoint answers the same warnings beside its per-event results.
+  auto r = srv_.Client().Request(
+      "POST", "/api/v1/events",
+      R"({"event_source_id":")" + p.id + R"(","data":[)" + Event("A", "n1", R"(,"x":1)") + "]}",
+      {{"Access-Token", p.token}});
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Json(r->body)["warnings"].at(0).get_string().value(),
+            "data[0].x: not stored (not a field Touchpoint keeps)");
+}
+
+TEST_F(ApiTest, OfflineEventSetWithANumericIdTakesEvents) {
+  auto p = CreatePixel("store sales", R"(,"pixel_id":"7291234567890123456")");
+  ASSERT_EQ(p.id, "7291234567890123456");
+  std::string body = R"({"event_source":"offline","event_source_id":7291234567890123456,"data":[)" +
+                     Event("CompletePayment", "o-1") + "]}";
+  auto r = srv_.Client().Request("POST", "/open_api/v1.3/event/track/", body,
+                                 {{"Access-Token", p.token}});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(Code(r->body), 0) << r->body;
+  auto lines = Export("pixel_id=" + p.id);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Json(lines[0])["source"].get_string().value(), "offline");
+}
+
 TEST_F(ApiTest, NativeEventsReportsPerEventResults) {
   auto p = CreatePixel("shop");
   std::string body = R"({"event_source_id":")" + p.id + R"(","data":[)" + Event("A", "e1") + "," +
@@ -464,6 +522,14 @@ TEST_F(ApiTest, PixelGifStoresEventAndAnswersGif) {
   EXPECT_EQ(e["user"]["ttp"].get_string().value(), "c9");
   EXPECT_EQ(e["user"]["user_agent"].get_string().value(), "TestBrowser/1");
   EXPECT_EQ(e["user"]["ip"].get_string().value(), "127.0.0.0");
+  EXPECT_EQ(r->Header("x-touchpoint-not-stored"), "");  // every parameter was kept
+  // Parameters not kept are named in a header (an image has no body to warn in), each once;
+  // a name that is not a plain token is only counted.
+  auto extra = srv_.Client().Request(
+      "GET", "/api/v1/pixel.gif?pixel_id=" + p.id +
+                 "&event=PageView&utm_source=tt&utm_source=x&lang=de&%C3%A9t%C3%A9=1");
+  EXPECT_EQ(extra->status, 200);
+  EXPECT_EQ(extra->Header("x-touchpoint-not-stored"), "utm_source, lang, 1 more");
   auto unknown = srv_.Client().Request("GET", "/api/v1/pixel.gif?pixel_id=NOPE&event=PageView");
   EXPECT_EQ(unknown->status, 404);
   EXPECT_EQ(unknown->body, R"({"error":"pixel_id: unknown pixel NOPE"})");
@@ -732,6 +798,47 @@ TEST_F(ApiTest, AdEventsBatchesJsonAndNdjson) {
   EXPECT_EQ(j["results"].at(2)["error"].get_string().value(),
             "events[2].watch_ms: required for a video_play");
   EXPECT_EQ(Export("type=ad").size(), 3u);
+}
+
+TEST_F(ApiTest, TikTokAndMetaReportsImportAsSpendAndPlatformCounts) {
+  auto c = srv_.Client();
+  // The TikTok spend row that was refused before (issue 21 point 6).
+  auto s = c.Request("PUT", "/api/v1/spend",
+                     R"({"code":0,"data":{"list":[{"dimensions":{"ad_id":"a1",
+                        "stat_time_day":"2026-12-01 00:00:00"},"metrics":{"spend":"12.30",
+                        "impressions":"1840","clicks":"37","video_play_actions":"912"}}]}})",
+                     Admin());
+  ASSERT_EQ(s->status, 200) << s->body;
+  EXPECT_EQ(s->body, R"({"rows":1,"format":"tiktok_report","platform_rows":1})");
+  auto m = c.Request("PUT", "/api/v1/spend",
+                     R"({"data":[{"ad_id":"m1","date_start":"2026-12-01","date_stop":"2026-12-01",
+                        "spend":"15.42","impressions":"2210","clicks":"41",
+                        "account_currency":"EUR"}]})",
+                     Admin());
+  ASSERT_EQ(m->status, 200) << m->body;
+  auto g = c.Request("GET", "/api/v1/spend", "", Admin());
+  ASSERT_EQ(g->status, 200);
+  Json j(g->body);
+  EXPECT_EQ(j["spend"].get_array().size(), 2u);
+  EXPECT_EQ(j["spend"].at(0)["date"].get_string().value(), "2026-12-01");
+  EXPECT_EQ(j["spend"].at(0)["ad_id"].get_string().value(), "a1");
+  EXPECT_EQ(j["spend"].at(0)["spend"].get_double().value(), 12.30);
+  auto tiktok = j["platform_stats"].at(0);
+  EXPECT_EQ(tiktok["platform"].get_string().value(), "tiktok");
+  EXPECT_EQ(tiktok["impressions"].get_int64().value(), 1840);
+  EXPECT_EQ(tiktok["clicks"].get_int64().value(), 37);
+  EXPECT_EQ(tiktok["video_views"].get_int64().value(), 912);
+  auto meta = j["platform_stats"].at(1);
+  EXPECT_EQ(meta["platform"].get_string().value(), "meta");
+  EXPECT_EQ(meta["currency"].get_string().value(), "EUR");
+  EXPECT_TRUE(meta["video_views"].is_null());  // not in the file: none, not 0
+  // A bad row is refused whole, naming the row and field; nothing of it is stored.
+  auto bad = c.Request("PUT", "/api/v1/spend",
+                       "Ad ID,Date,Cost\nb1,2026-12-02,4\nb2,2026-12-02,x\n", Admin());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("line 3.Cost: must be a number >= 0"), std::string::npos) << bad->body;
+  EXPECT_EQ(srv_.store().GetSpend()->size(), 2u);
+  EXPECT_EQ(c.Request("GET", "/api/v1/spend", "", {})->status, 401);
 }
 
 TEST_F(ApiTest, SpendImportAndExportTimeFilters) {

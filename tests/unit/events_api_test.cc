@@ -385,5 +385,162 @@ TEST(Utf8Input, JsonBodyThatIsNotUtf8SaysSo) {
   EXPECT_EQ(beacon.status().message(), "body: not valid UTF-8");
 }
 
+// Every Events API 2.0 field the spec lists (ad-platform spec 2.2) is stored; none warns.
+TEST(EventsApi2, StoresEveryDocumentedFieldWithoutAWarning) {
+  auto b = ParseEventsApi2(
+      R"({"event_source":"crm","event_source_id":"PIX1","partner_name":"MyServer",
+          "data":[{"event":"SubmitForm","event_time":1699999000,"event_id":"lead-1",
+          "user":{"email":"a@b.example","first_name":" John ","last_name":"O'Brien",
+                  "zip_code":"94107-1234","city":"San Francisco","state":"CA","country":"US"},
+          "properties":{"value":10,"currency":"USD","shop_id":"shop-9","num_items":3,
+                        "predicted_ltv":120.5},
+          "page":{"url":"https://shop.example/form"},
+          "device":{"platform":"Android","model":"Pixel 8","mobile":true},
+          "lead":{"lead_id":"7291234567890123456","lead_event_source":"HubSpot"},
+          "app":{"app_id":"com.shop.app","app_name":"Shop","app_version":"2.1.0"},
+          "ad":{"callback":"E.C.P.cb1"},
+          "limited_data_use":true}]})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_TRUE(b->events[0].status.ok()) << b->events[0].status.message();
+  EXPECT_EQ(b->Warnings(), std::vector<std::string>{});
+  const SiteEvent& e = *b->events[0].event;
+  EXPECT_EQ(e.source, "crm");
+  EXPECT_EQ(e.partner_name, "MyServer");
+  EXPECT_TRUE(e.limited_data_use);
+  EXPECT_EQ(e.lead_id, "7291234567890123456");
+  EXPECT_EQ(e.lead_event_source, "HubSpot");
+  // printf '%s' john | sha256sum, and so on for obrien, 94107, sanfrancisco, ca, us.
+  EXPECT_EQ(e.user.first_name_sha256,
+            "96d9632f363564cc3032521409cf22a852f2032eec099ed5967c0d000cec607a");
+  EXPECT_EQ(e.user.last_name_sha256,
+            "b4cb6cb33fe4b865868de825023a1e2790dc12ac01ecc8d7c5afe8254071c8ba");
+  EXPECT_EQ(e.user.zip_code_sha256,
+            "c884a209ebe08750a7d13db63bd02233b375bd79786cbe329ab11586cc35dead");
+  EXPECT_EQ(e.user.city_sha256, "1a6bd4d9d79dc0a79b53795c70d3349fa9e38968a3fbefbfe8783efb1d2b6aac");
+  EXPECT_EQ(e.user.state_sha256,
+            "6959097001d10501ac7d54c0bdb8db61420f658f2922cc26e46d536119a31126");
+  EXPECT_EQ(e.user.country_sha256,
+            "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621");
+  EXPECT_EQ(e.user.ttclid, "E.C.P.cb1");  // ad.callback is the click id
+  EXPECT_EQ(e.shop_id, "shop-9");
+  EXPECT_EQ(e.num_items, 3);
+  EXPECT_EQ(e.predicted_ltv, 120.5);
+  EXPECT_EQ(e.app_id, "com.shop.app");
+  EXPECT_EQ(e.app_name, "Shop");
+  EXPECT_EQ(e.app_version, "2.1.0");
+  EXPECT_EQ(e.device_platform, "Android");
+  EXPECT_EQ(e.device_model, "Pixel 8");
+  EXPECT_EQ(e.device_mobile, true);
+}
+
+TEST(EventsApi2, EveryFieldNotStoredIsNamedInAWarning) {
+  auto b = ParseEventsApi2(
+      R"({"event_source":"web","event_source_id":"PIX1","extra_top":1,
+          "data":[{"event":"ViewContent","event_time":1699999000,"custom":"x",
+          "user":{"ttp":"t","gender":"f"},
+          "properties":{"brand":"Acme","contents":[{"content_id":"1","status":"in_stock"}]},
+          "page":{"url":"https://a.example/","title":"Home"},
+          "ad":{"campaign_id":"c1","ad_id":"a1"},
+          "lead":{"lead_id":"1","score":5},
+          "app":{"app_id":"x","bundle":"y"},
+          "device":{"platform":"iOS","os_version":"17"}},
+          {"event":"ViewContent","event_time":1699999000,"user":{"ttclid":"A"},
+           "ad":{"callback":"B"}}]})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  ASSERT_EQ(b->RejectedCount(), 0u);
+  const std::string kNot = ": not stored (not a field Touchpoint keeps)";
+  EXPECT_EQ(b->Warnings(),
+            (std::vector<std::string>{
+                "extra_top" + kNot, "data[0].user.gender" + kNot,
+                "data[0].properties.contents[0].status" + kNot, "data[0].properties.brand" + kNot,
+                "data[0].page.title" + kNot, "data[0].ad.campaign_id" + kNot,
+                "data[0].ad.ad_id" + kNot, "data[0].lead.score" + kNot, "data[0].app.bundle" + kNot,
+                "data[0].device.os_version" + kNot, "data[0].custom" + kNot,
+                "data[1].ad.callback: not stored (differs from user.ttclid, which is kept)"}));
+  EXPECT_EQ(b->events[1].event->user.ttclid, "A");
+  // The answer is bounded: past the maximum, one line counts the rest.
+  auto few = b->Warnings(3);
+  ASSERT_EQ(few.size(), 4u);
+  EXPECT_EQ(few[3], "... and 9 more warnings");
+}
+
+TEST(EventsApi2, TheOneItemShortcutWithoutContentIdIsWarnedAbout) {
+  auto b = ParseEventsApi2(Body(R"({"event":"AddToCart","event_time":1699999000,
+                                    "properties":{"price":5,"content_name":"Socks"}})"),
+                           Ctx());
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->events[0].event->contents.empty());
+  EXPECT_EQ(b->Warnings(), (std::vector<std::string>{
+                               "data[0].properties.content_name: not stored (an item needs "
+                               "content_id)",
+                               "data[0].properties.price: not stored (an item needs content_id)"}));
+}
+
+TEST(EventsApi2, AnInvalidCountryIsWarnedAboutAndNotStored) {
+  auto b = ParseEventsApi2(Body(R"({"event":"Search","event_time":1699999000,
+                                    "user":{"country":"USA","city":"1234"}})"),
+                           Ctx());
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(b->events[0].status.ok());
+  EXPECT_EQ(b->events[0].event->user.country_sha256, "");
+  EXPECT_EQ(b->events[0].event->user.city_sha256, "");
+  EXPECT_EQ(b->Warnings(),
+            (std::vector<std::string>{
+                "data[0].user.city: not stored (nothing left after normalization)",
+                "data[0].user.country: not stored (not an ISO 3166-1 alpha-2 code like US)"}));
+}
+
+TEST(EventsApi2, OfflineEventSetIdsMayBeJsonIntegers) {
+  auto b = ParseEventsApi2(
+      R"({"event_source":"offline","event_source_id":7291234567890123456,
+          "data":[{"event":"CompletePayment","event_time":1699999000,"event_id":"o1"}]})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->pixel_id, "7291234567890123456");
+  EXPECT_EQ(b->event_source, "offline");
+  EXPECT_EQ(b->events[0].event->source, "offline");
+  auto s = ParseEventsApi2(
+      R"({"event_source":"offline","event_source_id":"7291234567890123456",
+          "data":[{"event":"CompletePayment","event_time":1699999000}]})",
+      Ctx());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->pixel_id, "7291234567890123456");
+  // A number with a fraction or exponent is a double whose digits are lost: refused, not rounded.
+  EXPECT_EQ(FirstError(R"({"event_source":"offline","event_source_id":7.291234567890123e18,
+                           "data":[{"event":"X","event_time":1699999000}]})"),
+            "event_source_id: must be a string (as a number this large it loses digits)");
+}
+
+TEST(EventsApi2, NewFieldsAreCheckedAndNamedWhenWrong) {
+  EXPECT_EQ(FirstError(Body(R"({"event":"X","event_time":1699999000,"limited_data_use":"yes"})")),
+            "data[0].limited_data_use: must be true or false");
+  EXPECT_EQ(FirstError(Body(R"({"event":"X","event_time":1699999000,
+                                "properties":{"num_items":-1}})")),
+            "data[0].properties.num_items: must be an integer from 0 to 1000000");
+  EXPECT_EQ(FirstError(Body(R"({"event":"X","event_time":1699999000,
+                                "properties":{"predicted_ltv":-5}})")),
+            "data[0].properties.predicted_ltv: must be a finite number >= 0");
+  EXPECT_EQ(FirstError(Body(R"({"event":"X","event_time":1699999000,"device":{"mobile":1}})")),
+            "data[0].device.mobile: must be true or false");
+  EXPECT_EQ(FirstError(Body(R"({"event":"X","event_time":1699999000,"lead":{"lead_id":1.5}})")),
+            "data[0].lead.lead_id: must be a string (as a number this large it loses digits)");
+}
+
+TEST(EventsApi1, FieldsNotStoredAreNamedInWarnings) {
+  auto b = ParseEventsApi1Track(
+      R"({"pixel_code":"PIX1","event":"ViewContent","partner_name":"P","sdk":"x",
+          "context":{"ad":{"callback":"cb","campaign_id":"c"},"library":{"name":"x"},
+                     "user":{"email":"a@b.example"}}})",
+      Ctx());
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->events[0].event->user.ttclid, "cb");
+  EXPECT_EQ(b->events[0].event->partner_name, "P");
+  const std::string kNot = ": not stored (not a field Touchpoint keeps)";
+  EXPECT_EQ(b->Warnings(), (std::vector<std::string>{"context.ad.campaign_id" + kNot,
+                                                     "context.library" + kNot, "sdk" + kNot}));
+}
+
 }  // namespace
 }  // namespace touchpoint::ingest

@@ -52,4 +52,41 @@ TEST(Hashing, EmptyAfterNormalizationGivesEmpty) {
 }
 
 }  // namespace
+// Expected digests from `printf '%s' VALUE | sha256sum`, VALUE normalized by hand.
+constexpr const char* kJohn = "96d9632f363564cc3032521409cf22a852f2032eec099ed5967c0d000cec607a";
+constexpr const char* kObrien = "b4cb6cb33fe4b865868de825023a1e2790dc12ac01ecc8d7c5afe8254071c8ba";
+constexpr const char* kMaryAnn = "343b97011010c3549fe7fcd6c226ed9431ea37b0b77ed78f6300a0098925faf1";
+constexpr const char* k94107 = "c884a209ebe08750a7d13db63bd02233b375bd79786cbe329ab11586cc35dead";
+constexpr const char* kSw1a1aa = "830e1d4b9838bab1f5c2acdb23e0b502ff13a9832c4632e8d67a1d43d3b7f614";
+constexpr const char* kSanFrancisco =
+    "1a6bd4d9d79dc0a79b53795c70d3349fa9e38968a3fbefbfe8783efb1d2b6aac";
+constexpr const char* kCa = "6959097001d10501ac7d54c0bdb8db61420f658f2922cc26e46d536119a31126";
+constexpr const char* kUs = "79adb2a2fce5c6ba215fe5f27f532d4e7edbac4b6a5e09e1ef3a08084a904621";
+
+TEST(Hashing, NamesAreTrimmedLowercasedAndLosePunctuation) {
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kFirstName, "  John "), kJohn);
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kLastName, "O'Brien"), kObrien);
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kFirstName, "Mary Ann."), kMaryAnn);  // inner space kept
+}
+
+TEST(Hashing, ZipCodeLosesSpacesAndTheZipPlus4Part) {
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kZipCode, "94107-1234"), k94107);
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kZipCode, " 94107 "), k94107);
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kZipCode, "SW1A 1AA"), kSw1a1aa);
+}
+
+TEST(Hashing, CityAndStateLoseSpacesDigitsAndPunctuation) {
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kCity, "San Francisco"), kSanFrancisco);
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kCity, "san-francisco 1"), kSanFrancisco);
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kState, "CA"), kCa);
+}
+
+TEST(Hashing, CountryMustBeATwoLetterCode) {
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kCountry, " US "), kUs);
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kCountry, "USA"), "");
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kCountry, "U1"), "");
+  // A value that already is a digest passes through, as for every kind.
+  EXPECT_EQ(HashIdentifier(IdentifierKind::kCountry, kUs), kUs);
+}
+
 }  // namespace touchpoint::ingest

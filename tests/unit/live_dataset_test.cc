@@ -100,6 +100,30 @@ TEST(LiveDataset, DuplicatesAddNothingAndMergedCopiesOnlyFillTheFirstCopy) {
   });
 }
 
+// First name + last name + ZIP code together are an identity key; any of them alone, or a name
+// with another ZIP code, links nothing (docs/api.md#hashing-and-normalisation).
+TEST(Dataset, NamePlusZipLinksTwoCookiesAndNothingLessDoes) {
+  auto clusters = [](const std::string& zip_b, const std::string& last_b) {
+    Dataset d;
+    for (int i = 0; i < 2; ++i) {
+      SiteEvent e = Purchase(10.0);
+      e.event_id = "o" + std::to_string(i);
+      e.user.ttp = "cookie-" + std::to_string(i);
+      e.user.first_name_sha256 = std::string(64, 'a');
+      e.user.last_name_sha256 = i == 0 ? std::string(64, 'b') : last_b;
+      e.user.zip_code_sha256 = i == 0 ? std::string(64, 'c') : zip_b;
+      d.Append(static_cast<uint64_t>(i + 1), store::StoredEvent(e));
+    }
+    d.Cluster();
+    return d.Stats().clusters;
+  };
+  const std::string b(64, 'b'), c(64, 'c');
+  const size_t linked = clusters(c, b);
+  EXPECT_EQ(clusters(std::string(64, 'd'), b), linked + 1);  // another ZIP code
+  EXPECT_EQ(clusters("", b), linked + 1);                    // no ZIP code
+  EXPECT_EQ(clusters(c, std::string(64, 'e')), linked + 1);  // another last name
+}
+
 // One commit of one event with this outcome at this seq.
 std::vector<store::CommittedBatch> Commit(SiteEvent e, uint64_t seq, store::WriteOutcome o) {
   store::CommittedBatch b;

@@ -129,6 +129,27 @@ void WriteVaried(EventStore& store, ManualClock& clock) {
     }
     e.page_url = "https://shop.example/p?i=" + std::to_string(i);
     e.page_referrer = i % 2 ? "https://ads.example/" : "";
+    if (i % 3 == 1) {  // the Events API 2.0 fields, on some events only
+      e.user.first_name_sha256 = kHashA;
+      e.user.last_name_sha256 = kHashB;
+      e.user.zip_code_sha256 = kHashA;
+      e.user.city_sha256 = kHashB;
+      e.user.state_sha256 = kHashA;
+      e.user.country_sha256 = kHashB;
+      e.shop_id = "shop-1";
+      e.num_items = i;
+      e.predicted_ltv = 99.5;
+      e.partner_name = "MyServer";
+      e.lead_id = "7291234567890123456";
+      e.lead_event_source = "HubSpot";
+      e.app_id = "com.shop";
+      e.app_name = "Shop";
+      e.app_version = "2.1";
+      e.device_platform = "Android";
+      e.device_model = "Pixel";
+      e.device_mobile = i % 2 == 0;
+    }
+    e.limited_data_use = i % 4 == 2;
     batch.push_back(e);
   }
   for (int i = 0; i < 9; ++i) {
@@ -174,6 +195,17 @@ TEST_F(SealingTest, ExportIsByteForByteTheSameAfterSealingAndAfterARestart) {
   WriteVaried(*store_, clock_);
   const auto before = AllExports();
   ASSERT_GT(before.size(), 30u);
+  // The export carries the Events API 2.0 fields (so the comparison below covers them).
+  std::string joined;
+  for (const auto& l : before) joined += l + "\n";
+  for (const char* field :
+       {"\"first_name\":\"", "\"country\":\"", "\"shop_id\":\"shop-1\"", "\"num_items\":4",
+        "\"predicted_ltv\":99.5", "\"partner_name\":\"MyServer\"",
+        "\"lead\":{\"lead_id\":\"7291234567890123456\",\"lead_event_source\":\"HubSpot\"}",
+        "\"app\":{\"app_id\":\"com.shop\",\"app_name\":\"Shop\",\"app_version\":\"2.1\"}",
+        "\"device\":{\"platform\":\"Android\",\"model\":\"Pixel\",\"mobile\":true}",
+        "\"limited_data_use\":true"})
+    EXPECT_NE(joined.find(field), std::string::npos) << field;
   std::vector<uint64_t> scanned_before;
   ASSERT_TRUE(store_
                   ->ScanAll([&](uint64_t seq, int64_t, const StoredEvent&) {

@@ -81,6 +81,34 @@ std::vector<SegmentRow> VariedRows() {
       if (i % 10 == 0) e.contents.push_back(ContentItem{"", "", "", "", "", 0.0, -3});
       e.page_url = "https://shop.example/p/" + std::to_string(i % 20);
       e.page_referrer = i % 4 ? "" : "https://ads.example/";
+      // The Events API 2.0 fields of format version 2, each present on some rows only.
+      if (i % 3 == 1) {
+        e.user.first_name_sha256 = kHash;
+        e.user.last_name_sha256 = std::string(64, 'b');
+        e.user.zip_code_sha256 = kHash;
+        e.user.city_sha256 = "c1";
+        e.user.state_sha256 = i % 2 ? "ca" : "";
+        e.user.country_sha256 = std::string(64, 'd');
+      }
+      if (i % 7 == 2) e.shop_id = "shop-" + std::to_string(i % 3);
+      if (i % 4 == 1) e.num_items = i == 9 ? 0 : i;
+      if (i % 6 == 1) e.predicted_ltv = i == 13 ? -0.0 : 12.5 * i;
+      e.partner_name = i % 2 ? "GoogleTagManagerServer" : "";
+      if (i % 9 == 4) {
+        e.lead_id = "7291234567890123456";
+        e.lead_event_source = i % 2 ? "" : "HubSpot";
+      }
+      if (i % 8 == 5) {
+        e.app_id = "com.shop";
+        e.app_name = "Shop";
+        e.app_version = std::to_string(i);
+      }
+      if (i % 5 == 1) {
+        e.device_platform = "iOS";
+        e.device_model = i % 2 ? "iPhone15,2" : "";
+        e.device_mobile = i % 3 == 0;
+      }
+      e.limited_data_use = i % 7 == 0;
       r.event = e;
     }
     rows.push_back(std::move(r));
