@@ -49,7 +49,7 @@ let tmp = null;
 async function main() {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tp-insights-'));
   const sim = spawnSync(BIN, ['simulate', '--scenario', path.join(ROOT, 'tests', 'browser', 'problem-ad-world.json'),
-    '--to-data', path.join(tmp, 'data'), '--end', 'now', '--quiet'],
+    '--to-data', path.join(tmp, 'data'), '--end', 'today', '--quiet'],
     { encoding: 'utf8', timeout: 300000 });
   if (!check('the problem-ad world is simulated', sim.status === 0, (sim.stderr || sim.error?.message || '').slice(0, 300))) return;
   const started = await startTouchpoint({ binary: BIN, dir: tmp, admin: ADMIN, logPath: path.join(ARTIFACTS, 'server.log'), timeoutMs: 60000 });
