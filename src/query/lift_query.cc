@@ -1,11 +1,18 @@
 #include "query/lift_query.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <set>
 #include <unordered_map>
 
+#include "core/json_writer.h"
 #include "core/time.h"
+#include "format/json_fields.h"
+#include "query/report_format.h"
 
 namespace touchpoint::query {
 
@@ -147,15 +154,6 @@ std::vector<StudySummary> ListStudies(const Dataset& data) {
 }  // namespace touchpoint::query
 
 // --- The API's side ------------------------------------------------------------------------------
-
-#include <simdjson.h>
-
-#include <cstdio>
-#include <cstdlib>
-
-#include "core/json_writer.h"
-#include "format/json_fields.h"
-#include "query/report_format.h"
 
 namespace touchpoint::query {
 
